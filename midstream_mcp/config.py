@@ -1,0 +1,150 @@
+"""Layered configuration: defaults < TOML file < ``MIDSTREAM_*`` environment < flags.
+
+Environment variables use ``__`` between section and key, e.g.
+``MIDSTREAM_SERVER__PORT=9000`` or ``MIDSTREAM_LIMITS__MAX_SEQUENCE_LENGTH=50000``.
+The TOML file is named by ``--config`` or ``MIDSTREAM_CONFIG``; its tables are
+the same sections (``[server]``, ``[limits]``, ``[streaming]``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+_toml_file: ContextVar[Path | None] = ContextVar("_toml_file", default=None)
+
+
+class ServerSettings(BaseModel):
+    """Network-facing settings for ``--http`` mode."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=0, le=65535)
+    auth_token: SecretStr | None = Field(
+        default=None, description="Static bearer token required on every HTTP request except /healthz."
+    )
+    insecure_no_auth: bool = Field(
+        default=False, description="Allow a non-loopback bind without a token (logs a warning)."
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=list, description="Extra Host header values accepted (DNS-rebinding protection)."
+    )
+    allowed_origins: list[str] = Field(
+        default_factory=list, description="Extra Origin header values accepted (DNS-rebinding protection)."
+    )
+    max_sessions: int | None = Field(default=256, ge=1)
+    session_idle_timeout_s: float | None = Field(default=1800.0, gt=0)
+
+
+class LimitsSettings(BaseModel):
+    """Input limits enforced at the edge, before any large allocation."""
+
+    max_sequence_length: int = Field(default=100_000, ge=1)
+    max_candidates: int = Field(default=10_000, ge=1)
+    max_path_cells: int = Field(
+        default=50_000_000, ge=1, description="Largest n*m for which a DTW warping path is returned."
+    )
+    max_compare_cells: int = Field(
+        default=2_000_000_000,
+        ge=1,
+        description="Largest total number of DP cells (summed n*m) one tool call may compute.",
+    )
+
+
+class StreamingSettings(BaseModel):
+    """Limits for stream ingest."""
+
+    max_chunk_bytes: int = Field(default=65_536, ge=1)
+
+
+class Settings(BaseSettings):
+    """All of midstream-mcp's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="MIDSTREAM_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    log_level: LogLevel = "INFO"
+    warmup: bool = Field(default=True, description="Compile/load numba kernels in the background at start.")
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    limits: LimitsSettings = Field(default_factory=LimitsSettings)
+    streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First source wins: flags (init) > environment > TOML file > defaults.
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        toml_file = _toml_file.get()
+        if toml_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        return tuple(sources)
+
+
+class ConfigError(ValueError):
+    """The configuration file is missing or unusable."""
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from every layer.
+
+    ``config_file`` (else ``MIDSTREAM_CONFIG``) names a TOML file; ``overrides``
+    are command-line values, nested as ``{"server": {"port": 9000}}``. ``None``
+    values in overrides are dropped so that an unset flag never hides a lower layer.
+    """
+    path_text = config_file if config_file is not None else os.environ.get("MIDSTREAM_CONFIG")
+    path = Path(path_text).expanduser() if path_text else None
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    token = _toml_file.set(path)
+    try:
+        return Settings(**_drop_none(overrides))
+    finally:
+        _toml_file.reset(token)
+
+
+def _drop_none(values: dict[str, Any]) -> dict[str, Any]:
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        if isinstance(value, dict):
+            nested = _drop_none(value)
+            if nested:
+                cleaned[key] = nested
+        elif value is not None:
+            cleaned[key] = value
+    return cleaned
+
+
+def is_loopback(host: str) -> bool:
+    """True when ``host`` names only this machine (``localhost``, 127.0.0.0/8, ``::1``)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,65 @@
+"""Background warm-up of the numba kernels.
+
+``cache=True`` kernels still cost a cache load (and, on a cold cache, a
+compile) on first use; doing that in a thread at start-up keeps it out of the
+first user request.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+#: Modules whose ``warmup()`` function is called, in order.
+WARMUP_MODULES: tuple[str, ...] = (
+    "midstream_mcp.core.analytics._strings",
+    "midstream_mcp.core.analytics.compare",
+)
+
+
+@dataclass
+class Warmup:
+    """State of one background warm-up run."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    seconds: float | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """``running``, ``done`` or ``failed``."""
+        if not self.done.is_set():
+            return "running"
+        return "failed" if self.errors else "done"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the warm-up finished; False on time-out."""
+        return self.done.wait(timeout)
+
+
+def _run(state: Warmup, modules: tuple[str, ...]) -> None:
+    start = time.perf_counter()
+    for name in modules:
+        try:
+            fn: Callable[[], None] = importlib.import_module(name).warmup
+            fn()
+        except Exception as exc:  # a warm-up failure must never take the server down
+            logger.exception("warm-up of %s failed", name)
+            state.errors.append(f"{name}: {exc}")
+    state.seconds = time.perf_counter() - start
+    logger.info("kernel warm-up finished in %.2f s", state.seconds)
+    state.done.set()
+
+
+def start_warmup(modules: tuple[str, ...] = WARMUP_MODULES) -> Warmup:
+    """Start warming up ``modules`` in a daemon thread and return its state."""
+    state = Warmup()
+    thread = threading.Thread(target=_run, args=(state, modules), name="midstream-warmup", daemon=True)
+    thread.start()
+    return state

@@ -1,0 +1,75 @@
+"""Builds the MCP server: metadata, lifespan, and the tool families."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from mcp.server import MCPServer
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from midstream_mcp import __version__
+from midstream_mcp.config import Settings
+from midstream_mcp.core.warmup import Warmup, start_warmup
+from midstream_mcp.server.tools import compare as compare_tools
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+midstream-mcp analyses sequences and LLM output streams.
+Tools: compare_sequences (DTW, LCS, edit distance, cross-correlation between two sequences),
+compare_many (rank candidates by similarity to a query), find_pattern (best matches of a
+pattern inside a long series under subsequence DTW). Every tool returns structured content.
+"""
+
+
+@dataclass
+class AppState:
+    """Process-wide state shared by the tools and routes."""
+
+    settings: Settings
+    warmup: Warmup | None = field(default=None)
+
+    def ensure_warmup(self) -> None:
+        """Start the background kernel warm-up once, if configured."""
+        if self.settings.warmup and self.warmup is None:
+            self.warmup = start_warmup()
+
+
+def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
+    """Assemble the midstream MCP server from its tool modules."""
+    settings = settings or Settings()
+    state = AppState(settings=settings)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
+        state.ensure_warmup()
+        yield state
+
+    server: MCPServer[AppState] = MCPServer(
+        "midstream-mcp",
+        title="midstream",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level=settings.log_level,
+    )
+    compare_tools.register(server, settings.limits)
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(_: Request) -> JSONResponse:
+        warm = state.warmup
+        return JSONResponse(
+            {
+                "status": "ok",
+                "version": __version__,
+                "warmup": warm.status if warm is not None else "off",
+            }
+        )
+
+    # Expose the state for the HTTP layer and tests without a global.
+    server.app_state = state  # type: ignore[attr-defined]
+    return server

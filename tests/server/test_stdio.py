@@ -1,0 +1,87 @@
+"""The server over stdio, as an MCP host runs it: a subprocess spoken to by the SDK's client."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import anyio
+import pytest
+from mcp import Client, StdioServerParameters
+
+from tests.server.conftest import server_env
+
+
+def params(*extra: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable, args=["-m", "midstream_mcp", *extra], env=server_env()
+    )
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+@pytest.mark.parametrize("flags", [("--stdio",), ()], ids=["--stdio", "default"])
+def test_stdio_session_lists_calls_and_survives_bad_input(mode: str, flags: tuple[str, ...]) -> None:
+    async def main() -> Any:
+        async with Client(params(*flags), mode=mode) as client:
+            names = {t.name for t in (await client.list_tools()).tools}
+            ok = await client.call_tool("compare_sequences", {"a": [1, 2, 3], "b": [1, 2, 2, 3]})
+            bad = await client.call_tool("compare_sequences", {"a": [1, 2], "b": [1], "window": "wide"})
+            again = await client.call_tool("compare_sequences", {"a": "abc", "b": "abd", "method": "edit"})
+            return names, ok, bad, again
+
+    names, ok, bad, again = anyio.run(main)
+    assert {"compare_sequences", "compare_many", "find_pattern"} <= names
+    assert not ok.is_error and ok.structured_content["distance"] == 0
+    assert bad.is_error and "window" in bad.content[0].text
+    assert not again.is_error and again.structured_content["distance"] == 1
+
+
+def test_nothing_but_protocol_on_stdout() -> None:
+    """Every stdout line must be a JSON-RPC message; logs go to stderr."""
+    messages = [
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "raw", "version": "0"},
+            },
+        },
+        {"jsonrpc": "2.0", "method": "notifications/initialized"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/list"},
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "tools/call",
+            "params": {"name": "compare_sequences", "arguments": {"a": [1, 2], "b": [2, 1]}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 4,
+            "method": "tools/call",
+            "params": {"name": "compare_sequences", "arguments": {"a": [], "b": [1]}},
+        },
+        {"jsonrpc": "2.0", "id": 5, "method": "ping"},
+    ]
+    stdin = "".join(json.dumps(m) + "\n" for m in messages)
+    proc = subprocess.run(
+        [sys.executable, "-m", "midstream_mcp", "--stdio", "--log-level", "DEBUG"],
+        input=stdin.encode(),
+        capture_output=True,
+        env=server_env(),
+        timeout=120,
+    )
+    lines = [line for line in proc.stdout.decode().splitlines() if line.strip()]
+    parsed = [json.loads(line) for line in lines]  # raises on any non-JSON line
+    assert all(p.get("jsonrpc") == "2.0" for p in parsed)
+    by_id = {p["id"]: p for p in parsed if "id" in p}
+    assert set(by_id) == {1, 2, 3, 4, 5}
+    assert by_id[1]["result"]["serverInfo"]["name"] == "midstream-mcp"
+    assert by_id[3]["result"]["structuredContent"]["distance"] > 0
+    assert by_id[4]["result"]["isError"] is True
+    # DEBUG logging was on, so stderr has the logs stdout must not.
+    assert proc.stderr.strip()
