@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 WARMUP_MODULES: tuple[str, ...] = (
     "midstream_mcp.core.analytics._strings",
     "midstream_mcp.core.analytics.compare",
+    "midstream_mcp.core.analytics.ltl",
 )
 
 

@@ -15,6 +15,7 @@ from midstream_mcp import __version__
 from midstream_mcp.config import Settings
 from midstream_mcp.core.warmup import Warmup, start_warmup
 from midstream_mcp.server.tools import compare as compare_tools
+from midstream_mcp.server.tools import ltl as ltl_tools
 
 logger = logging.getLogger(__name__)
 
@@ -22,7 +23,9 @@ INSTRUCTIONS = """\
 midstream-mcp analyses sequences and LLM output streams.
 Tools: compare_sequences (DTW, LCS, edit distance, cross-correlation between two sequences),
 compare_many (rank candidates by similarity to a query), find_pattern (best matches of a
-pattern inside a long series under subsequence DTW). Every tool returns structured content.
+pattern inside a long series under subsequence DTW), verify_ltl (check a finite trace of
+events against an LTL formula, with a witness), ltl_explain (normal form, safety/guarantee
+class, monitor size). Every tool returns structured content.
 """
 
 
@@ -58,6 +61,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
         log_level=settings.log_level,
     )
     compare_tools.register(server, settings.limits)
+    ltl_tools.register(server, settings.limits)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> JSONResponse:
