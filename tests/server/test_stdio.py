@@ -67,15 +67,33 @@ def test_nothing_but_protocol_on_stdout() -> None:
         },
         {"jsonrpc": "2.0", "id": 5, "method": "ping"},
     ]
-    stdin = "".join(json.dumps(m) + "\n" for m in messages)
-    proc = subprocess.run(
+    proc = subprocess.Popen(
         [sys.executable, "-m", "midstream_mcp", "--stdio", "--log-level", "DEBUG"],
-        input=stdin.encode(),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env=server_env(),
-        timeout=120,
     )
-    lines = [line for line in proc.stdout.decode().splitlines() if line.strip()]
+    assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+    out_lines: list[str] = []
+    try:
+        for message in messages:
+            proc.stdin.write((json.dumps(message) + "\n").encode())
+            proc.stdin.flush()
+        # Keep stdin open until every request is answered: EOF ends the session.
+        pending = {1, 2, 3, 4, 5}
+        while pending:
+            raw = proc.stdout.readline()
+            assert raw, "server closed stdout early"
+            out_lines.append(raw.decode())
+            pending.discard(json.loads(raw).get("id"))
+    finally:
+        proc.stdin.close()
+        proc.wait(timeout=30)
+        stderr = proc.stderr.read().decode()
+    rest = proc.stdout.read().decode()
+    out_lines.extend(rest.splitlines())
+    lines = [line for line in out_lines if line.strip()]
     parsed = [json.loads(line) for line in lines]  # raises on any non-JSON line
     assert all(p.get("jsonrpc") == "2.0" for p in parsed)
     by_id = {p["id"]: p for p in parsed if "id" in p}
@@ -84,4 +102,4 @@ def test_nothing_but_protocol_on_stdout() -> None:
     assert by_id[3]["result"]["structuredContent"]["distance"] > 0
     assert by_id[4]["result"]["isError"] is True
     # DEBUG logging was on, so stderr has the logs stdout must not.
-    assert proc.stderr.strip()
+    assert stderr.strip()

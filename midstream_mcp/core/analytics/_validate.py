@@ -50,9 +50,7 @@ def as_series(
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(
-            field, "expected an array of numbers (or of equal-length number arrays)"
-        ) from exc
+        raise InvalidInput(field, "expected an array of numbers (or of equal-length number arrays)") from exc
     if arr.ndim == 0:
         raise InvalidInput(field, "expected an array of numbers, got a scalar")
     if arr.ndim == 1:
