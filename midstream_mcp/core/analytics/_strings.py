@@ -58,7 +58,7 @@ def _as_symbols(x: Any, field: str, max_length: int | None) -> Codes | list[Any]
         raise InvalidInput(field, f"has {len(x)} items, more than the limit of {max_length}")
     kinds: set[str] = set()
     for i, item in enumerate(x):
-        if isinstance(item, bool) or isinstance(item, (int, np.integer)):
+        if isinstance(item, (bool, int, np.integer)):
             kinds.add("number")
         elif isinstance(item, (float, np.floating)):
             if item != item or item in (float("inf"), float("-inf")):
