@@ -21,7 +21,7 @@ F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
 
 #: Series compared side by side in SIMD lanes by the one-to-many kernels.
-LANES = 16
+LANES = 32
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -97,6 +97,28 @@ def dtw_cost(a: F64, b: F64, window: int, metric: int) -> float:  # pragma: no c
 
 
 @njit(cache=True, nogil=True, fastmath=True)
+def _diagonal_step(xs: F64, ys: F64, d2: F64, d1: F64, out: F64, metric: int) -> None:  # pragma: no cover
+    # Fresh zero-based views with no overlap visible to LLVM: this loop vectorises.
+    if metric == 0:
+        for t in range(xs.shape[0]):
+            diff = xs[t] - ys[t]
+            a = d2[t]
+            b = d1[t]
+            c = d1[t + 1]
+            u = a if a < b else b
+            u = u if u < c else c
+            out[t] = diff * diff + u
+    else:
+        for t in range(xs.shape[0]):
+            a = d2[t]
+            b = d1[t]
+            c = d1[t + 1]
+            u = a if a < b else b
+            u = u if u < c else c
+            out[t] = abs(xs[t] - ys[t]) + u
+
+
+@njit(cache=True, nogil=True)
 def dtw_cost_univariate(x: F64, y: F64, window: int, metric: int) -> float:  # pragma: no cover
     """Univariate DTW over anti-diagonals.
 
@@ -121,16 +143,19 @@ def dtw_cost_univariate(x: F64, y: F64, window: int, metric: int) -> float:  # p
         if window >= 0:
             lo = max(lo, (k - dm - window + 1) // 2)
             hi = min(hi, (k + dn + window) // 2)
+        # Bands only move forward, by one cell per diagonal at most: these two
+        # cells are the only stale ones a later diagonal can read.
         cur[lo] = inf
         cur[hi + 2] = inf
         off = m - 1 - k
-        if metric == 0:
-            for i in range(lo, hi + 1):
-                diff = x[i] - yr[off + i]
-                cur[i + 1] = diff * diff + min(min(d2[i], d1[i]), d1[i + 1])
-        else:
-            for i in range(lo, hi + 1):
-                cur[i + 1] = abs(x[i] - yr[off + i]) + min(min(d2[i], d1[i]), d1[i + 1])
+        _diagonal_step(
+            x[lo : hi + 1],
+            yr[off + lo : off + hi + 1],
+            d2[lo : hi + 1],
+            d1[lo : hi + 2],
+            cur[lo + 1 : hi + 2],
+            metric,
+        )
         d2, d1, cur = d1, cur, d2
     return d1[n]
 
@@ -179,12 +204,32 @@ def backtrack(acc: F64) -> I64:  # pragma: no cover
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _lanes_cost(q: F64, block: F64, window: int, metric: int, out: F64) -> None:  # pragma: no cover
-    """DTW of univariate ``q`` against up to LANES equal-length series at once.
+def _lanes_row(
+    x: float, block: F64, prev: F64, curr: F64, left: F64, metric: int
+) -> None:  # pragma: no cover
+    # One DP row for all lanes; fresh zero-based views let the lane loop vectorise.
+    for j in range(block.shape[0]):
+        for lane in range(block.shape[1]):
+            diff = x - block[j, lane]
+            c = diff * diff if metric == 0 else abs(diff)
+            a = prev[j, lane]
+            b = prev[j + 1, lane]
+            e = left[lane]
+            u = a if a < b else b
+            u = u if u < e else e
+            v = c + u
+            left[lane] = v
+            curr[j, lane] = v
 
-    ``block`` is ``(m, LANES)``: series side by side, so the innermost loop runs
-    over lanes and compiles to SIMD min/add. Inputs are finite (validated), so
-    ``fastmath`` cannot change a result; it only lets LLVM vectorise ``min``.
+
+@njit(cache=True, nogil=True)
+def _lanes_cost(q: F64, block: F64, window: int, metric: int, out: F64) -> None:  # pragma: no cover
+    """DTW of univariate ``q`` against LANES equal-length series at once.
+
+    ``block`` is ``(m, LANES)``: the series side by side, so the innermost
+    loop runs over lanes and compiles to SIMD min/add (the serial dependency
+    along a row stays, but 32 independent rows hide its latency). Inputs are
+    finite (validated), so ``fastmath`` cannot change a result.
     """
     n, m = q.shape[0], block.shape[0]
     lanes = block.shape[1]
@@ -192,28 +237,17 @@ def _lanes_cost(q: F64, block: F64, window: int, metric: int, out: F64) -> None:
     prev = np.full((m + 1, lanes), inf)
     curr = np.full((m + 1, lanes), inf)
     left = np.empty(lanes)
-    for lane in range(lanes):
-        prev[0, lane] = 0.0
+    prev[0, :] = 0.0
     for i in range(n):
         lo, hi = _band(i, n, m, window)
-        # Bands only move right, one column per row at most: the cells a later
-        # row reads outside its band are these two, so only they need resetting.
+        # Bands only move right, one column per row at most: these are the
+        # only stale cells a later row can read.
         for j in range(max(lo - 1, 0), lo + 1):
-            for lane in range(lanes):
-                curr[j, lane] = inf
-        x = q[i, 0]
-        for lane in range(lanes):
-            left[lane] = inf
-        for j in range(lo, hi + 1):
-            for lane in range(lanes):
-                diff = x - block[j, lane]
-                c = diff * diff if metric == 0 else abs(diff)
-                v = c + min(min(prev[j, lane], prev[j + 1, lane]), left[lane])
-                left[lane] = v
-                curr[j + 1, lane] = v
+            curr[j, :] = inf
+        left[:] = inf
+        _lanes_row(q[i], block[lo : hi + 1], prev[lo : hi + 2], curr[lo + 1 : hi + 2], left, metric)
         prev, curr = curr, prev
-    for lane in range(lanes):
-        out[lane] = prev[m, lane]
+    out[:] = prev[m]
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -230,7 +264,7 @@ def one_to_many_equal(q: F64, series: F64, window: int, metric: int) -> F64:  # 
             for j in range(m):
                 block[j, lane] = series[start + lane, j]
         res = np.empty(LANES)
-        _lanes_cost(q, block, window, metric, res)
+        _lanes_cost(q[:, 0], block, window, metric, res)
         for lane in range(stop - start):
             out[start + lane] = res[lane]
     return out
@@ -263,11 +297,8 @@ def matrix_equal(series: F64, window: int, metric: int) -> F64:  # pragma: no co
     for t in prange(n_tasks):
         i = task_i[t]
         blk = task_b[t]
-        q = np.empty((m, 1))
-        for j in range(m):
-            q[j, 0] = series[i, j]
         res = np.empty(LANES)
-        _lanes_cost(q, packed[blk], window, metric, res)
+        _lanes_cost(series[i], packed[blk], window, metric, res)
         start = blk * LANES
         for lane in range(min(LANES, count - start)):
             j = start + lane
@@ -289,7 +320,10 @@ def pairs_generic(
         i, j = pair_i[t], pair_j[t]
         a = flat[offsets[i] : offsets[i + 1]]
         b = flat[offsets[j] : offsets[j + 1]]
-        out[t] = dtw_cost(a, b, window, metric)
+        if flat.shape[1] == 1:
+            out[t] = dtw_cost_univariate(a[:, 0], b[:, 0], window, metric)
+        else:
+            out[t] = dtw_cost(a, b, window, metric)
     return out
 
 

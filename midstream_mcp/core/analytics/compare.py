@@ -189,7 +189,7 @@ def dtw_matrix(series_list: Any, *, window: int | None = None, metric: str = "eu
 
     Returns a symmetric ``(N, N)`` float64 matrix with a zero diagonal. Equal
     length univariate series run through a kernel that compares one series
-    with 16 others at once in SIMD lanes; other inputs use a parallel loop
+    with 32 others at once in SIMD lanes; other inputs use a parallel loop
     over pairs.
     """
     code = _metric_code(metric)
