@@ -22,7 +22,6 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.prompts.base import Message, UserMessage
 from mcp.types import (
     AudioContent,
-    CallToolResult,
     Completion,
     EmbeddedResource,
     ImageContent,
