@@ -93,7 +93,7 @@ def dtw_cost(a: F64, b: F64, window: int, metric: int) -> float:  # pragma: no c
         prev, curr = curr, prev
         if i == 0:
             prev[0] = inf
-    return prev[m]
+    return float(prev[m])
 
 
 @njit(cache=True, nogil=True, fastmath=True)
@@ -157,7 +157,7 @@ def dtw_cost_univariate(x: F64, y: F64, window: int, metric: int) -> float:  # p
             metric,
         )
         d2, d1, cur = d1, cur, d2
-    return d1[n]
+    return float(d1[n])
 
 
 @njit(cache=True, nogil=True)
