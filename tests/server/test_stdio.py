@@ -29,9 +29,17 @@ def test_stdio_session_lists_calls_and_survives_bad_input(mode: str, flags: tupl
             ok = await client.call_tool("compare_sequences", {"a": [1, 2, 3], "b": [1, 2, 2, 3]})
             bad = await client.call_tool("compare_sequences", {"a": [1, 2], "b": [1], "window": "wide"})
             again = await client.call_tool("compare_sequences", {"a": "abc", "b": "abd", "method": "edit"})
-            return names, ok, bad, again
+            many = await client.call_tool(
+                "compare_many", {"query": [0, 1, 2], "candidates": [[5, 5], [0, 1, 2]], "k": 1}
+            )
+            found = await client.call_tool(
+                "find_pattern", {"series": [0, 0, 1, 2, 1, 0, 0], "pattern": [1, 2, 1], "k": 1}
+            )
+            return names, ok, bad, again, many, found
 
-    names, ok, bad, again = anyio.run(main)
+    names, ok, bad, again, many, found = anyio.run(main)
+    assert many.structured_content["results"][0]["index"] == 1
+    assert found.structured_content["matches"][0] == {"start": 2, "end": 5, "distance": 0.0}
     assert {"compare_sequences", "compare_many", "find_pattern"} <= names
     assert not ok.is_error and ok.structured_content["distance"] == 0
     assert bad.is_error and "window" in bad.content[0].text
