@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any, Generic, TypeVar
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Priority(IntEnum):
         return cls(value)
 
 
-class JobState(str, Enum):
+class JobState(StrEnum):
     """Life cycle of a job."""
 
     QUEUED = "queued"
@@ -332,7 +332,7 @@ class Scheduler:
         return job
 
     def _admit(self, prio: Priority, deadline: float, cost: float, now: float, deadline_s: float) -> None:
-        """Reject when the work ahead of this job, spread over the workers, plus its cost passes the deadline."""
+        """Reject if the work ahead (spread over the workers) plus its own cost passes the deadline."""
         ahead = sum(self._queued_estimate[: int(prio)])
         ahead += sum(
             job.estimate_s for dl, _, job in self._heaps[prio] if dl <= deadline and not job._cancel.is_set()
