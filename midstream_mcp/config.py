@@ -44,6 +44,9 @@ class ServerSettings(BaseModel):
     allowed_origins: list[str] = Field(
         default_factory=list, description="Extra Origin header values accepted (DNS-rebinding protection)."
     )
+    max_request_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted (413 beyond)."
+    )
     max_sessions: int | None = Field(default=256, ge=1)
     session_idle_timeout_s: float | None = Field(default=1800.0, gt=0)
 
@@ -61,6 +64,16 @@ class LimitsSettings(BaseModel):
         ge=1,
         description="Largest total number of DP cells (summed n*m) one tool call may compute.",
     )
+
+
+class SchedulerSettings(BaseModel):
+    """The analysis job scheduler."""
+
+    workers: int = Field(default=2, ge=1, le=256, description="Worker threads (one per core pays best).")
+    aging_s: float = Field(default=5.0, gt=0, description="Waiting this long promotes a job one class.")
+    max_queued: int = Field(default=10_000, ge=1)
+    retain_finished: int = Field(default=1_000, ge=1, description="Finished jobs kept for job_status.")
+    tool_priority: Literal["critical", "high", "normal", "low", "background"] = "high"
 
 
 class StreamingSettings(BaseModel):
@@ -83,6 +96,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -23,6 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 from typing import Any, Generic, TypeVar
@@ -30,6 +31,14 @@ from typing import Any, Generic, TypeVar
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_current: ContextVar[JobContext | None] = ContextVar("midstream_current_job", default=None)
+
+
+def current_job() -> JobContext | None:
+    """The job running on this thread, if any: lets long computations deep in a call
+    stack check for cancellation and report progress without threading a context through."""
+    return _current.get()
 
 
 class Priority(IntEnum):
@@ -273,6 +282,10 @@ class Scheduler:
 
     # ------------------------------------------------------------------ submission
 
+    def now(self) -> float:
+        """The scheduler's clock (monotonic seconds), for computing running times."""
+        return self._clock()
+
     def estimate(self, name: str) -> float:
         """The running estimate of a job kind's run time (seconds), 0 if never seen."""
         return self._estimates.get(name, 0.0)
@@ -445,6 +458,7 @@ class Scheduler:
     def _execute(self, job: Job[Any]) -> None:
         ctx = JobContext(job)
         state, result, error = JobState.SUCCEEDED, None, None
+        token = _current.set(ctx)
         try:
             if job._cancel.is_set():
                 raise JobCancelled(job.cancel_reason or "cancelled")
@@ -455,6 +469,8 @@ class Scheduler:
         except Exception as exc:  # the job's failure is its result; the worker carries on
             state, error = JobState.FAILED, f"{type(exc).__name__}: {exc}"
             job.meta["exception"] = exc
+        finally:
+            _current.reset(token)
         with self._lock:
             self._running.discard(job)
             ran = self._clock() - (job.started_at or self._clock())

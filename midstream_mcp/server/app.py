@@ -13,9 +13,14 @@ from starlette.responses import JSONResponse
 
 from midstream_mcp import __version__
 from midstream_mcp.config import Settings
+from midstream_mcp.core.scheduler import Priority, Scheduler
 from midstream_mcp.core.warmup import Warmup, start_warmup
+from midstream_mcp.server.resources import jobs as job_resources
+from midstream_mcp.server.resources.subscriptions import Subscriptions
+from midstream_mcp.server.scheduling import route_tools
 from midstream_mcp.server.tools import compare as compare_tools
 from midstream_mcp.server.tools import ltl as ltl_tools
+from midstream_mcp.server.tools import schedule as schedule_tools
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +30,14 @@ Tools: compare_sequences (DTW, LCS, edit distance, cross-correlation between two
 compare_many (rank candidates by similarity to a query), find_pattern (best matches of a
 pattern inside a long series under subsequence DTW), verify_ltl (check a finite trace of
 events against an LTL formula, with a witness), ltl_explain (normal form, safety/guarantee
-class, monitor size). Every tool returns structured content.
+class, monitor size). Long work can run in the background: job_submit returns a job whose
+resource midstream://jobs/{id} (subscribable) holds progress and the result; job_status,
+job_cancel, job_list and scheduler_stats manage the queue. Every tool returns structured content.
 """
+
+
+#: Tools whose calls run as scheduler jobs (and that job_submit can run in the background).
+ANALYSIS_TOOLS = ("compare_sequences", "compare_many", "find_pattern", "verify_ltl", "ltl_explain")
 
 
 @dataclass
@@ -34,6 +45,7 @@ class AppState:
     """Process-wide state shared by the tools and routes."""
 
     settings: Settings
+    scheduler: Scheduler
     warmup: Warmup | None = field(default=None)
 
     def ensure_warmup(self) -> None:
@@ -45,7 +57,14 @@ class AppState:
 def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     """Assemble the midstream MCP server from its tool modules."""
     settings = settings or Settings()
-    state = AppState(settings=settings)
+    sched = settings.scheduler
+    scheduler = Scheduler(
+        workers=sched.workers,
+        aging_s=sched.aging_s,
+        max_queued=sched.max_queued,
+        retain=sched.retain_finished,
+    )
+    state = AppState(settings=settings, scheduler=scheduler)
 
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
@@ -62,6 +81,11 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     )
     compare_tools.register(server, settings.limits)
     ltl_tools.register(server, settings.limits)
+    # Every analysis tool call runs through the scheduler, at the configured priority.
+    bodies = route_tools(server, scheduler, ANALYSIS_TOOLS, Priority.parse(sched.tool_priority))
+    subscriptions = Subscriptions(server)
+    job_resources.register(server, scheduler)
+    schedule_tools.register(server, scheduler, bodies, subscriptions)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> JSONResponse:

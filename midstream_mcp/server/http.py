@@ -99,6 +99,7 @@ def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
         transport_security=transport_security(settings),
         host=cfg.host,
         max_sessions=cfg.max_sessions,
+        max_request_body_size=cfg.max_request_bytes,
         session_idle_timeout=cfg.session_idle_timeout_s,
     )
     if token:

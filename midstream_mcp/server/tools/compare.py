@@ -17,9 +17,13 @@ from pydantic import BaseModel, Field
 from midstream_mcp.config import LimitsSettings
 from midstream_mcp.core.analytics import InvalidInput, compare
 from midstream_mcp.core.analytics._validate import as_series
+from midstream_mcp.core.scheduler import current_job
 from midstream_mcp.server.tools._common import PURE_COMPUTATION, structured, tool_errors
 
 Method = Literal["dtw", "lcs", "edit", "correlation"]
+
+#: About this many DP cells between two cancellation checks in compare_many (~10 ms).
+_CHUNK_CELLS = 20_000_000
 Metric = Literal["euclidean", "absolute"]
 
 SequenceInput = Annotated[
@@ -274,14 +278,27 @@ def _rank_many(
                 )
         cells = sum(_dp_cells(len(q), len(s), window) for s in series)
         _check_cells(cells, "candidates", limits)
-        dists = compare.dtw_one_to_many(q, series, window=window, metric=metric)
-        scored = [(float(d), 1.0 / (1.0 + float(d))) for d in dists]
+        job = current_job()
+        # Chunks keep a long ranking cancellable and let it report progress.
+        step = max(_CHUNK_CELLS // max(cells // len(series), 1), 64)
+        dists: list[float] = []
+        for start in range(0, len(series), step):
+            if job is not None:
+                job.check()
+                job.progress(start, len(series), "candidates compared")
+            part = compare.dtw_one_to_many(q, series[start : start + step], window=window, metric=metric)
+            dists.extend(float(d) for d in part)
+        scored = [(d, 1.0 / (1.0 + d)) for d in dists]
     else:
         if method in ("lcs", "edit"):
             cells = sum(len(query) * len(c) for c in candidates)
             _check_cells(cells, "candidates", limits)
         scored = []
+        job = current_job()
         for i, c in enumerate(candidates):
+            if job is not None and i % 64 == 0:
+                job.check()
+                job.progress(i, len(candidates), "candidates compared")
             r = _compare_pair(query, c, method, window, metric, False, limits, field_b=f"candidates[{i}]")
             scored.append((r.distance, r.similarity))
     order = sorted(range(len(scored)), key=lambda i: (scored[i][0], i))[:k]
