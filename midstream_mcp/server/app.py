@@ -84,7 +84,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     # Every analysis tool call runs through the scheduler, at the configured priority.
     bodies = route_tools(server, scheduler, ANALYSIS_TOOLS, Priority.parse(sched.tool_priority))
     subscriptions = Subscriptions(server)
-    job_resources.register(server, scheduler)
+    job_resources.register(server, scheduler, lambda: schedule_tools.stats_model(scheduler))
     schedule_tools.register(server, scheduler, bodies, subscriptions)
 
     @server.custom_route("/healthz", methods=["GET"])

@@ -15,7 +15,6 @@ from midstream_mcp.config import Settings
 from midstream_mcp.server.app import build_server
 from tests.server.conftest import start_http_server, stop
 
-
 ONE_PAIR = {"a": [1.0], "b": [1.0]}
 
 
@@ -170,3 +169,28 @@ def test_progress_and_job_notifications_over_streamable_http(tmp_path: Path) -> 
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     assert status["state"] == "succeeded"
     assert uri in updates
+
+
+def test_client_cancellation_cancels_the_running_job() -> None:
+    rng = np.random.default_rng(2)
+    args = {
+        "query": rng.normal(size=400).tolist(),
+        "candidates": rng.normal(size=(3000, 400)).tolist(),
+        "k": 1,
+    }
+
+    async def body(client: Client) -> Any:
+        with anyio.move_on_after(0.5):
+            await client.call_tool("compare_many", args)
+        with anyio.fail_after(10):
+            while True:
+                stats = (await client.call_tool("scheduler_stats", {})).structured_content
+                if stats["running"] == 0:
+                    break
+                await anyio.sleep(0.02)
+        resource = await client.read_resource("midstream://scheduler/stats")
+        return stats, json.loads(resource.contents[0].text)
+
+    stats, from_resource = run(body, mode="legacy")
+    assert stats["cancelled"] == 1 and stats["completed"] == 0
+    assert from_resource["cancelled"] == 1

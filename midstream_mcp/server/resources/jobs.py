@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from mcp.server import MCPServer
@@ -73,8 +74,18 @@ def job_info(job: Job[Any], *, now: float, with_result: bool = True) -> JobInfo:
     )
 
 
-def register(server: MCPServer[Any], scheduler: Scheduler) -> None:
-    """Serve ``midstream://jobs/{id}``."""
+def register(server: MCPServer[Any], scheduler: Scheduler, stats: Callable[[], BaseModel]) -> None:
+    """Serve ``midstream://jobs/{id}`` and ``midstream://scheduler/stats``."""
+
+    @server.resource(
+        "midstream://scheduler/stats",
+        name="scheduler-stats",
+        title="Scheduler statistics",
+        description="Queue wait and run time percentiles per priority class, deadline hits and misses.",
+        mime_type="application/json",
+    )
+    def scheduler_stats_resource() -> str:
+        return json.dumps(stats().model_dump(mode="json"))
 
     @server.resource(
         JOB_URI,
