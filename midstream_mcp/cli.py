@@ -112,7 +112,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"midstream-mcp {__version__}")
         return 0
     if args.verb == "config":
-        print(json.dumps(host_config(args.name), indent=2))
+        try:
+            print(json.dumps(host_config(args.name), indent=2))
+        except BrokenPipeError:  # e.g. piped into `head`
+            return 0
         return 0
     try:
         settings = _settings_from(args)

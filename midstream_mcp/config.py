@@ -57,7 +57,7 @@ class LimitsSettings(BaseModel):
     max_sequence_length: int = Field(default=100_000, ge=1)
     max_candidates: int = Field(default=10_000, ge=1)
     max_path_cells: int = Field(
-        default=50_000_000, ge=1, description="Largest n*m for which a DTW warping path is returned."
+        default=10_000_000, ge=1, description="Largest n*m for which a DTW warping path is returned."
     )
     max_compare_cells: int = Field(
         default=2_000_000_000,

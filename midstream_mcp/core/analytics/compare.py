@@ -144,7 +144,7 @@ def dtw_path(
     *,
     window: int | None = None,
     metric: str = "euclidean",
-    max_cells: int = 100_000_000,
+    max_cells: int = 20_000_000,
 ) -> DTWResult:
     """DTW distance and the optimal warping path (see :func:`dtw_distance`).
 
