@@ -180,8 +180,19 @@ def test_client_cancellation_cancels_the_running_job() -> None:
     }
 
     async def body(client: Client) -> Any:
-        with anyio.move_on_after(0.5):
-            await client.call_tool("compare_many", args)
+        async with anyio.create_task_group() as tg:
+            scope = anyio.CancelScope()
+
+            async def call() -> None:
+                with scope:
+                    await client.call_tool("compare_many", args)
+
+            tg.start_soon(call)
+            # Cancel only once the job runs (parsing the arguments alone takes a while).
+            with anyio.fail_after(60):
+                while (await client.call_tool("scheduler_stats", {})).structured_content["running"] == 0:
+                    await anyio.sleep(0.01)
+            scope.cancel()
         with anyio.fail_after(10):
             while True:
                 stats = (await client.call_tool("scheduler_stats", {})).structured_content
