@@ -119,7 +119,10 @@ def add_fixtures(server: MCPServer[Any]) -> None:
     async def test_sampling(prompt: str, ctx: Context) -> str:
         """Asks the client's LLM."""
         result = await ctx.session.create_message(
-            [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))], max_tokens=100
+            [SamplingMessage(role="user", content=TextContent(type="text", text=prompt))],
+            max_tokens=100,
+            # On the tool call's own stream: the client's standalone GET stream may not be open yet.
+            related_request_id=ctx.request_id,
         )
         content = result.content
         text = content.text if isinstance(content, TextContent) else str(content)
@@ -136,7 +139,7 @@ def add_fixtures(server: MCPServer[Any]) -> None:
             },
             "required": ["username", "email"],
         }
-        result = await ctx.session.elicit(message, schema)
+        result = await ctx.session.elicit(message, schema, related_request_id=ctx.request_id)
         return f"User response: action={result.action}, content={json.dumps(result.content)}"
 
     @server.tool()
@@ -152,7 +155,9 @@ def add_fixtures(server: MCPServer[Any]) -> None:
                 "verified": {"type": "boolean", "default": True},
             },
         }
-        result = await ctx.session.elicit("Please confirm your details", schema)
+        result = await ctx.session.elicit(
+            "Please confirm your details", schema, related_request_id=ctx.request_id
+        )
         return f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}"
 
     @server.tool()
@@ -191,7 +196,7 @@ def add_fixtures(server: MCPServer[Any]) -> None:
                 },
             },
         }
-        result = await ctx.session.elicit("Choose options", schema)
+        result = await ctx.session.elicit("Choose options", schema, related_request_id=ctx.request_id)
         return f"Elicitation completed: action={result.action}, content={json.dumps(result.content)}"
 
     @server.tool(name="json_schema_2020_12_tool")
