@@ -205,3 +205,31 @@ def test_client_cancellation_cancels_the_running_job() -> None:
     stats, from_resource = run(body, mode="legacy")
     assert stats["cancelled"] == 1 and stats["completed"] == 0
     assert from_resource["cancelled"] == 1
+
+
+def test_job_updates_reach_2026_listen_subscribers() -> None:
+    rng = np.random.default_rng(3)
+    # Long enough (about a second) that the listen is acknowledged well before it ends.
+    args = {
+        "query": rng.normal(size=400).tolist(),
+        "candidates": rng.normal(size=(3000, 400)).tolist(),
+        "k": 1,
+    }
+
+    async def body(client: Client) -> Any:
+        submitted = await client.call_tool("job_submit", {"tool": "compare_many", "arguments": args})
+        uri = submitted.structured_content["resource"]
+        seen: list[str] = []
+        async with client.listen(resource_subscriptions=[uri]) as sub:
+            with anyio.fail_after(30):
+                async for event in sub:
+                    seen.append(getattr(event, "uri", ""))
+                    status = await client.call_tool(
+                        "job_status", {"job_id": submitted.structured_content["job_id"]}
+                    )
+                    if status.structured_content["state"] == "succeeded":
+                        break
+        return uri, seen
+
+    uri, seen = run(body)
+    assert seen and all(u == uri for u in seen)
