@@ -113,3 +113,20 @@ def test_insecure_no_auth_serves_and_warns(tmp_path: Path) -> None:
     finally:
         stop(server.process)
     assert "WITHOUT authentication" in server.stderr()
+
+
+def test_malformed_requests_get_clear_errors_and_the_server_survives(http_server: RunningServer) -> None:
+    url = http_server.mcp_url
+    garbage = httpx.post(url, content=b"{not json", headers=MCP_HEADERS)
+    assert 400 <= garbage.status_code < 500
+    wrong_shape = httpx.post(url, json={"jsonrpc": "2.0", "id": 1}, headers=MCP_HEADERS)
+    assert 400 <= wrong_shape.status_code < 500
+    too_big = httpx.post(url, content=b"[" + b"1," * (17 * 1024 * 1024) + b"1]", headers=MCP_HEADERS)
+    assert too_big.status_code == 413
+
+    async def main() -> Any:
+        async with Client(http_server.mcp_url) as client:
+            return await client.call_tool("compare_sequences", {"a": [1.0, 2.0], "b": [2.0, 1.0]})
+
+    assert anyio.run(main).structured_content["distance"] == pytest.approx(2**0.5)
+    assert httpx.get(f"{http_server.base_url}/healthz").status_code == 200
