@@ -27,11 +27,6 @@ __all__ = [
 
 Codes = npt.NDArray[np.int64]
 
-_ONE = np.uint64(1)
-_ZERO = np.uint64(0)
-_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
-_LUT_LIMIT = 1 << 17
-
 
 # --------------------------------------------------------------------------- encoding
 
@@ -117,46 +112,6 @@ def encode_pair(
     ca = np.fromiter((table.setdefault(s, len(table)) for s in la), dtype=np.int64, count=len(la))
     cb = np.fromiter((table.setdefault(s, len(table)) for s in lb), dtype=np.int64, count=len(lb))
     return ca, cb
-
-
-def _strip_affixes(a: Codes, b: Codes) -> tuple[Codes, Codes, int]:
-    """Drop the common prefix and suffix; they never change either measure."""
-    n = min(len(a), len(b))
-    if n == 0:
-        return a, b, 0
-    neq = np.flatnonzero(a[:n] != b[:n])
-    prefix = n if len(neq) == 0 else int(neq[0])
-    a, b = a[prefix:], b[prefix:]
-    n = min(len(a), len(b))
-    if n == 0:
-        return a, b, prefix
-    neq = np.flatnonzero(a[len(a) - n :][::-1] != b[len(b) - n :][::-1])
-    suffix = n if len(neq) == 0 else int(neq[0])
-    return a[: len(a) - suffix], b[: len(b) - suffix], prefix + suffix
-
-
-def _pattern_tables(pattern: Codes, text: Codes) -> tuple[npt.NDArray[np.uint64], Codes]:
-    """Bit masks of each pattern symbol and the text recoded onto them.
-
-    Text symbols absent from the pattern map to one extra all-zero row, so the
-    table has one row per distinct pattern symbol, not per alphabet symbol.
-    """
-    top = int(max(pattern.max(), text.max()))
-    if top < _LUT_LIMIT:
-        # Small alphabets (BMP text, token ids): a lookup table beats sorting.
-        present = np.zeros(top + 1, dtype=np.bool_)
-        present[pattern] = True
-        symbols = np.flatnonzero(present)
-        lut = np.full(top + 1, len(symbols), dtype=np.int64)
-        lut[symbols] = np.arange(len(symbols), dtype=np.int64)
-        pcodes, tcodes = lut[pattern], lut[text]
-    else:
-        symbols, pcodes = np.unique(pattern, return_inverse=True)
-        pos = np.minimum(np.searchsorted(symbols, text), len(symbols) - 1)
-        tcodes = np.where(symbols[pos] == text, pos, len(symbols))
-    words = (len(pattern) + 63) // 64
-    peq = _build_peq(pcodes.astype(np.int64), len(symbols) + 1, words)
-    return peq, tcodes.astype(np.int64)
 
 
 # --------------------------------------------------------------------------- kernels
@@ -255,16 +210,61 @@ def _lcs_kernel(peq: npt.NDArray[np.uint64], tcodes: Codes, m: int) -> int:  # p
     return zeros
 
 
+@njit(cache=True, nogil=True)
+def _measure(a: Codes, b: Codes, lcs: bool) -> int:  # pragma: no cover
+    """Strip common affixes, recode the pattern densely, run the bit-parallel kernel.
+
+    One compiled call for the whole job keeps the per-call overhead of short
+    inputs to a single dispatch.
+    """
+    n, m = a.shape[0], b.shape[0]
+    lo = 0
+    while lo < n and lo < m and a[lo] == b[lo]:
+        lo += 1
+    hi_a, hi_b = n, m
+    while hi_a > lo and hi_b > lo and a[hi_a - 1] == b[hi_b - 1]:
+        hi_a -= 1
+        hi_b -= 1
+    common = lo + (n - hi_a)
+    x = a[lo:hi_a]
+    y = b[lo:hi_b]
+    if x.shape[0] > y.shape[0]:
+        x, y = y, x  # the shorter side becomes the bit-vector pattern
+    plen = x.shape[0]
+    if plen == 0:
+        return common if lcs else int(y.shape[0])
+    top = max(x.max(), y.max())
+    if top <= 8 * (x.shape[0] + y.shape[0]) + 1024:
+        # Small alphabets (ASCII text, token ids): a lookup table beats sorting.
+        lut = np.full(top + 1, -1, dtype=np.int64)
+        k = 0
+        for i in range(plen):
+            if lut[x[i]] < 0:
+                lut[x[i]] = k
+                k += 1
+        pcodes = np.empty(plen, dtype=np.int64)
+        for i in range(plen):
+            pcodes[i] = lut[x[i]]
+        tcodes = np.empty(y.shape[0], dtype=np.int64)
+        for i in range(y.shape[0]):
+            c = lut[y[i]]
+            tcodes[i] = c if c >= 0 else k
+    else:
+        symbols = np.unique(x)
+        k = symbols.shape[0]
+        pcodes = np.searchsorted(symbols, x)
+        tpos = np.searchsorted(symbols, y)
+        tcodes = np.empty(y.shape[0], dtype=np.int64)
+        for i in range(y.shape[0]):
+            p = tpos[i]
+            tcodes[i] = p if p < k and symbols[p] == y[i] else k
+    peq = _build_peq(pcodes.astype(np.int64), k + 1, (plen + 63) // 64)
+    if lcs:
+        return common + int(_lcs_kernel(peq, tcodes, plen))
+    return int(_levenshtein_kernel(peq, tcodes, plen))
+
+
 # --------------------------------------------------------------------------- public API
-
-
-def _prepared(a: Any, b: Any, max_length: int | None) -> tuple[Codes, Codes, int, int, int]:
-    ca, cb = encode_pair(a, b, max_length=max_length)
-    n_a, n_b = len(ca), len(cb)
-    ca, cb, common = _strip_affixes(ca, cb)
-    if len(ca) > len(cb):
-        ca, cb = cb, ca  # the shorter side becomes the bit-vector pattern
-    return ca, cb, common, n_a, n_b
 
 
 def edit_distance(a: Any, b: Any, *, max_length: int | None = None) -> int:
@@ -283,11 +283,8 @@ def edit_distance(a: Any, b: Any, *, max_length: int | None = None) -> int:
     approximate string matching based on dynamic programming", J. ACM 46(3),
     in the multi-word block form of Hyyrö (2003). O(n * ceil(m / 64)) time.
     """
-    pattern, text, _, _, _ = _prepared(a, b, max_length)
-    if len(pattern) == 0:
-        return len(text)
-    peq, tcodes = _pattern_tables(pattern, text)
-    return int(_levenshtein_kernel(peq, tcodes, len(pattern)))
+    ca, cb = encode_pair(a, b, max_length=max_length)
+    return int(_measure(ca, cb, False))
 
 
 def lcs_length(a: Any, b: Any, *, max_length: int | None = None) -> int:
@@ -299,11 +296,8 @@ def lcs_length(a: Any, b: Any, *, max_length: int | None = None) -> int:
     computation revisited", after Allison & Dix (1986) and Crochemore et al.
     (2001). O(n * ceil(m / 64)) time.
     """
-    pattern, text, common, _, _ = _prepared(a, b, max_length)
-    if len(pattern) == 0:
-        return common
-    peq, tcodes = _pattern_tables(pattern, text)
-    return common + int(_lcs_kernel(peq, tcodes, len(pattern)))
+    ca, cb = encode_pair(a, b, max_length=max_length)
+    return int(_measure(ca, cb, True))
 
 
 def edit_similarity(a: Any, b: Any, *, max_length: int | None = None) -> float:
