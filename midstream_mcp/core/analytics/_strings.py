@@ -232,7 +232,7 @@ def _measure(a: Codes, b: Codes, lcs: bool) -> int:  # pragma: no cover
         x, y = y, x  # the shorter side becomes the bit-vector pattern
     plen = x.shape[0]
     if plen == 0:
-        return common if lcs else int(y.shape[0])
+        return int(common) if lcs else int(y.shape[0])
     top = max(x.max(), y.max())
     if top <= 8 * (x.shape[0] + y.shape[0]) + 1024:
         # Small alphabets (ASCII text, token ids): a lookup table beats sorting.
@@ -260,7 +260,7 @@ def _measure(a: Codes, b: Codes, lcs: bool) -> int:  # pragma: no cover
             tcodes[i] = p if p < k and symbols[p] == y[i] else k
     peq = _build_peq(pcodes.astype(np.int64), k + 1, (plen + 63) // 64)
     if lcs:
-        return common + int(_lcs_kernel(peq, tcodes, plen))
+        return int(common) + int(_lcs_kernel(peq, tcodes, plen))
     return int(_levenshtein_kernel(peq, tcodes, plen))
 
 
