@@ -6,12 +6,11 @@ import json
 import math
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server.conftest import RunningServer, start_http_server, stop
+from tests.server.conftest import RunningServer
 from tests.server.test_compare_tools import naive_dtw
 
 REPO = Path(__file__).resolve().parents[2]
@@ -32,18 +31,9 @@ def node_modules() -> Path:
     return CLIENT / "node_modules"
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_http_server(tmp_path)
-    try:
-        yield running
-    finally:
-        stop(running.process)
-
-
-def test_typescript_sdk_client_calls_the_tools(node_modules: Path, server: RunningServer) -> None:
+def test_typescript_sdk_client_calls_the_tools(node_modules: Path, http_server: RunningServer) -> None:
     proc = subprocess.run(
-        [str(node_modules / ".bin" / "tsx"), "src/smoke.ts", server.mcp_url],
+        [str(node_modules / ".bin" / "tsx"), "src/smoke.ts", http_server.mcp_url],
         cwd=CLIENT,
         capture_output=True,
         text=True,
