@@ -47,6 +47,11 @@ class ServerSettings(BaseModel):
     max_request_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="Largest HTTP request body accepted (413 beyond)."
     )
+    event_store: str = Field(
+        default=":memory:",
+        description="SQLite file (or :memory:) of SSE events kept so clients can resume with Last-Event-ID.",
+    )
+    sse_retry_ms: int = Field(default=1000, ge=1, description="Reconnect delay suggested to SSE clients.")
     max_sessions: int | None = Field(default=256, ge=1)
     session_idle_timeout_s: float | None = Field(default=1800.0, gt=0)
 

@@ -11,6 +11,7 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from midstream_mcp.config import Settings, is_loopback
+from midstream_mcp.server.event_store import SQLiteEventStore
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +101,8 @@ def build_http_app(server: MCPServer, settings: Settings) -> ASGIApp:
         host=cfg.host,
         max_sessions=cfg.max_sessions,
         max_request_body_size=cfg.max_request_bytes,
+        event_store=SQLiteEventStore(cfg.event_store),
+        retry_interval=cfg.sse_retry_ms,
         session_idle_timeout=cfg.session_idle_timeout_s,
     )
     if token:

@@ -116,6 +116,14 @@ def add_fixtures(server: MCPServer[Any]) -> None:
         return "Tool with progress executed successfully"
 
     @server.tool()
+    async def test_reconnection(ctx: Context) -> str:
+        """Closes its SSE stream mid-call; the client must resume with Last-Event-ID."""
+        await asyncio.sleep(0.05)
+        await ctx.close_sse_stream()
+        await asyncio.sleep(0.3)
+        return "Reconnection test completed successfully"
+
+    @server.tool()
     async def test_sampling(prompt: str, ctx: Context) -> str:
         """Asks the client's LLM."""
         result = await ctx.session.create_message(
