@@ -1,0 +1,103 @@
+"""What detectors share: the prepared text, the time budget, and the detector protocol."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Literal, Protocol, runtime_checkable
+
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._text import INVISIBLE_RE, fold, fold_offsets, map_span
+from midstream_mcp.core.sanitizer.policy import Policy
+
+#: manipulation: scored (warn/block thresholds); sensitive: redactable data; notice: warn only.
+Kind = Literal["manipulation", "sensitive", "notice"]
+
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+class BudgetExceeded(Exception):
+    """A scan ran past its time budget; the engine turns this into a fail-closed verdict."""
+
+
+class Budget:
+    """A deadline that long-running detector loops check cooperatively.
+
+    Python cannot pre-empt a running regex, so a detector checks ``budget.check()``
+    between units of work, and the engine also compares the elapsed time after
+    each detector: either way an overrun is caught and the verdict fails closed.
+    """
+
+    __slots__ = ("deadline", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.perf_counter() + seconds
+
+    def check(self) -> None:
+        """Raise :class:`BudgetExceeded` once the deadline has passed."""
+        if time.perf_counter() > self.deadline:
+            raise BudgetExceeded(f"time budget of {self.seconds * 1e3:.1f} ms exceeded")
+
+
+class Prepared:
+    """One text and the derived views detectors share, each computed at most once."""
+
+    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.is_ascii = text.isascii()
+        self._folded: str | None = None
+        self._offsets: list[int] | None = None
+        self._words: frozenset[str] | None = None
+
+    @property
+    def folded(self) -> str:
+        """The normalised matching view (see :mod:`._text`)."""
+        if self._folded is None:
+            self._folded = fold(self.text)
+        return self._folded
+
+    @property
+    def words(self) -> frozenset[str]:
+        """The set of folded alphabetic words: the cheap gate in front of every phrase rule."""
+        if self._words is None:
+            self._words = frozenset(_WORD_RE.findall(self.folded))
+        return self._words
+
+    def has_invisible(self) -> bool:
+        """True when the text holds zero-width, bidi, variation-selector or tag characters."""
+        return not self.is_ascii and INVISIBLE_RE.search(self.text) is not None
+
+    def folded_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span of :attr:`folded` back to the original text."""
+        if self.is_ascii:  # ASCII folds one character to one character
+            return start, end
+        if self._offsets is None:
+            self._offsets = fold_offsets(self.text)
+        return map_span(self._offsets, start, end)
+
+
+@runtime_checkable
+class Detector(Protocol):
+    """A pluggable detector.
+
+    ``detect`` returns findings with offsets into ``text.text``. It may raise:
+    the engine catches every exception and fails closed (or open, if the
+    policy says so). Long loops should call ``budget.check()``.
+    """
+
+    name: str
+    kind: Kind
+
+    def detect(
+        self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget
+    ) -> list[Finding]: ...
+
+
+def excerpt(text: str, start: int, end: int, limit: int = 80) -> str:
+    """A printable excerpt of ``text[start:end]`` with invisible characters shown as ``<U+XXXX>``-free dots."""
+    s = INVISIBLE_RE.sub("·", text[start:end]) if not text.isascii() else text[start:end]
+    s = " ".join(s.split())
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -1,0 +1,263 @@
+"""The default sanitizer: runs the detectors, fails closed, and turns findings into one verdict."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from typing import Protocol, runtime_checkable
+
+from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.sanitizer._base import Budget, BudgetExceeded, Detector, Prepared
+from midstream_mcp.core.sanitizer._model import (
+    DEFAULT_CONTEXT,
+    Action,
+    Finding,
+    Redaction,
+    ScanContext,
+    Verdict,
+)
+from midstream_mcp.core.sanitizer._text import INVISIBLE_RE
+from midstream_mcp.core.sanitizer.injection import InjectionDetector
+from midstream_mcp.core.sanitizer.invisible import InvisibleDetector
+from midstream_mcp.core.sanitizer.pii import PIIDetector
+from midstream_mcp.core.sanitizer.policy import DEFAULT_POLICY, Policy
+from midstream_mcp.core.sanitizer.secrets import SecretsDetector
+
+logger = logging.getLogger("midstream_mcp.sanitizer")
+
+
+@runtime_checkable
+class Sanitizer(Protocol):
+    """Anything that turns a text (or a chunk of a stream) into a :class:`Verdict`."""
+
+    def scan(self, text: str, context: ScanContext | None = None, policy: Policy | None = None) -> Verdict:
+        """Judge ``text``; never raises on any string."""
+        ...
+
+
+def default_detectors() -> list[Detector]:
+    """The four built-in detector families, cheapest first."""
+    return [InvisibleDetector(), SecretsDetector(), PIIDetector(), InjectionDetector()]
+
+
+def combine_scores(findings: Iterable[Finding]) -> float:
+    """Manipulation score: the strongest signal per category, combined by noisy-OR.
+
+    Independent kinds of evidence reinforce each other (override + persona >
+    either alone); repeating one phrasing does not.
+    """
+    best: dict[str, float] = {}
+    for f in findings:
+        if f.score > best.get(f.category, 0.0):
+            best[f.category] = f.score
+    miss = 1.0
+    for s in best.values():
+        miss *= 1.0 - min(max(s, 0.0), 1.0)
+    return 1.0 - miss
+
+
+def apply_redactions(text: str, findings: Iterable[Finding]) -> tuple[str, tuple[Redaction, ...]]:
+    """``text`` with each finding that has a placeholder replaced; overlapping spans are merged.
+
+    Returns the new text and where each replaced span landed, so offsets into
+    the original map onto the redacted text.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for f in findings:
+        if f.placeholder is not None and f.end > f.start:
+            spans.append((f.start, f.end, f.placeholder))
+    spans.sort(key=lambda s: (s[0], -s[1]))
+    merged: list[tuple[int, int, str]] = []
+    for start, end, ph in spans:
+        if merged and start < merged[-1][1]:
+            ls, le, lp = merged[-1]
+            merged[-1] = (ls, max(le, end), lp or ph)
+        else:
+            merged.append((start, end, ph))
+    out: list[str] = []
+    redactions: list[Redaction] = []
+    pos = 0
+    length = 0
+    for start, end, ph in merged:
+        out.append(text[pos:start])
+        length += start - pos
+        out.append(ph)
+        redactions.append(Redaction(start, end, length, length + len(ph), ph))
+        length += len(ph)
+        pos = end
+    out.append(text[pos:])
+    return "".join(out), tuple(redactions)
+
+
+def _visible_view(text: str) -> tuple[str, list[int]] | None:
+    """``text`` without invisible characters and the map back, or None if there are none."""
+    if text.isascii() or INVISIBLE_RE.search(text) is None:
+        return None
+    keep = [i for i, _ in enumerate(text)]
+    for m in INVISIBLE_RE.finditer(text):
+        for i in range(m.start(), m.end()):
+            keep[i] = -1
+    offsets = [i for i in keep if i >= 0]
+    visible = "".join(text[i] for i in offsets)
+    offsets.append(len(text))
+    return visible, offsets
+
+
+def _remap(findings: list[Finding], offsets: list[int]) -> list[Finding]:
+    out = []
+    for f in findings:
+        start = offsets[f.start]
+        end = offsets[f.end - 1] + 1 if f.end > f.start else start
+        out.append(Finding(f.detector, f.category, start, end, f.score, f.evidence, f.placeholder))
+    return out
+
+
+class DefaultSanitizer:
+    """Runs a list of detectors under a policy; fails closed on any error or time-out.
+
+    ``detectors`` replaces the built-in set; ``extra_detectors`` adds plug-ins
+    to it. Instances hold no per-text state and are safe to share across threads.
+    """
+
+    def __init__(
+        self,
+        policy: Policy = DEFAULT_POLICY,
+        detectors: Sequence[Detector] | None = None,
+        extra_detectors: Sequence[Detector] = (),
+    ) -> None:
+        self.policy = policy
+        self.detectors: tuple[Detector, ...] = tuple(
+            default_detectors() if detectors is None else detectors
+        ) + tuple(extra_detectors)
+
+    def scan(self, text: str, context: ScanContext | None = None, policy: Policy | None = None) -> Verdict:
+        """Judge ``text``: allow, warn, redact or block, with findings and (in redact mode) the redacted text.
+
+        Raises :class:`InvalidInput` only when ``text`` is not a string. Every
+        detector failure or time-budget overrun blocks (fail closed) unless the
+        policy sets ``fail_open``, which allows and logs a warning each time.
+        """
+        if not isinstance(text, str):
+            raise InvalidInput("text", f"must be a string, got {type(text).__name__}")
+        policy = policy or self.policy
+        context = context or DEFAULT_CONTEXT
+        t0 = time.perf_counter()
+        budget = Budget(policy.time_budget_s)
+        prepared = Prepared(text)
+        visible: tuple[str, list[int]] | None | bool = False  # False: not computed yet
+        findings: list[Finding] = []
+        errors: list[str] = []
+        for det in self.detectors:
+            if not policy.enabled(det.name):
+                continue
+            try:
+                if det.kind == "sensitive" and not prepared.is_ascii:
+                    # Hidden characters must not split a card number or a key into pieces nobody matches.
+                    if visible is False:
+                        visible = _visible_view(text)
+                    if visible:
+                        assert isinstance(visible, tuple)
+                        got = _remap(list(det.detect(Prepared(visible[0]), policy, context, budget)), visible[1])
+                    else:
+                        got = list(det.detect(prepared, policy, context, budget))
+                else:
+                    got = list(det.detect(prepared, policy, context, budget))
+                for f in got:
+                    if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= len(text)):
+                        raise ValueError("detector returned a finding outside the text")
+                findings.extend(got)
+            except BudgetExceeded as exc:
+                errors.append(f"{det.name}: {exc}")
+            except Exception as exc:  # any detector failure is a verdict, never a crash
+                errors.append(f"{det.name} failed ({type(exc).__name__})")
+            if not errors and time.perf_counter() > budget.deadline:
+                errors.append(f"{det.name}: time budget of {policy.time_budget_s * 1e3:.1f} ms exceeded")
+            if errors and not policy.fail_open:
+                break
+        elapsed = time.perf_counter() - t0
+        if errors:
+            if not policy.fail_open:
+                return Verdict(
+                    Action.BLOCK,
+                    "fail-closed: " + "; ".join(errors),
+                    tuple(sorted(findings, key=_order)),
+                    combine_scores(f for f in findings if self._kind(f) == "manipulation"),
+                    errors=tuple(errors),
+                    elapsed_s=elapsed,
+                )
+            logger.warning("sanitizer failing OPEN (policy fail_open=True): %s", "; ".join(errors))
+        return self._verdict(text, findings, policy, tuple(errors), elapsed)
+
+    def _kind(self, f: Finding) -> str:
+        for det in self.detectors:
+            if det.name == f.detector:
+                return det.kind
+        return "notice"
+
+    def _verdict(
+        self, text: str, findings: list[Finding], policy: Policy, errors: tuple[str, ...], elapsed: float
+    ) -> Verdict:
+        findings.sort(key=_order)
+        kinds = {det.name: det.kind for det in self.detectors}
+        manip = [f for f in findings if kinds.get(f.detector) == "manipulation"]
+        sensitive = [f for f in findings if kinds.get(f.detector) == "sensitive"]
+        notices = [f for f in findings if kinds.get(f.detector, "notice") == "notice"]
+        score = combine_scores(manip)
+        action = Action.ALLOW
+        reasons: list[str] = []
+        if manip and score >= policy.warn_threshold:
+            cats = ", ".join(sorted({f.category for f in manip}))
+            if score >= policy.block_threshold:
+                action = Action.BLOCK
+                reasons.append(f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})")
+            else:
+                action = Action.WARN
+                reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
+        redacting = policy.mode == "redact"
+        if sensitive:
+            cats = ", ".join(sorted({f.category for f in sensitive}))
+            reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
+            action = max(action, Action.REDACT if redacting else Action.WARN, key=lambda a: a.rank)
+        if notices:
+            cats = ", ".join(sorted({f.category for f in notices}))
+            stripped = redacting and any(f.placeholder is not None for f in notices)
+            reasons.append(f"{'stripped' if stripped else 'contains'} invisible text ({cats})")
+            action = max(action, Action.REDACT if stripped else Action.WARN, key=lambda a: a.rank)
+        if errors:
+            reasons.append("FAIL-OPEN after: " + "; ".join(errors))
+        redacted_text: str | None = None
+        redactions: tuple[Redaction, ...] = ()
+        if redacting:
+            redacted_text, redactions = apply_redactions(text, findings)
+        return Verdict(
+            action,
+            "; ".join(reasons) if reasons else "nothing found",
+            tuple(findings),
+            score,
+            redacted_text,
+            redactions,
+            errors,
+            elapsed,
+        )
+
+
+def _order(f: Finding) -> tuple[int, int, str]:
+    return (f.start, f.end, f.category)
+
+
+DEFAULT_SANITIZER = DefaultSanitizer()
+
+
+def scan(text: str, context: ScanContext | None = None, policy: Policy | None = None) -> Verdict:
+    """Scan ``text`` with the default sanitizer (see :meth:`DefaultSanitizer.scan`)."""
+    return DEFAULT_SANITIZER.scan(text, context, policy)
+
+
+def redact(text: str, context: ScanContext | None = None, policy: Policy | None = None) -> Verdict:
+    """Scan ``text`` in redact mode: ``verdict.redacted_text`` has every PII/secret span replaced.
+
+    ``redacted_text`` is None only when the scan failed closed.
+    """
+    policy = (policy or DEFAULT_SANITIZER.policy).with_(mode="redact")
+    return DEFAULT_SANITIZER.scan(text, context, policy)

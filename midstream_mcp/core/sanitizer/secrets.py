@@ -1,0 +1,151 @@
+"""Credentials: well-known token formats, private key blocks, JWTs, URLs with passwords,
+and high-entropy values assigned to key-like names.
+
+Evidence keeps at most the public prefix of a token (``ghp_``, ``AKIA``...) and
+its length; the secret itself never appears.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+
+from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
+from midstream_mcp.core.sanitizer._checks import char_classes, shannon_entropy
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer.policy import Policy
+
+#: (name, regex, public prefix length kept in the evidence). Order: most specific first.
+_FORMATS: tuple[tuple[str, re.Pattern[str], int], ...] = tuple(
+    (name, re.compile(src), keep)
+    for name, src, keep in (
+        ("private_key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"
+                        r"(?:[\s\S]{0,8000}?-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----)?", 0),
+        ("aws_access_key_id", r"\b(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}\b", 4),
+        ("github_token", r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b", 4),
+        ("github_fine_grained_token", r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b", 11),
+        ("gitlab_token", r"\bglpat-[A-Za-z0-9_\-]{20,}", 6),
+        ("slack_token", r"\bxox[abposr]-[A-Za-z0-9\-]{10,}", 5),
+        ("slack_webhook", r"https://hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/[A-Za-z0-9_]+", 0),
+        ("anthropic_api_key", r"\bsk-ant-(?:api|admin|oat|sid)\d{2}-[A-Za-z0-9_\-]{32,}", 7),
+        ("openai_api_key", r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20,}(?:T3BlbkFJ[A-Za-z0-9_\-]{20,})?", 3),
+        ("stripe_key", r"\b(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}", 8),
+        ("google_api_key", r"\bAIza[0-9A-Za-z_\-]{35}(?![0-9A-Za-z_\-])", 4),
+        ("google_oauth_token", r"\bya29\.[0-9A-Za-z_\-]{20,}", 5),
+        ("sendgrid_api_key", r"\bSG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}\b", 3),
+        ("npm_token", r"\bnpm_[A-Za-z0-9]{36}\b", 4),
+        ("pypi_token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}", 5),
+        ("huggingface_token", r"\bhf_[A-Za-z0-9]{34,}\b", 3),
+        ("twilio_api_key", r"\bSK[0-9a-f]{32}\b", 2),
+        ("azure_storage_key", r"AccountKey=[A-Za-z0-9+/]{86}==", 11),
+        ("discord_bot_token", r"\b[MNO][A-Za-z\d_\-]{23,25}\.[A-Za-z\d_\-]{6}\.[A-Za-z\d_\-]{27,38}\b", 0),
+        ("telegram_bot_token", r"\b\d{8,10}:AA[A-Za-z0-9_\-]{33}\b", 0),
+        ("shopify_token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b", 6),
+    )
+)  # fmt: skip
+#: Cheap gate: one of these substrings must occur for the format list to run.
+_FORMAT_GATE = re.compile(
+    r"PRIVATE KEY|AKIA|ASIA|ABIA|ACCA|A3T|gh[pousr]_|github_pat_|glpat-|xox[abposr]-|hooks\.slack|sk-|"
+    r"[sr]k_(?:live|test)_|AIza|ya29\.|SG\.|npm_|pypi-|hf_|SK[0-9a-f]|AccountKey=|\.[A-Za-z\d_\-]{6}\.|:AA|shp"
+)
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{10,}")
+_URL_PASSWORD = re.compile(
+    r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@?#\[\]]{1,128}:(?P<pw>[^\s@/?#]{1,256})@[\w.\-\[\]]+"
+)
+_KEY_WORDS = (
+    r"api[_\-. ]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd|pass|auth|credential|private[_\-]?key|"
+    r"access[_\-]?key|client[_\-]?secret|bearer|session[_\-]?id|signing[_\-]?key|encryption[_\-]?key"
+)
+_KEY_VALUE = re.compile(
+    rf"(?i)(?P<key>[\w.\-]*(?:{_KEY_WORDS})[\w.\-]*)[\"']?\s*(?:=>|:=|[:=]|\s(?:is|was)\s)\s*"
+    r"(?:bearer\s+)?[\"'`]?(?P<value>[^\s\"'`,;<>(){}\[\]]{6,256})"
+)
+_KV_GATE = re.compile(rf"(?i){_KEY_WORDS}")
+_BEARER = re.compile(r"(?i)\bbearer\s+(?P<value>[A-Za-z0-9_\-.=+/~]{20,})")
+_PLACEHOLDER_VALUE = re.compile(
+    r"(?i)^(?:x{3,}|\*{3,}|\.{3,}|<[^>]*>|\$\{?[\w.]+\}?|%\w+%|\{\{.*\}\}|your[_\-]?\w*|changeme|"
+    r"example\w*|placeholder|redacted|none|null|true|false|undefined|password|secret|token|"
+    r"\[[A-Z_]+\]|os\.environ.*|env\[.*|process\.env.*|getenv.*)$"
+)
+_PLACEHOLDER = "[SECRET]"
+
+
+def _evidence(kind: str, value: str, keep: int) -> str:
+    return f"{kind}: {value[:keep]}{'*' * 4}… ({len(value)} chars)"
+
+
+def _jwt_ok(token: str) -> bool:
+    head = token.split(".", 1)[0]
+    try:
+        header = json.loads(base64.urlsafe_b64decode(head + "=" * (-len(head) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(header, dict) and ("alg" in header or "typ" in header)
+
+
+def looks_secret(value: str, key: str) -> float:
+    """Score in [0, 1] for ``value`` being a real credential assigned to ``key`` (0: not one)."""
+    if _PLACEHOLDER_VALUE.match(value) or value.lower() == key.lower():
+        return 0.0
+    n = len(value)
+    entropy = shannon_entropy(value)
+    classes = char_classes(value)
+    is_password = re.search(r"(?i)pass|pwd", key) is not None
+    if is_password:
+        # Passwords are short and chosen by people: length and mixed classes matter more than entropy.
+        if n >= 6 and (classes >= 2 or entropy >= 2.5):
+            return 0.8
+        return 0.0
+    if n >= 16 and entropy >= 3.5 and classes >= 2:
+        return 0.9
+    if n >= 12 and entropy >= 3.0 and classes >= 2 and not value.isalpha():
+        return 0.7
+    return 0.0
+
+
+class SecretsDetector:
+    """Well-known credential formats plus high-entropy values in key/value context."""
+
+    name = "secrets"
+    kind: Kind = "sensitive"
+
+    def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
+        """Credential spans; each finding's evidence shows the token type, a public prefix and the length."""
+        raw = text.text
+        out: list[Finding] = []
+        taken: list[tuple[int, int]] = []
+
+        def add(kind: str, start: int, end: int, score: float, keep: int) -> None:
+            if any(start < e and end > s for s, e in taken):
+                return
+            taken.append((start, end))
+            out.append(
+                Finding(self.name, kind, start, end, score, _evidence(kind, raw[start:end], keep), _PLACEHOLDER)
+            )
+
+        if _FORMAT_GATE.search(raw):
+            for kind, regex, keep in _FORMATS:
+                for m in regex.finditer(raw):
+                    add(kind, m.start(), m.end(), 0.95, keep)
+        if "eyJ" in raw:
+            for m in _JWT.finditer(raw):
+                if _jwt_ok(m.group()):
+                    add("jwt", m.start(), m.end(), 0.9, 3)
+        if "://" in raw:
+            for m in _URL_PASSWORD.finditer(raw):
+                pw = m.group("pw")
+                if not _PLACEHOLDER_VALUE.match(pw):
+                    add("connection_string_password", m.start("pw"), m.end("pw"), 0.9, 0)
+        if _KV_GATE.search(raw):
+            budget.check()
+            for m in _KEY_VALUE.finditer(raw):
+                score = looks_secret(m.group("value"), m.group("key"))
+                if score:
+                    add("high_entropy_secret", m.start("value"), m.end("value"), score, 0)
+            for m in _BEARER.finditer(raw):
+                if looks_secret(m.group("value"), "token"):
+                    add("bearer_token", m.start("value"), m.end("value"), 0.85, 0)
+        out.sort(key=lambda f: f.start)
+        return out

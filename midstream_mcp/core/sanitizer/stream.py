@@ -1,0 +1,153 @@
+"""Streaming: the same detectors over a stream of chunks, with a bounded carry-over window.
+
+Each :class:`StreamScanner` belongs to one stream (there is no global state).
+It rescans the last ``window`` characters together with each new chunk, so a
+phrase or an identifier split across a chunk boundary is still found, and
+reports only findings that reach into the new chunk. Work per chunk depends
+on the chunk and the window, never on how long the stream has been running.
+
+In redact mode the scanner holds back the last ``window`` characters (and any
+span still open at the boundary) so that it can redact a span before any part
+of it is released; :meth:`StreamScanner.close` releases the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext, Verdict
+from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer, apply_redactions
+from midstream_mcp.core.sanitizer.policy import Policy
+
+
+@dataclass(frozen=True, slots=True)
+class StreamVerdict:
+    """The verdict for one chunk.
+
+    ``verdict.findings`` are the findings new with this chunk, with offsets
+    into the whole stream. ``emitted`` is the text released downstream now:
+    the chunk itself in scan mode, the redacted releasable prefix in redact
+    mode (it lags behind by at most the window until :meth:`StreamScanner.close`).
+    """
+
+    verdict: Verdict
+    emitted: str
+    position: int
+
+
+class StreamScanner:
+    """Per-stream scanning state: the carry-over window, what was reported, what is held back."""
+
+    def __init__(
+        self,
+        sanitizer: DefaultSanitizer | None = None,
+        policy: Policy | None = None,
+        context: ScanContext | None = None,
+        *,
+        window: int = 128,
+        max_held: int = 4096,
+    ) -> None:
+        if window < 16:
+            raise InvalidInput("window", f"must be at least 16 characters, got {window}")
+        if max_held < window:
+            raise InvalidInput("max_held", f"must be at least the window ({window}), got {max_held}")
+        self.sanitizer = sanitizer or DEFAULT_SANITIZER
+        self.policy = policy or self.sanitizer.policy
+        self.context = context
+        self.window = window
+        self.max_held = max_held
+        self._tail = ""  # released text kept as left context
+        self._held = ""  # text received but not yet released (redact mode only)
+        self._pos = 0  # characters received so far
+        self._reported: dict[tuple[str, str, int], int] = {}
+        self.closed = False
+
+    @property
+    def position(self) -> int:
+        """How many characters the stream has received."""
+        return self._pos
+
+    def feed(self, chunk: str) -> StreamVerdict:
+        """Scan the next chunk; see :class:`StreamVerdict`."""
+        if not isinstance(chunk, str):
+            raise InvalidInput("chunk", f"must be a string, got {type(chunk).__name__}")
+        if self.closed:
+            raise InvalidInput("chunk", "the stream is closed")
+        return self._step(chunk, final=False)
+
+    def close(self) -> StreamVerdict:
+        """End the stream: release (redacted) whatever is still held back."""
+        if self.closed:
+            raise InvalidInput("stream", "already closed")
+        result = self._step("", final=True)
+        self.closed = True
+        return result
+
+    def _step(self, chunk: str, final: bool) -> StreamVerdict:
+        position = self._pos
+        buf = self._tail + self._held + chunk
+        base = self._pos - len(self._held) - len(self._tail)  # stream offset of buf[0]
+        fresh_from = len(self._tail) + len(self._held)  # buf index where the new chunk starts
+        self._pos += len(chunk)
+        full = self.sanitizer.scan(buf, self.context, self.policy)
+        new = self._new_findings(full.findings, base, fresh_from, final)
+        shifted = tuple(_shift(f, base) for f in new)
+        if full.errors and not self.policy.fail_open:
+            verdict = Verdict(full.action, full.reason, shifted, full.score, errors=full.errors,
+                              elapsed_s=full.elapsed_s)  # fmt: skip
+        else:
+            verdict = self.sanitizer._verdict(chunk, list(shifted), self.policy, full.errors, full.elapsed_s)
+        if self.policy.mode == "redact":
+            emitted = self._release(buf, full.findings, final)
+            verdict = Verdict(verdict.action, verdict.reason, verdict.findings, verdict.score, emitted,
+                              (), verdict.errors, verdict.elapsed_s)  # fmt: skip
+        else:
+            emitted = chunk
+            self._tail = buf[-self.window :] if len(buf) > self.window else buf
+        self._prune(base)
+        return StreamVerdict(verdict, emitted, position)
+
+    def _new_findings(
+        self, findings: tuple[Finding, ...], base: int, fresh_from: int, final: bool
+    ) -> list[Finding]:
+        new = []
+        for f in findings:
+            if f.end <= fresh_from and not (final and f.end > len(self._tail)):
+                continue  # entirely in text we scanned before
+            key = (f.detector, f.category, base + f.start)
+            if self._reported.get(key, -1) >= base + f.end:
+                continue
+            self._reported[key] = base + f.end
+            new.append(f)
+        return new
+
+    def _release(self, buf: str, findings: tuple[Finding, ...], final: bool) -> str:
+        start = len(self._tail)
+        cut = len(buf) if final else max(start, len(buf) - self.window)
+        if not final:
+            for f in findings:
+                if f.placeholder is not None and f.start < cut < f.end and f.start >= start:
+                    cut = f.start  # never release part of a span that may still be redacted
+        if not final and cut - start < len(buf) - start - self.max_held:
+            cut = len(buf) - self.max_held  # a span that never closes cannot hold the stream forever
+        inside = [
+            Finding(f.detector, f.category, max(f.start, start) - start, min(f.end, cut) - start, f.score,
+                    f.evidence, f.placeholder)  # fmt: skip
+            for f in findings
+            if f.placeholder is not None and f.end > start and f.start < cut
+        ]
+        emitted, _ = apply_redactions(buf[start:cut], inside)
+        released = buf[:cut]
+        self._tail = released[-self.window :]
+        self._held = buf[cut:]
+        return emitted
+
+    def _prune(self, base: int) -> None:
+        if len(self._reported) > 256:
+            horizon = base
+            self._reported = {k: v for k, v in self._reported.items() if v > horizon}
+
+
+def _shift(f: Finding, base: int) -> Finding:
+    return Finding(f.detector, f.category, f.start + base, f.end + base, f.score, f.evidence, f.placeholder)
