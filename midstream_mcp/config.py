@@ -87,6 +87,24 @@ class StreamingSettings(BaseModel):
     max_chunk_bytes: int = Field(default=65_536, ge=1)
 
 
+class SanitizerSettings(BaseModel):
+    """The default sanitizer policy and its limits (per call, a policy argument can override them)."""
+
+    warn_threshold: float = Field(default=0.5, gt=0, le=1, description="Manipulation score that warns.")
+    block_threshold: float = Field(default=0.8, gt=0, le=1, description="Manipulation score that blocks.")
+    time_budget_s: float = Field(
+        default=0.05,
+        gt=0,
+        le=60,
+        description="Scan time per chunk (or per KiB of a long text) before failing.",
+    )
+    fail_open: bool = Field(
+        default=False,
+        description="On a detector error or time-out, allow instead of block (logs a warning every time).",
+    )
+    max_text_chars: int = Field(default=1_000_000, ge=1, description="Longest text the sanitize tool takes.")
+
+
 class Settings(BaseSettings):
     """All of midstream-mcp's configuration."""
 
@@ -101,6 +119,7 @@ class Settings(BaseSettings):
     server: ServerSettings = Field(default_factory=ServerSettings)
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
+    sanitizer: SanitizerSettings = Field(default_factory=SanitizerSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("log_level", mode="before")

@@ -20,6 +20,7 @@ from midstream_mcp.server.resources.subscriptions import Subscriptions
 from midstream_mcp.server.scheduling import route_tools
 from midstream_mcp.server.tools import compare as compare_tools
 from midstream_mcp.server.tools import ltl as ltl_tools
+from midstream_mcp.server.tools import sanitize as sanitize_tools
 from midstream_mcp.server.tools import schedule as schedule_tools
 
 logger = logging.getLogger(__name__)
@@ -30,14 +31,23 @@ Tools: compare_sequences (DTW, LCS, edit distance, cross-correlation between two
 compare_many (rank candidates by similarity to a query), find_pattern (best matches of a
 pattern inside a long series under subsequence DTW), verify_ltl (check a finite trace of
 events against an LTL formula, with a witness), ltl_explain (normal form, safety/guarantee
-class, monitor size). Long work can run in the background: job_submit returns a job whose
-resource midstream://jobs/{id} (subscribable) holds progress and the result; job_status,
-job_cancel, job_list and scheduler_stats manage the queue. Every tool returns structured content.
+class, monitor size), sanitize (detect prompt injection, jailbreaks, personal data, secrets
+and invisible text in a text; redact personal data and secrets). Long work can run in the
+background: job_submit returns a job whose resource midstream://jobs/{id} (subscribable) holds
+progress and the result; job_status, job_cancel, job_list and scheduler_stats manage the queue.
+Every tool returns structured content.
 """
 
 
 #: Tools whose calls run as scheduler jobs (and that job_submit can run in the background).
-ANALYSIS_TOOLS = ("compare_sequences", "compare_many", "find_pattern", "verify_ltl", "ltl_explain")
+ANALYSIS_TOOLS = (
+    "compare_sequences",
+    "compare_many",
+    "find_pattern",
+    "verify_ltl",
+    "ltl_explain",
+    "sanitize",
+)
 
 
 @dataclass
@@ -81,6 +91,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     )
     compare_tools.register(server, settings.limits)
     ltl_tools.register(server, settings.limits)
+    sanitize_tools.register(server, settings.sanitizer)
     # Every analysis tool call runs through the scheduler, at the configured priority.
     bodies = route_tools(server, scheduler, ANALYSIS_TOOLS, Priority.parse(sched.tool_priority))
     subscriptions = Subscriptions(server)

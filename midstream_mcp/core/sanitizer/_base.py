@@ -97,7 +97,7 @@ class Detector(Protocol):
 
 
 def excerpt(text: str, start: int, end: int, limit: int = 80) -> str:
-    """A printable excerpt of ``text[start:end]`` with invisible characters shown as ``<U+XXXX>``-free dots."""
+    """A printable one-line excerpt of ``text[start:end]``, invisible characters shown as dots."""
     s = INVISIBLE_RE.sub("·", text[start:end]) if not text.isascii() else text[start:end]
     s = " ".join(s.split())
     return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -145,22 +145,18 @@ class DefaultSanitizer:
         t0 = time.perf_counter()
         budget = Budget(policy.time_budget_s)
         prepared = Prepared(text)
-        visible: tuple[str, list[int]] | None | bool = False  # False: not computed yet
+        # Hidden characters must not split a card number or a key into pieces nobody matches:
+        # sensitive-data detectors read the text with them removed, and offsets map back.
+        visible = None if prepared.is_ascii else _visible_view(text)
+        visible_text = Prepared(visible[0]) if visible is not None else prepared
         findings: list[Finding] = []
         errors: list[str] = []
         for det in self.detectors:
             if not policy.enabled(det.name):
                 continue
             try:
-                if det.kind == "sensitive" and not prepared.is_ascii:
-                    # Hidden characters must not split a card number or a key into pieces nobody matches.
-                    if visible is False:
-                        visible = _visible_view(text)
-                    if visible:
-                        assert isinstance(visible, tuple)
-                        got = _remap(list(det.detect(Prepared(visible[0]), policy, context, budget)), visible[1])
-                    else:
-                        got = list(det.detect(prepared, policy, context, budget))
+                if det.kind == "sensitive" and visible is not None:
+                    got = _remap(list(det.detect(visible_text, policy, context, budget)), visible[1])
                 else:
                     got = list(det.detect(prepared, policy, context, budget))
                 for f in got:
@@ -210,7 +206,9 @@ class DefaultSanitizer:
             cats = ", ".join(sorted({f.category for f in manip}))
             if score >= policy.block_threshold:
                 action = Action.BLOCK
-                reasons.append(f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})")
+                reasons.append(
+                    f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})"
+                )
             else:
                 action = Action.WARN
                 reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")

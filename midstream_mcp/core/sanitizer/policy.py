@@ -54,7 +54,9 @@ class Policy:
         if self.mode not in ("scan", "redact"):
             raise InvalidInput("mode", f"must be 'scan' or 'redact', got {self.mode!r}")
         if self.invisible_action not in ("warn", "strip"):
-            raise InvalidInput("invisible_action", f"must be 'warn' or 'strip', got {self.invisible_action!r}")
+            raise InvalidInput(
+                "invisible_action", f"must be 'warn' or 'strip', got {self.invisible_action!r}"
+            )
         if not 0 <= self.decode_depth <= 4:
             raise InvalidInput("decode_depth", f"must be between 0 and 4, got {self.decode_depth!r}")
         if not 0.0 < self.time_budget_s <= 60.0:
