@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import base64
 import json
+import sys
 from typing import Any
 
 import uvicorn
@@ -43,8 +44,8 @@ WAV = base64.b64encode(
 ).decode()
 
 
-def add_fixtures(server: MCPServer[Any]) -> None:
-    """Register the reference server's fixtures on ``server``."""
+def add_fixtures(server: MCPServer[Any]) -> list[str]:
+    """Register the reference server's fixtures on ``server``; return the protocol methods stubbed."""
 
     @server.tool()
     def test_simple_text() -> str:
@@ -287,35 +288,46 @@ def add_fixtures(server: MCPServer[Any]) -> None:
         values = [v for v in ("paris", "park", "party") if v.startswith(argument.value)]
         return Completion(values=values, total=len(values), has_more=False)
 
-    add_lowlevel_fixtures(server)
+    return add_lowlevel_fixtures(server)
 
 
-def add_lowlevel_fixtures(server: MCPServer[Any]) -> None:
-    """Handshake-era methods the high-level server does not serve by itself."""
+def add_lowlevel_fixtures(server: MCPServer[Any]) -> list[str]:
+    """Stub the handshake-era methods the scenarios call that the product does not serve.
+
+    Methods the product already serves (``resources/subscribe`` and
+    ``resources/unsubscribe`` since the job resources) are left alone, so the
+    suite exercises the product's own handlers. Returns the methods stubbed.
+    """
     from mcp import types
 
     low = server._lowlevel_server
-    subscribed: set[str] = set()
 
     async def subscribe(ctx: Any, params: types.SubscribeRequestParams) -> types.EmptyResult:
-        subscribed.add(str(params.uri))
         return types.EmptyResult()
 
     async def unsubscribe(ctx: Any, params: types.UnsubscribeRequestParams) -> types.EmptyResult:
-        subscribed.discard(str(params.uri))
         return types.EmptyResult()
 
     async def set_level(ctx: Any, params: types.SetLevelRequestParams) -> types.EmptyResult:
         return types.EmptyResult()
 
-    low.add_request_handler("resources/subscribe", types.SubscribeRequestParams, subscribe)
-    low.add_request_handler("resources/unsubscribe", types.UnsubscribeRequestParams, unsubscribe)
-    low.add_request_handler("logging/setLevel", types.SetLevelRequestParams, set_level)
+    stubs: dict[str, tuple[Any, Any]] = {
+        "resources/subscribe": (types.SubscribeRequestParams, subscribe),
+        "resources/unsubscribe": (types.UnsubscribeRequestParams, unsubscribe),
+        "logging/setLevel": (types.SetLevelRequestParams, set_level),
+    }
+    added = []
+    for method, (params_type, handler) in stubs.items():
+        if low.get_request_handler(method) is None:
+            low.add_request_handler(method, params_type, handler)
+            added.append(method)
+    return added
 
 
 def build_fixture_server(settings: Settings) -> MCPServer[Any]:
     server = build_server(settings)
-    add_fixtures(server)
+    stubbed = add_fixtures(server)
+    print(f"fixture server: stubbed protocol methods: {', '.join(stubbed) or 'none'}", file=sys.stderr)
     return server
 
 

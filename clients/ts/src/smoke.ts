@@ -21,7 +21,9 @@ async function main(): Promise<void> {
   if (!url) fail("usage: smoke.ts <mcp-url>");
 
   const client = new Client({ name: "midstream-ts-smoke", version: "0.1.0" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  const transport = new StreamableHTTPClientTransport(new URL(url));
+  await client.connect(transport);
+  if (!transport.sessionId) fail("the server assigned no session id");
 
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     name: "compare_sequences",
     arguments: { a: "kitten", b: "sitting", method: "edit" },
   });
+  await transport.terminateSession(); // DELETE: the server drops the session now, not at timeout
   await client.close();
 
   for (const [label, r] of Object.entries({ zero, nonTrivial, lcs, after })) {
@@ -59,9 +62,24 @@ async function main(): Promise<void> {
   }
   const badText = JSON.stringify(bad.content);
   if (!bad.isError) fail("bad arguments did not produce isError");
+  if (!/\bb:/.test(badText)) fail(`the error does not name the field b: ${badText}`);
+
+  // Values known without computing: identical up to a repeat, the textbook LCS, kitten -> sitting.
+  const expected: Array<[string, unknown, unknown]> = [
+    ["dtw([1,2,3],[1,2,2,3])", (zero.structuredContent as Structured).distance, 0],
+    ["lcs_length", (lcs.structuredContent as Structured).lcs_length, 4],
+    ["edit distance", (after.structuredContent as Structured).distance, 3],
+  ];
+  for (const [label, got, want] of expected) {
+    if (got !== want) fail(`${label}: got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  }
+  const dtw = (nonTrivial.structuredContent as Structured).distance;
+  if (typeof dtw !== "number" || !(dtw > 0)) fail(`non-trivial DTW distance: ${JSON.stringify(dtw)}`);
 
   console.log(
     JSON.stringify({
+      protocol: transport.protocolVersion,
+      server: client.getServerVersion()?.name,
       tools: names,
       dtw_zero: (zero.structuredContent as Structured).distance,
       dtw: (nonTrivial.structuredContent as Structured).distance,
