@@ -1,0 +1,1 @@
+"""Ways chunks reach the pipeline from outside: upstream LLM providers (OpenAI-compatible SSE)."""
