@@ -105,6 +105,26 @@ class SanitizerSettings(BaseModel):
     max_text_chars: int = Field(default=1_000_000, ge=1, description="Longest text the sanitize tool takes.")
 
 
+class UpstreamSettings(BaseModel):
+    """Where ``stream_from_llm`` may pull completions from, and with which keys.
+
+    The server makes the request, so the base URL is an allow-list (host, port
+    and path prefix are compared, not string prefixes), and an API key is only
+    ever read from an environment variable named here; it is never logged or
+    returned.
+    """
+
+    allowed_base_urls: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1", "http://localhost", "http://[::1]"],
+        description="Base URLs stream_from_llm may call; an entry without a port allows any port.",
+    )
+    api_key_envs: list[str] = Field(
+        default_factory=lambda: ["OPENAI_API_KEY", "MIDSTREAM_UPSTREAM_API_KEY"],
+        description="Environment variables a caller may name as api_key_env.",
+    )
+    timeout_s: float = Field(default=120.0, gt=0, description="Read timeout of the upstream stream.")
+
+
 class Settings(BaseSettings):
     """All of midstream-mcp's configuration."""
 
@@ -120,6 +140,7 @@ class Settings(BaseSettings):
     limits: LimitsSettings = Field(default_factory=LimitsSettings)
     streaming: StreamingSettings = Field(default_factory=StreamingSettings)
     sanitizer: SanitizerSettings = Field(default_factory=SanitizerSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
 
     @field_validator("log_level", mode="before")
