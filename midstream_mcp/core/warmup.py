@@ -21,6 +21,7 @@ WARMUP_MODULES: tuple[str, ...] = (
     "midstream_mcp.core.analytics._strings",
     "midstream_mcp.core.analytics.compare",
     "midstream_mcp.core.analytics.ltl",
+    "midstream_mcp.core.analytics.attractor",
 )
 
 

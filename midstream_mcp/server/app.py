@@ -18,6 +18,7 @@ from midstream_mcp.core.warmup import Warmup, start_warmup
 from midstream_mcp.server.resources import jobs as job_resources
 from midstream_mcp.server.resources.subscriptions import Subscriptions
 from midstream_mcp.server.scheduling import route_tools
+from midstream_mcp.server.tools import attractor as attractor_tools
 from midstream_mcp.server.tools import compare as compare_tools
 from midstream_mcp.server.tools import ltl as ltl_tools
 from midstream_mcp.server.tools import sanitize as sanitize_tools
@@ -32,9 +33,11 @@ compare_many (rank candidates by similarity to a query), find_pattern (best matc
 pattern inside a long series under subsequence DTW), verify_ltl (check a finite trace of
 events against an LTL formula, with a witness), ltl_explain (normal form, safety/guarantee
 class, monitor size), sanitize (detect prompt injection, jailbreaks, personal data, secrets
-and invisible text in a text; redact personal data and secrets). Long work can run in the
-background: job_submit returns a job whose resource midstream://jobs/{id} (subscribable) holds
-progress and the result; job_status, job_cancel, job_list and scheduler_stats manage the queue.
+and invisible text in a text; redact personal data and secrets), analyze_attractor (Lyapunov
+exponent, correlation dimension; fixed point/limit cycle/quasi-periodic/chaotic/noise).
+Long work can run in the background: job_submit returns a job whose resource
+midstream://jobs/{id} (subscribable) holds progress and the result; job_status, job_cancel,
+job_list and scheduler_stats manage the queue.
 Every tool returns structured content.
 """
 
@@ -47,6 +50,7 @@ ANALYSIS_TOOLS = (
     "verify_ltl",
     "ltl_explain",
     "sanitize",
+    "analyze_attractor",
 )
 
 
@@ -91,6 +95,7 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     )
     compare_tools.register(server, settings.limits)
     ltl_tools.register(server, settings.limits)
+    attractor_tools.register(server, settings.limits)
     sanitize_tools.register(server, settings.sanitizer)
     # Every analysis tool call runs through the scheduler, at the configured priority.
     bodies = route_tools(server, scheduler, ANALYSIS_TOOLS, Priority.parse(sched.tool_priority))

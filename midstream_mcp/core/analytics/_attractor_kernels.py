@@ -1,0 +1,300 @@
+"""Numba kernels for attractor analysis. Private: call :mod:`attractor` instead.
+
+Conventions shared by every kernel:
+
+* a point cloud is a C-contiguous float64 array of shape ``(n, d)``, one
+  delay vector (or state vector) per row, in time order;
+* nearest-neighbour searches use the projection method of Friedman, Baskett
+  & Shustek (1975): the points are sorted once by their first coordinate and
+  a query walks outwards from its own rank until the gap in that coordinate
+  alone exceeds the best distance found. Memory is O(n); on a
+  low-dimensional attractor only a thin slab of points is ever visited;
+* ``norm`` 0 is the euclidean distance, 1 the maximum (Chebyshev) norm;
+* a *Theiler window* ``w`` excludes candidates ``j`` with ``|i - j| <= w``
+  (Theiler 1986), so that temporally correlated points are not counted as
+  neighbours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+from numba import njit, prange
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _dist(pts: F64, i: int, j: int, norm: int) -> float:  # pragma: no cover
+    s = 0.0
+    if norm == 0:
+        for k in range(pts.shape[1]):
+            diff = pts[i, k] - pts[j, k]
+            s += diff * diff
+        return float(np.sqrt(s))
+    for k in range(pts.shape[1]):
+        diff = abs(pts[i, k] - pts[j, k])
+        if diff > s:
+            s = diff
+    return s
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def nearest_neighbours(
+    pts: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int, norm: int
+) -> tuple[I64, F64]:  # pragma: no cover
+    """Nearest neighbour of each query point among rows ``j < limit``.
+
+    Candidates within the Theiler window and exact duplicates (distance 0,
+    which carry no information about divergence) are skipped. ``order``
+    sorts the rows by their first coordinate and ``rank`` is its inverse.
+    Returns the neighbour index (-1 when there is none) and the distance.
+    """
+    nq = queries.shape[0]
+    n = order.shape[0]
+    out_idx = np.full(nq, -1, dtype=np.int64)
+    out_dist = np.full(nq, np.inf)
+    for q in prange(nq):
+        i = queries[q]
+        x0 = pts[i, 0]
+        best = np.inf
+        best_j = -1
+        up = rank[i] + 1
+        down = rank[i] - 1
+        up_open = up < n
+        down_open = down >= 0
+        while up_open or down_open:
+            if up_open:
+                j = order[up]
+                gap = pts[j, 0] - x0
+                if gap >= best:
+                    up_open = False
+                else:
+                    if abs(j - i) > theiler and j < limit:
+                        d = _dist(pts, i, j, norm)
+                        if 0.0 < d < best:
+                            best = d
+                            best_j = j
+                    up += 1
+                    up_open = up < n
+            if down_open:
+                j = order[down]
+                gap = x0 - pts[j, 0]
+                if gap >= best:
+                    down_open = False
+                else:
+                    if abs(j - i) > theiler and j < limit:
+                        d = _dist(pts, i, j, norm)
+                        if 0.0 < d < best:
+                            best = d
+                            best_j = j
+                    down -= 1
+                    down_open = down >= 0
+        out_idx[q] = best_j
+        out_dist[q] = best
+    return out_idx, out_dist
+
+
+@njit(cache=True, nogil=True)
+def divergence(
+    pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int
+) -> tuple[F64, F64]:  # pragma: no cover
+    """Summed ``ln |X[i + k] - X[j + k]|`` over reference pairs, per block and step.
+
+    Pairs ``(refs[p], nbrs[p])`` are split into ``blocks`` contiguous groups
+    (for a block-jackknife error). Returns ``sums`` and ``counts`` of shape
+    ``(blocks, horizon + 1)``; pairs whose continuation leaves the series or
+    whose distance is exactly 0 do not count at that step.
+    """
+    n = pts.shape[0]
+    npairs = refs.shape[0]
+    sums = np.zeros((blocks, horizon + 1))
+    counts = np.zeros((blocks, horizon + 1))
+    for p in range(npairs):
+        b = (p * blocks) // npairs
+        i = refs[p]
+        j = nbrs[p]
+        if j < 0:
+            continue
+        for k in range(horizon + 1):
+            if i + k >= n or j + k >= n:
+                break
+            d = _dist(pts, i + k, j + k, 0)
+            if d > 0.0:
+                sums[b, k] += np.log(d)
+                counts[b, k] += 1.0
+    return sums, counts
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def correlation_histogram(
+    pts: F64, rows: I64, theiler: int, log_rmin: float, inv_width: float, nbins: int
+) -> F64:  # pragma: no cover
+    """Histogram of ``ln`` of maximum-norm pair distances, for the correlation sum.
+
+    Every pair ``(i, j)`` with ``i`` in ``rows`` and ``j > i + theiler``
+    counts once, in bin ``floor((ln d - log_rmin) * inv_width)`` clipped to
+    ``[0, nbins - 1]`` (bin 0 also collects distances below ``exp(log_rmin)``,
+    including zeros). Memory is O(nbins) per thread, never O(n^2).
+    """
+    n = pts.shape[0]
+    nrows = rows.shape[0]
+    chunks = min(nrows, 64)
+    hist = np.zeros((chunks, nbins))
+    for c in prange(chunks):
+        lo = (c * nrows) // chunks
+        hi = ((c + 1) * nrows) // chunks
+        for r in range(lo, hi):
+            i = rows[r]
+            for j in range(i + theiler + 1, n):
+                d = _dist(pts, i, j, 1)
+                if d <= 0.0:
+                    b = 0
+                else:
+                    b = int(np.floor((np.log(d) - log_rmin) * inv_width))
+                    if b < 0:
+                        b = 0
+                    elif b >= nbins:
+                        b = nbins - 1
+                hist[c, b] += 1.0
+    out: F64 = hist.sum(axis=0)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def mutual_information(ranks: I64, bins: int, max_lag: int) -> F64:  # pragma: no cover
+    """Average mutual information (nats) between ``x[t]`` and ``x[t + lag]``, lag 0..max_lag.
+
+    ``ranks`` are the samples' ranks scaled to ``0 .. bins - 1``, so the
+    marginals are (nearly) uniform and the histogram estimate is the
+    equiprobable-partition estimator (Fraser & Swinney 1986, simplified).
+    """
+    n = ranks.shape[0]
+    out = np.zeros(max_lag + 1)
+    joint = np.zeros((bins, bins))
+    pa = np.zeros(bins)
+    pb = np.zeros(bins)
+    for lag in range(max_lag + 1):
+        joint[:, :] = 0.0
+        pa[:] = 0.0
+        pb[:] = 0.0
+        m = n - lag
+        for t in range(m):
+            a = ranks[t]
+            b = ranks[t + lag]
+            joint[a, b] += 1.0
+            pa[a] += 1.0
+            pb[b] += 1.0
+        mi = 0.0
+        for a in range(bins):
+            for b in range(bins):
+                c = joint[a, b]
+                if c > 0.0:
+                    mi += c * np.log(c * m / (pa[a] * pb[b]))
+        out[lag] = mi / m
+    return out
+
+
+@njit(cache=True, nogil=True)
+def cao_step(
+    x: F64, delay: int, d: int, queries: I64, theiler: int
+) -> tuple[float, float]:  # pragma: no cover
+    """Cao's (1997) ``E(d)`` and ``E*(d)`` (0 when undefined).
+
+    The delay vectors that also exist in dimension ``d + 1`` are searched
+    (maximum norm) for the nearest neighbour ``n`` of each query ``i``;
+    ``E(d)`` averages ``|y_i^(d+1) - y_n^(d+1)| / |y_i^(d) - y_n^(d)|`` and
+    ``E*(d)`` averages ``|x[i + d tau] - x[n + d tau]|``. Queries past the end
+    of the shorter embedding are ignored.
+    """
+    m = x.shape[0] - d * delay  # vectors that exist in dimension d + 1
+    if m < 2:
+        return 0.0, 0.0
+    pts = np.empty((m, d))
+    for t in range(m):
+        for k in range(d):
+            pts[t, k] = x[t + k * delay]
+    order = np.argsort(pts[:, 0]).astype(np.int64)
+    rank = np.empty(m, dtype=np.int64)
+    for r in range(m):
+        rank[order[r]] = r
+    nq = 0
+    for q in range(queries.shape[0]):
+        if queries[q] < m:
+            nq += 1
+    qs = np.empty(nq, dtype=np.int64)
+    c = 0
+    for q in range(queries.shape[0]):
+        if queries[q] < m:
+            qs[c] = queries[q]
+            c += 1
+    idx, dist = nearest_neighbours(pts, order, rank, qs, theiler, m, 1)
+    total = 0.0
+    total_star = 0.0
+    used = 0
+    for q in range(nq):
+        j = idx[q]
+        if j < 0:
+            continue
+        i = qs[q]
+        extra = abs(x[i + d * delay] - x[j + d * delay])
+        total += max(dist[q], extra) / dist[q]
+        total_star += extra
+        used += 1
+    if used == 0:
+        return 0.0, 0.0
+    return total / used, total_star / used
+
+
+@njit(cache=True, nogil=True)
+def prediction_error(
+    pts: F64, target: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int
+) -> float:  # pragma: no cover
+    """RMS error of the nearest-neighbour (zeroth-order) predictor of ``target``.
+
+    Each query ``i`` is predicted as ``target[j]`` with ``j`` its nearest
+    neighbour (euclidean) among rows ``< limit`` outside the Theiler window
+    (Farmer & Sidorowich 1987; the discriminating statistic of Theiler et
+    al. 1992's surrogate tests).
+    """
+    idx, _ = nearest_neighbours(pts, order, rank, queries, theiler, limit, 0)
+    total = 0.0
+    used = 0
+    for q in range(queries.shape[0]):
+        j = idx[q]
+        if j >= 0:
+            diff = target[queries[q]] - target[j]
+            total += diff * diff
+            used += 1
+    return np.sqrt(total / used) if used > 0 else np.inf
+
+
+@njit(cache=True, nogil=True)
+def longest_band(values: F64, ratio: float) -> tuple[int, int]:  # pragma: no cover
+    """Longest run ``values[a:b + 1]`` of finite positive values with ``max <= ratio * min``.
+
+    Ties go to the earlier run; returns ``(-1, -1)`` when there is none.
+    """
+    n = values.shape[0]
+    best_a, best_b = -1, -1
+    for a in range(n):
+        v = values[a]
+        if not (v > 0.0) or not np.isfinite(v):
+            continue
+        lo = v
+        hi = v
+        b = a
+        while b + 1 < n:
+            w = values[b + 1]
+            if not (w > 0.0) or not np.isfinite(w):
+                break
+            nlo = min(lo, w)
+            nhi = max(hi, w)
+            if nhi > ratio * nlo:
+                break
+            lo, hi = nlo, nhi
+            b += 1
+        if b - a > best_b - best_a:
+            best_a, best_b = a, b
+    return best_a, best_b

@@ -1,0 +1,907 @@
+"""Attractor analysis: delay embedding, Lyapunov exponent, correlation dimension, classification.
+
+Every public function validates its input, then runs the private numba kernels
+of ``_attractor_kernels.py``. Everything is automatic by default (delay,
+embedding dimension, Theiler window, fit ranges) and every choice can be
+overridden. Nearest-neighbour searches use O(n) memory.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from midstream_mcp.core.analytics import _attractor_kernels as _k
+from midstream_mcp.core.analytics._validate import InvalidInput, as_series
+
+__all__ = [
+    "MIN_SAMPLES",
+    "AttractorResult",
+    "DimensionResult",
+    "Embedding",
+    "LyapunovResult",
+    "SurrogateResult",
+    "analyze",
+    "choose_delay",
+    "choose_dimension",
+    "correlation_dimension",
+    "delay_embed",
+    "largest_lyapunov",
+    "mean_period",
+    "surrogate_test",
+    "warmup",
+]
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+Classification = Literal["fixed point", "limit cycle", "quasi-periodic", "chaotic", "noise"]
+
+#: Fewest samples any analysis accepts; more are needed for larger embeddings.
+MIN_SAMPLES = 100
+#: Delay vectors that must remain after embedding (for neighbours, fits and the dimension).
+MIN_VECTORS = 100
+#: Largest embedding dimension tried by Cao's method.
+MAX_DIM = 10
+#: Cao's E1 above this counts as saturated.
+CAO_THRESHOLD = 0.9
+#: Query points for Cao's method and for the surrogate test's prediction error.
+MAX_QUERIES = 1000
+#: Pair distances computed for the correlation sum, at most (rows are subsampled beyond).
+MAX_PAIRS = 3_000_000
+#: Query points of the prediction error in the surrogate test.
+SURROGATE_QUERIES = 500
+#: Surrogates for the one-sided rank test at the 5% level (Theiler et al. 1992).
+N_SURROGATES = 19
+
+
+@dataclass(frozen=True)
+class Embedding:
+    """Delay-embedding parameters and how they were chosen.
+
+    ``delay`` and ``dim`` are ``None`` for multivariate input, which is used
+    as state vectors directly.
+    """
+
+    delay: int | None
+    dim: int
+    delay_method: str
+    dim_method: str
+    ami: F64 | None = None
+    cao_e1: F64 | None = None
+    cao_e2: F64 | None = None
+
+
+@dataclass(frozen=True)
+class LyapunovResult:
+    """Largest Lyapunov exponent from the divergence of nearest neighbours.
+
+    ``exponent`` and ``uncertainty`` are per sample; ``per_time`` and
+    ``uncertainty_per_time`` divide by ``dt`` when one was given.
+    ``curve[k]`` is the mean log distance after ``k`` steps; the exponent is
+    the slope of ``curve[fit_start:fit_end + 1]``.
+    """
+
+    exponent: float
+    uncertainty: float
+    per_time: float | None
+    uncertainty_per_time: float | None
+    curve: F64
+    fit_start: int
+    fit_end: int
+    r2: float
+    theiler: int
+    pairs: int
+
+
+@dataclass(frozen=True)
+class DimensionResult:
+    """Correlation dimension: slope of ``log_c`` against ``log_r`` over ``[fit_lo, fit_hi]``."""
+
+    dimension: float
+    uncertainty: float
+    log_r: F64
+    log_c: F64
+    fit_lo: int
+    fit_hi: int
+    r2: float
+
+
+@dataclass(frozen=True)
+class SurrogateResult:
+    """Nearest-neighbour prediction error of the data against phase-randomised surrogates.
+
+    ``rank`` is the number of surrogates predicted at least as well as the
+    data; ``rank == 0`` rejects "linear Gaussian process" at the one-sided
+    ``1 / (surrogates + 1)`` level.
+    """
+
+    error: float
+    surrogate_errors: F64
+    rank: int
+    z: float
+
+    @property
+    def rejected(self) -> bool:
+        """Whether the data is significantly more predictable than every surrogate."""
+        return self.rank == 0
+
+
+@dataclass(frozen=True)
+class AttractorResult:
+    """Everything :func:`analyze` found, with the classification and its reasons."""
+
+    classification: Classification
+    confidence: float
+    reasons: tuple[str, ...]
+    embedding: Embedding
+    lyapunov: LyapunovResult
+    dimension: DimensionResult
+    surrogates: SurrogateResult | None
+    mean_period: float
+    theiler: int
+    samples: int
+    dt: float | None
+    extras: dict[str, float] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _positive_int(value: Any, field: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InvalidInput(field, f"must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def _series(x: Any, field: str = "series") -> F64:
+    arr = as_series(x, field, min_length=MIN_SAMPLES)
+    spread = arr.max(axis=0) - arr.min(axis=0)
+    scale = np.maximum(np.abs(arr).max(axis=0), 1e-300)
+    if np.all(spread <= 1e-12 * scale):
+        raise InvalidInput(field, "is constant; attractor analysis needs a varying signal")
+    return arr
+
+
+def _check_dt(dt: Any) -> float | None:
+    if dt is None:
+        return None
+    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)):
+        raise InvalidInput("dt", f"must be a positive number, got {dt!r}")
+    if not math.isfinite(float(dt)) or dt <= 0:
+        raise InvalidInput("dt", f"must be a positive finite number, got {dt!r}")
+    return float(dt)
+
+
+def _check_vectors(n: int, dim: int, delay: int, field: str) -> None:
+    vectors = n - (dim - 1) * delay
+    if vectors < MIN_VECTORS:
+        need = (dim - 1) * delay + MIN_VECTORS
+        raise InvalidInput(
+            field,
+            f"embedding dimension {dim} with delay {delay} needs at least {need} samples "
+            f"(leaving {MIN_VECTORS} delay vectors), got {n}",
+        )
+
+
+# --------------------------------------------------------------------------- embedding
+
+
+def delay_embed(x: Any, dim: int, delay: int) -> F64:
+    """Delay vectors ``(x[t], x[t + delay], ..., x[t + (dim - 1) delay])``, one per row.
+
+    Takens (1981); returns a C-contiguous ``(n - (dim - 1) delay, dim)`` array.
+    """
+    xs = as_series(x, "series", allow_multivariate=False)[:, 0]
+    dim = _positive_int(dim, "dim")
+    delay = _positive_int(delay, "delay")
+    m = len(xs) - (dim - 1) * delay
+    if m < 1:
+        raise InvalidInput("series", f"is too short ({len(xs)}) for dimension {dim} and delay {delay}")
+    return _embed(xs, dim, delay)
+
+
+def _embed(xs: F64, dim: int, delay: int) -> F64:
+    m = len(xs) - (dim - 1) * delay
+    out = np.empty((m, dim))
+    for k in range(dim):
+        out[:, k] = xs[k * delay : k * delay + m]
+    return out
+
+
+def mean_period(x: Any) -> float:
+    """Mean period in samples: the reciprocal of the power spectrum's mean frequency.
+
+    Rosenstein et al. (1993) use it as the Theiler window. For multivariate
+    input the spectra of the (standardised) columns are summed.
+    """
+    arr = as_series(x, "series", min_length=4)
+    z = (arr - arr.mean(axis=0)) / np.maximum(arr.std(axis=0), 1e-300)
+    power = (np.abs(np.fft.rfft(z, axis=0)) ** 2).sum(axis=1)
+    freqs = np.fft.rfftfreq(len(z))
+    total = float(power[1:].sum())
+    if total <= 0:
+        return float(len(z))
+    mean_f = float((freqs[1:] * power[1:]).sum()) / total
+    return 1.0 / mean_f
+
+
+def _autocorrelation(xs: F64, max_lag: int) -> F64:
+    z = xs - xs.mean()
+    nfft = 1 << (2 * len(z) - 1).bit_length()
+    spec = np.fft.rfft(z, nfft)
+    acf = np.fft.irfft(spec * np.conj(spec), nfft)[: max_lag + 1]
+    return np.asarray(acf / acf[0], dtype=np.float64)
+
+
+def _ranks(xs: F64, bins: int) -> I64:
+    order = np.argsort(xs, kind="stable")
+    ranks = np.empty(len(xs), dtype=np.int64)
+    ranks[order] = np.arange(len(xs)) * bins // len(xs)
+    return ranks
+
+
+def choose_delay(x: Any, *, max_lag: int | None = None) -> tuple[int, str, F64]:
+    """Embedding delay: the first minimum of the average mutual information.
+
+    Fraser & Swinney (1986). When the autocorrelation at lag 1 is already
+    below ``1/e`` the signal decorrelates within one sample (a map, or noise)
+    and the delay is 1; when the mutual information has no minimum within
+    ``max_lag`` (default: a quarter of the series, at most 500) the lag where
+    the autocorrelation first falls below ``1/e`` is used.
+
+    Returns
+    -------
+    delay, method, ami
+        ``method`` is ``"mutual information"`` or ``"autocorrelation"``;
+        ``ami[k]`` is the mutual information in nats at lag ``k``.
+    """
+    xs = _series(x)
+    if xs.shape[1] != 1:
+        raise InvalidInput("series", "delay selection needs a univariate series")
+    v = xs[:, 0]
+    n = len(v)
+    limit = min(n // 4, 500) if max_lag is None else _positive_int(max_lag, "max_lag")
+    limit = max(1, min(limit, n - 2))
+    acf = _autocorrelation(v, limit)
+    bins = int(min(64, max(8, round(math.sqrt(n / 5)))))
+    ami = _k.mutual_information(_ranks(v, bins), bins, limit)
+    if acf[1] < 1 / math.e:
+        return 1, "autocorrelation", ami
+    # A minimum counts once the information has fallen by a fifth from lag 1: before that the
+    # histogram estimate of a nearly deterministic relation only wobbles (a pure sine, say).
+    for lag in range(1, limit):
+        if ami[lag] < ami[lag - 1] and ami[lag] <= ami[lag + 1] and ami[lag] <= 0.8 * ami[1]:
+            return lag, "mutual information", ami
+    below = np.flatnonzero(acf < 1 / math.e)
+    lag = int(below[0]) if below.size else limit
+    return max(lag, 1), "autocorrelation", ami
+
+
+def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX_DIM) -> tuple[int, F64, F64]:
+    """Minimum embedding dimension by Cao's (1997) method.
+
+    ``E1(d) = E(d + 1) / E(d)`` stops growing once ``d`` embeds the
+    attractor; the dimension is the smallest ``d`` with ``E1(d) >=`` 0.9
+    (``max_dim`` if none). ``E2(d)`` stays near 1 for every ``d`` when the
+    data is random. Nearest neighbours exclude a Theiler window.
+
+    Returns
+    -------
+    dim, e1, e2
+        ``e1[d - 1]`` and ``e2[d - 1]`` for ``d = 1 .. max_dim``.
+    """
+    xs = _series(x)[:, 0]
+    delay = _positive_int(delay, "delay")
+    max_dim = _positive_int(max_dim, "max_dim")
+    n = len(xs)
+    # Dimensions whose (d + 1)-embedding still leaves enough vectors.
+    top = max(1, min(max_dim, (n - MIN_VECTORS) // delay - 1))
+    queries = _spread(n, MAX_QUERIES)
+    w = max(int(theiler), 0)
+    e = np.zeros(top + 2)
+    estar = np.zeros(top + 2)
+    e1 = np.full(top, np.nan)
+    e2 = np.full(top, np.nan)
+    dim = top
+    for d in range(1, top + 2):
+        e[d], estar[d] = _k.cao_step(xs, delay, d, queries, w)
+        if d == 1:
+            continue
+        j = d - 1
+        if e[j] > 0 and e[d] > 0:
+            e1[j - 1] = e[d] / e[j]
+        if estar[j] > 0 and estar[d] > 0:
+            e2[j - 1] = estar[d] / estar[j]
+        # E2 of the next dimension is cheap to add once E1 has saturated: it tells noise apart.
+        if dim == top and e1[j - 1] >= CAO_THRESHOLD:
+            dim = j
+        elif dim < top and j > dim:
+            break
+    return dim, e1, e2
+
+
+def _spread(n: int, count: int) -> I64:
+    if n <= count:
+        return np.arange(n, dtype=np.int64)
+    return np.unique(np.linspace(0, n - 1, count).astype(np.int64))
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _points(
+    xs: F64, delay: int | None, dim: int | None, theiler: int | None
+) -> tuple[F64, Embedding, float, int]:
+    """Embed ``xs`` (or take it as state vectors) with automatic parameters where missing."""
+    period = mean_period(xs)
+    w = max(1, math.ceil(period)) if theiler is None else int(theiler)
+    if xs.shape[1] > 1:
+        if delay is not None or dim is not None:
+            raise InvalidInput(
+                "delay" if delay is not None else "dim",
+                "only applies to a univariate series; multivariate input is used as state vectors",
+            )
+        emb = Embedding(delay=None, dim=xs.shape[1], delay_method="state vectors", dim_method="state vectors")
+        if len(xs) < MIN_VECTORS:
+            raise InvalidInput("series", f"needs at least {MIN_VECTORS} state vectors, got {len(xs)}")
+        return np.ascontiguousarray(xs), emb, period, w
+    v = xs[:, 0]
+    ami = e1 = e2 = None
+    if delay is None:
+        tau, delay_method, ami = choose_delay(v)
+    else:
+        tau, delay_method = _positive_int(delay, "delay"), "given"
+    if dim is None:
+        if len(v) - tau < MIN_VECTORS + tau:
+            raise InvalidInput(
+                "series",
+                f"needs at least {2 * tau + MIN_VECTORS} samples to choose an embedding dimension "
+                f"with delay {tau}, got {len(v)}",
+            )
+        m, e1, e2 = choose_dimension(v, tau, theiler=w)
+        dim_method = "Cao"
+    else:
+        m, dim_method = _positive_int(dim, "dim"), "given"
+        if m > 64:
+            raise InvalidInput("dim", f"must be at most 64, got {m}")
+    _check_vectors(len(v), m, tau, "series" if dim is None else "dim")
+    emb = Embedding(
+        delay=tau, dim=m, delay_method=delay_method, dim_method=dim_method, ami=ami, cao_e1=e1, cao_e2=e2
+    )
+    return _embed(v, m, tau), emb, period, w
+
+
+def _sorted(pts: F64) -> tuple[I64, I64]:
+    order = np.argsort(pts[:, 0], kind="stable").astype(np.int64)
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order), dtype=np.int64)
+    return order, rank
+
+
+def _linfit(x: F64, y: F64) -> tuple[float, float, float, float]:
+    """Least-squares slope, intercept, R^2 and the slope's standard error."""
+    xm, ym = x.mean(), y.mean()
+    sxx = float(((x - xm) ** 2).sum())
+    syy = float(((y - ym) ** 2).sum())
+    sxy = float(((x - xm) * (y - ym)).sum())
+    slope = sxy / sxx
+    ssr = max(syy - slope * sxy, 0.0)
+    r2 = 1.0 - ssr / syy if syy > 0 else 1.0
+    se = math.sqrt(ssr / max(len(x) - 2, 1) / sxx)
+    return slope, ym - slope * xm, r2, se
+
+
+# --------------------------------------------------------------------------- Lyapunov
+
+#: The fit spans this part of the rise of the divergence curve, from its start to its saturation level.
+FIT_FRACTIONS = (0.25, 0.7)
+#: Blocks of reference points for the jackknife uncertainty.
+BLOCKS = 8
+#: At most this many reference trajectories (evenly spread) for the divergence curve.
+MAX_REFERENCES = 2500
+
+
+def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None) -> tuple[F64, F64, int]:
+    """Mean log divergence ``y[k]`` and per-block curves, extending the horizon until saturation."""
+    m = len(pts)
+    cap = max(4, m // 3)
+    h = cap if horizon is None else horizon
+    if horizon is None:
+        h = int(min(cap, max(20, 5 * period)))
+    order, rank = _sorted(pts)
+    while True:
+        limit = m - h
+        refs = _spread(limit, MAX_REFERENCES)
+        idx, _ = _k.nearest_neighbours(pts, order, rank, refs, theiler, limit, 0)
+        found = idx >= 0
+        if found.sum() < BLOCKS:
+            raise InvalidInput(
+                "series",
+                f"too few nearest neighbours outside the Theiler window ({theiler}); "
+                "give a longer series or a smaller theiler",
+            )
+        sums, counts = _k.divergence(pts, refs[found], idx[found], h, BLOCKS)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            y = sums.sum(axis=0) / counts.sum(axis=0)
+            blocks = sums / counts
+        if horizon is not None or h >= cap:
+            break
+        # Still rising at the end: the curve has not saturated yet, look further.
+        tail = y[int(0.8 * h) :]
+        if (
+            np.nanargmax(y) < 0.8 * h
+            or not np.isfinite(tail).all()
+            or tail[-1] - tail[0] <= 0.1 * (np.nanmax(y) - y[0])
+        ):
+            break
+        h = min(cap, 2 * h)
+    return y, blocks, h
+
+
+def _fit_region(y: F64, lo: float, hi: float) -> tuple[int, int]:
+    y0 = y[0]
+    rise = float(np.nanmax(y) - y0)
+    a = int(np.flatnonzero(y >= y0 + lo * rise)[0])
+    b = int(np.flatnonzero(y >= y0 + hi * rise)[0])
+    return a, max(b, a + 3)
+
+
+def largest_lyapunov(
+    series: Any,
+    *,
+    dt: float | None = None,
+    delay: int | None = None,
+    dim: int | None = None,
+    theiler: int | None = None,
+    horizon: int | None = None,
+) -> LyapunovResult:
+    """Largest Lyapunov exponent by the method of Rosenstein, Collins & De Luca (1993).
+
+    Every delay vector's nearest neighbour outside the Theiler window is
+    followed forward; ``y[k]``, the mean ``ln`` distance after ``k`` steps,
+    rises with slope ``lambda_1`` until the pairs separate to the size of the
+    attractor. The slope is fitted over a region chosen from the curve itself:
+    from 25% to 70% of its rise from ``y[0]`` to its saturation level. That
+    skips both the initial transient (separations turning into the unstable
+    direction) and the bend into saturation, the two places where a fixed fit
+    window goes wrong. The horizon doubles until the curve saturates.
+
+    Parameters
+    ----------
+    series : array_like, shape (n,) or (n, d)
+        A scalar series (delay-embedded) or state vectors (used as they are).
+    dt : float, optional
+        Sampling interval; adds the exponent per time unit.
+    delay, dim : int, optional
+        Embedding parameters; automatic by default (:func:`choose_delay`,
+        :func:`choose_dimension`).
+    theiler : int, optional
+        Neighbours closer than this in time are excluded; default: the mean
+        period (:func:`mean_period`), as Rosenstein et al. recommend.
+    horizon : int, optional
+        Steps to follow; default: 10 mean periods, doubled until saturation.
+
+    Returns
+    -------
+    LyapunovResult
+        The uncertainty combines a jackknife over eight blocks of reference
+        points with the change of the slope when the fit region moves by
+        5% of the rise either way.
+    """
+    xs = _series(series)
+    dts = _check_dt(dt)
+    w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
+    pts, _emb, period, w = _points(xs, delay, dim, w_given)
+    if horizon is not None:
+        horizon = _positive_int(horizon, "horizon", 4)
+        if horizon > len(pts) // 2:
+            raise InvalidInput("horizon", f"must be at most half the delay vectors ({len(pts) // 2})")
+    return _lyapunov(pts, period, w, horizon, dts)
+
+
+def _lyapunov(pts: F64, period: float, w: int, horizon: int | None, dt: float | None) -> LyapunovResult:
+    y, blocks, h = _divergence_curve(pts, period, w, horizon)
+    k = np.arange(h + 1, dtype=np.float64)
+    good = np.isfinite(y)
+    if not good[0] or good.sum() < 5:
+        raise InvalidInput("series", "nearest neighbours could not be followed; give a longer series")
+    y = np.where(good, y, np.nan)
+    rise = float(np.nanmax(y) - y[0])
+    if rise < 1.0:
+        # Less than one e-fold of growth in all: no exponential divergence; fit the whole curve.
+        a, b = 0, int(np.flatnonzero(good)[-1])
+    else:
+        a, b = _fit_region(y, *FIT_FRACTIONS)
+    sel = slice(a, b + 1)
+    ok = good[sel]
+    slope, _, r2, _ = _linfit(k[sel][ok], y[sel][ok])
+    per_block = []
+    for row in blocks:
+        rk = np.isfinite(row[sel])
+        if rk.sum() >= 3:
+            per_block.append(_linfit(k[sel][rk], row[sel][rk])[0])
+    jack = float(np.std(per_block, ddof=1) / math.sqrt(len(per_block))) if len(per_block) > 1 else 0.0
+    shifts = []
+    if rise >= 1.0:
+        lo, hi = FIT_FRACTIONS
+        for dlo, dhi in ((-0.05, -0.05), (0.05, 0.05)):
+            a2, b2 = _fit_region(y, lo + dlo, hi + dhi)
+            s2 = slice(a2, b2 + 1)
+            ok2 = good[s2]
+            shifts.append(_linfit(k[s2][ok2], y[s2][ok2])[0])
+    spread = (max(shifts) - min(shifts)) / 2 if shifts else 0.0
+    unc = math.hypot(jack, spread)
+    return LyapunovResult(
+        exponent=float(slope),
+        uncertainty=unc,
+        per_time=None if dt is None else float(slope) / dt,
+        uncertainty_per_time=None if dt is None else unc / dt,
+        curve=y,
+        fit_start=a,
+        fit_end=b,
+        r2=float(r2),
+        theiler=w,
+        pairs=len(pts),
+    )
+
+
+# --------------------------------------------------------------------------- correlation dimension
+
+#: Histogram bins of ln(distance) for the correlation sum, spanning DIST_DECADES below the largest.
+DIST_BINS = 256
+DIST_SPAN = math.log(1e6)
+#: Fewest pairs below a radius for its correlation sum to enter the fit.
+MIN_PAIR_COUNT = 50
+#: Local slopes in the scaling range stay within this fraction of their median.
+SLOPE_TOLERANCE = 0.1
+
+
+def _correlation_sum(pts: F64, w: int) -> tuple[F64, F64, F64]:
+    m = len(pts)
+    # Rows i pair with every j > i + w; subsample rows evenly when that is too many pairs.
+    pairs_per_row = max(m - w - 1, 1)
+    nrows = min(m, max(1, int(2 * MAX_PAIRS / pairs_per_row)))
+    rows = _spread(max(m - w - 1, 1), nrows)
+    log_rmax = math.log(float(np.max(pts.max(axis=0) - pts.min(axis=0))) * (1 + 1e-9))
+    log_rmin = log_rmax - DIST_SPAN
+    inv_width = DIST_BINS / DIST_SPAN
+    hist = _k.correlation_histogram(pts, rows, w, log_rmin, inv_width, DIST_BINS)
+    cum = np.cumsum(hist)
+    total = cum[-1]
+    log_r = log_rmin + np.arange(1, DIST_BINS + 1) / inv_width
+    return log_r, cum, total
+
+
+def _scaling_range(log_r: F64, log_c: F64, usable: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    """Longest run of radii whose local slopes agree within SLOPE_TOLERANCE (max / min)."""
+    idx = np.flatnonzero(usable)
+    lo_b, hi_b = int(idx[0]), int(idx[-1])
+    h = max(1, DIST_BINS // 64)
+    slopes = np.full(len(log_r), np.nan)
+    if hi_b - lo_b > 2 * h:
+        at = np.arange(lo_b + h, hi_b - h + 1)
+        slopes[at] = (log_c[at + h] - log_c[at - h]) / (log_r[at + h] - log_r[at - h])
+    a, b = _k.longest_band(slopes, (1 + SLOPE_TOLERANCE) / (1 - SLOPE_TOLERANCE))
+    if a < 0 or b - a < 2:
+        return lo_b, hi_b
+    return int(a), int(b)
+
+
+def correlation_dimension(
+    series: Any,
+    *,
+    delay: int | None = None,
+    dim: int | None = None,
+    theiler: int | None = None,
+) -> DimensionResult:
+    """Correlation dimension by the Grassberger-Procaccia (1983) algorithm.
+
+    The correlation sum ``C(r)``, the fraction of pairs of delay vectors
+    closer than ``r`` (maximum norm; pairs within the Theiler window
+    excluded, Theiler 1986), is collected in a histogram of ``ln r`` in O(n)
+    memory; beyond about 5 million pairs the reference rows are spread
+    evenly. The scaling range is found automatically: the longest run of
+    radii, with at least 50 pairs below them, over which the local slope
+    ``d ln C / d ln r`` stays within 10% of its median. The dimension is the
+    least-squares slope over that run.
+
+    Parameters are as in :func:`largest_lyapunov`.
+    """
+    xs = _series(series)
+    w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
+    pts, _emb, _period, w = _points(xs, delay, dim, w_given)
+    return _dimension(pts, w)
+
+
+def _dimension(pts: F64, w: int) -> DimensionResult:
+    w = min(w, len(pts) // 4)
+    log_r, cum, total = _correlation_sum(pts, w)
+    usable = (cum >= MIN_PAIR_COUNT) & (cum < total)
+    if usable.sum() < 4:
+        raise InvalidInput("series", "too few distinct pairs of points for a correlation dimension")
+    with np.errstate(divide="ignore"):
+        log_c = np.log(cum / total)
+    a, b = _scaling_range(log_r, log_c, usable)
+    slope, _, r2, se = _linfit(log_r[a : b + 1], log_c[a : b + 1])
+    # The local slopes' spread within the range is a more honest error than the fit's.
+    h = max(1, (b - a) // 4)
+    halves = [
+        _linfit(log_r[a : a + 2 * h + 1], log_c[a : a + 2 * h + 1])[0],
+        _linfit(log_r[b - 2 * h : b + 1], log_c[b - 2 * h : b + 1])[0],
+    ]
+    unc = math.hypot(se, (max(halves) - min(halves)) / 2)
+    keep = np.flatnonzero(usable)
+    return DimensionResult(
+        dimension=float(slope),
+        uncertainty=float(unc),
+        log_r=log_r[keep],
+        log_c=log_c[keep],
+        fit_lo=int(a - keep[0]),
+        fit_hi=int(b - keep[0]),
+        r2=float(r2),
+    )
+
+
+# --------------------------------------------------------------------------- surrogates
+
+
+def _phase_randomised(xs: F64, rng: np.random.Generator) -> F64:
+    """Fourier-transform surrogate: same power spectrum, random phases (Theiler et al. 1992).
+
+    Columns of a multivariate series share the random phases, which keeps
+    their cross-spectra (Prichard & Theiler 1994).
+    """
+    n = len(xs)
+    mean = xs.mean(axis=0)
+    spec = np.fft.rfft(xs - mean, axis=0)
+    phases = np.asarray(rng.uniform(0.0, 2 * np.pi, size=spec.shape[0]), dtype=np.float64)
+    phases[0] = 0.0
+    if n % 2 == 0:
+        phases[-1] = 0.0
+    out = np.fft.irfft(spec * np.exp(1j * phases)[:, None], n, axis=0) + mean
+    return np.ascontiguousarray(out)
+
+
+def _prediction_error(xs: F64, delay: int | None, dim: int, steps: int, w: int) -> float:
+    if delay is None:
+        pts = np.ascontiguousarray(xs[:-steps])
+        target = np.ascontiguousarray(xs[steps:, 0])
+        scale = float(xs[:, 0].std())
+    else:
+        v = xs[:, 0]
+        full = _embed(v, dim, delay)
+        m = len(full) - steps
+        pts = np.ascontiguousarray(full[:m])
+        target = np.ascontiguousarray(v[(dim - 1) * delay + steps :][:m])
+        scale = float(v.std())
+    order, rank = _sorted(pts)
+    queries = _spread(len(pts), SURROGATE_QUERIES)
+    err = _k.prediction_error(pts, target, order, rank, queries, w, len(pts))
+    return float(err) / max(scale, 1e-300)
+
+
+def _surrogates(xs: F64, delay: int | None, dim: int, w: int, count: int, seed: int) -> SurrogateResult:
+    steps = max(1, delay or 1)
+    rng = np.random.default_rng(seed)
+    err = _prediction_error(xs, delay, dim, steps, w)
+    errs = np.array(
+        [_prediction_error(_phase_randomised(xs, rng), delay, dim, steps, w) for _ in range(count)]
+    )
+    rank = int(np.sum(errs <= err))
+    spread = float(errs.std(ddof=1)) if count > 1 else 0.0
+    z = (float(errs.mean()) - err) / spread if spread > 0 else 0.0
+    return SurrogateResult(error=err, surrogate_errors=errs, rank=rank, z=z)
+
+
+def surrogate_test(
+    series: Any,
+    *,
+    delay: int | None = None,
+    dim: int | None = None,
+    theiler: int | None = None,
+    surrogates: int = N_SURROGATES,
+    seed: int = 0,
+) -> SurrogateResult:
+    """Is the series more predictable than linear Gaussian noise with its spectrum?
+
+    The statistic is the normalised error of the nearest-neighbour predictor
+    one delay ahead in the embedding (Farmer & Sidorowich 1987). Deterministic
+    dynamics predict far better than their phase-randomised surrogates
+    (Theiler et al. 1992); coloured noise predicts no better. With the default
+    19 surrogates, ``rank == 0`` rejects the linear null hypothesis at 5%.
+    """
+    xs = _series(series)
+    count = _positive_int(surrogates, "surrogates", 1)
+    w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
+    _pts, emb, _period, w = _points(xs, delay, dim, w_given)
+    return _surrogates(xs, emb.delay, emb.dim, w, count, int(seed))
+
+
+# --------------------------------------------------------------------------- classification
+
+#: The largest exponent times the mean period below which there is no exponential divergence.
+CYCLE_EXPONENT = 0.1
+#: Surrogate standard deviations by which deterministic data must out-predict its surrogates.
+MIN_SURROGATE_Z = 4.0
+
+
+def _converges(xs: F64) -> bool:
+    n = len(xs)
+    tail = xs[n - max(n // 10, 2) :]
+    return bool(np.all(tail.std(axis=0) <= 1e-3 * np.maximum(xs.std(axis=0), 1e-300)))
+
+
+def analyze(
+    series: Any,
+    *,
+    dt: float | None = None,
+    delay: int | None = None,
+    dim: int | None = None,
+    theiler: int | None = None,
+    surrogates: int = N_SURROGATES,
+    seed: int = 0,
+) -> AttractorResult:
+    """Characterise the dynamics behind a series and classify them.
+
+    Runs :func:`largest_lyapunov`, :func:`correlation_dimension` and
+    :func:`surrogate_test` on one embedding and decides:
+
+    * **fixed point**: the series settles (its last tenth varies by less than
+      0.1% of the whole);
+    * **limit cycle**: no exponential divergence (the exponent over one mean
+      period is below 0.1) and a correlation dimension near 1;
+    * **quasi-periodic**: no exponential divergence and a dimension near 2 or
+      more (a torus);
+    * **chaotic**: a positive exponent, clearly above its uncertainty, and
+      more predictable than every surrogate (deterministic);
+    * **noise**: everything else: a series no more predictable than linear
+      noise with its spectrum, or with no saturating dimension.
+
+    ``confidence`` (0-1) grows with the margins of the decisive tests.
+    """
+    xs = _series(series)
+    dts = _check_dt(dt)
+    count = _positive_int(surrogates, "surrogates", 1)
+    w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
+    if _converges(xs):
+        return _fixed_point(xs, dts, delay, dim, w_given)
+    pts, emb, period, w = _points(xs, delay, dim, w_given)
+    lyap = _lyapunov(pts, period, w, None, dts)
+    dimension = _dimension(pts, w)
+    sur = _surrogates(xs, emb.delay, emb.dim, w, count, int(seed))
+    label, confidence, reasons = _classify(lyap, dimension, sur, period, emb.dim)
+    return AttractorResult(
+        classification=label,
+        confidence=confidence,
+        reasons=tuple(reasons),
+        embedding=emb,
+        lyapunov=lyap,
+        dimension=dimension,
+        surrogates=sur,
+        mean_period=period,
+        theiler=w,
+        samples=len(xs),
+        dt=dts,
+    )
+
+
+def _clip01(v: float) -> float:
+    return float(min(1.0, max(0.0, v)))
+
+
+def _classify(
+    lyap: LyapunovResult, dim: DimensionResult, sur: SurrogateResult, period: float, emb_dim: int
+) -> tuple[Classification, float, list[str]]:
+    per_cycle = lyap.exponent * period
+    d2 = dim.dimension
+    reasons = [
+        f"largest Lyapunov exponent {lyap.exponent:.4g} ± {lyap.uncertainty:.2g} per sample "
+        f"({per_cycle:.3g} per mean period of {period:.1f} samples)",
+        f"correlation dimension {d2:.3f} ± {dim.uncertainty:.2g} in embedding dimension {emb_dim}",
+        f"nearest-neighbour prediction error {sur.error:.3g} vs {np.median(sur.surrogate_errors):.3g} "
+        f"(median) for {len(sur.surrogate_errors)} phase-randomised surrogates; "
+        f"{sur.rank} surrogate(s) predicted as well (z = {sur.z:.1f})",
+    ]
+    if per_cycle < CYCLE_EXPONENT:
+        margin = _clip01((CYCLE_EXPONENT - per_cycle) / CYCLE_EXPONENT)
+        if d2 < 1.5:
+            reasons.append("no exponential divergence of neighbours and a dimension near 1: a closed orbit")
+            return (
+                "limit cycle",
+                round(0.5 + 0.25 * margin + 0.25 * _clip01(1 - abs(d2 - 1) / 0.5), 3),
+                reasons,
+            )
+        if d2 < 0.8 * emb_dim:
+            reasons.append(
+                "no exponential divergence of neighbours and a dimension of 2 or more: motion on a torus"
+            )
+            return (
+                "quasi-periodic",
+                round(0.5 + 0.25 * margin + 0.25 * _clip01(1 - abs(d2 - 2) / 1), 3),
+                reasons,
+            )
+    significant = lyap.exponent > 2 * lyap.uncertainty and per_cycle >= CYCLE_EXPONENT
+    saturates = d2 < 0.8 * emb_dim
+    deterministic = sur.rejected and sur.z >= MIN_SURROGATE_Z
+    if significant and deterministic and saturates:
+        reasons.append(
+            "neighbours diverge exponentially, the dimension saturates below the embedding dimension, "
+            "and the series is far more predictable than linear noise with its spectrum: deterministic chaos"
+        )
+        conf = 0.5 + 0.25 * _clip01(sur.z / 10) + 0.25 * _clip01(lyap.exponent / (4 * lyap.uncertainty) - 0.5)
+        return "chaotic", round(conf, 3), reasons
+    why = []
+    if not deterministic:
+        why.append("it is no more predictable than its phase-randomised surrogates (linear Gaussian noise)")
+    if not saturates:
+        why.append("its correlation dimension does not saturate below the embedding dimension")
+    if not significant:
+        why.append("no exponential divergence stands out of the uncertainty")
+    reasons.append("stochastic: " + "; ".join(why))
+    conf = 0.5 + 0.5 * _clip01(sur.rank / max(len(sur.surrogate_errors), 1) * 2)
+    if not saturates:
+        conf = max(conf, 0.75)
+    return "noise", round(conf, 3), reasons
+
+
+def _fixed_point(
+    xs: F64, dt: float | None, delay: int | None, dim: int | None, theiler: int | None
+) -> AttractorResult:
+    n = len(xs)
+    dev = np.abs(xs - xs[-1]).max(axis=1)
+    moving = dev > 1e-12 * max(float(dev.max()), 1e-300)
+    k = np.flatnonzero(moving)
+    # The approach to the fixed point: ln of the distance to the final state falls linearly.
+    end = int(k[-1]) + 1 if k.size else n
+    t = np.arange(end, dtype=np.float64)
+    slope = _linfit(t, np.log(np.maximum(dev[:end], 1e-300)))[0] if end >= 3 else 0.0
+    emb = Embedding(
+        delay=delay if xs.shape[1] == 1 else None,
+        dim=xs.shape[1] if dim is None else int(dim),
+        delay_method="not needed",
+        dim_method="not needed",
+    )
+    lyap = LyapunovResult(
+        exponent=float(slope),
+        uncertainty=0.0,
+        per_time=None if dt is None else float(slope) / dt,
+        uncertainty_per_time=None if dt is None else 0.0,
+        curve=np.log(np.maximum(dev[:end], 1e-300)),
+        fit_start=0,
+        fit_end=max(end - 1, 0),
+        r2=1.0,
+        theiler=0 if theiler is None else theiler,
+        pairs=0,
+    )
+    dimension = DimensionResult(
+        dimension=0.0, uncertainty=0.0, log_r=np.zeros(0), log_c=np.zeros(0), fit_lo=0, fit_hi=0, r2=1.0
+    )
+    reasons = (
+        "the last tenth of the series varies by less than 0.1% of the whole: it settles to a fixed point",
+        f"the distance to the final state shrinks at rate {slope:.4g} per sample",
+    )
+    return AttractorResult(
+        classification="fixed point",
+        confidence=1.0 if slope < 0 else 0.8,
+        reasons=reasons,
+        embedding=emb,
+        lyapunov=lyap,
+        dimension=dimension,
+        surrogates=None,
+        mean_period=mean_period(xs),
+        theiler=0 if theiler is None else theiler,
+        samples=n,
+        dt=dt,
+    )
+
+
+def warmup() -> None:
+    """Compile (or load from the cache) every kernel of this module."""
+    t = np.arange(400, dtype=np.float64)
+    x = np.sin(0.3 * t) + 0.5 * np.sin(0.71 * t)
+    analyze(x, surrogates=2)
+    analyze(np.stack([x, np.cos(0.3 * t)], axis=1), surrogates=2)
