@@ -82,9 +82,36 @@ class SchedulerSettings(BaseModel):
 
 
 class StreamingSettings(BaseModel):
-    """Limits for stream ingest."""
+    """Limits and defaults for stream ingest (the server passes them to ``core.pipeline.PipelineConfig``)."""
 
     max_chunk_bytes: int = Field(default=65_536, ge=1)
+    max_streams: int = Field(default=1_000, ge=1, description="Streams open at once.")
+    queue_size: int = Field(
+        default=1_024, ge=1, description="Chunks queued per stream before backpressure (a policy may lower)."
+    )
+    on_full: Literal["wait", "reject"] = Field(
+        default="wait", description="A full queue makes the producer wait, or answers 'busy' at once."
+    )
+    wait_timeout_s: float = Field(default=30.0, gt=0, description="Longest wait for room before 'busy'.")
+    window: int = Field(
+        default=128, ge=16, le=65_536, description="Carry-over window (characters) rescanned across chunks."
+    )
+    max_batch: int = Field(default=256, ge=1, description="Queued chunks of a stream analysed in one step.")
+    store_path: str = Field(
+        default=str(
+            Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+            / "midstream-mcp"
+            / "streams.sqlite3"
+        ),
+        description="SQLite file of stream history (one server per file), or ':memory:'.",
+    )
+    store_synchronous: Literal["NORMAL", "FULL"] = Field(
+        default="NORMAL", description="NORMAL survives a process crash; FULL also survives power loss."
+    )
+    retention_max_events: int | None = Field(default=100_000, ge=1, description="Events kept per stream.")
+    retention_max_age_s: float | None = Field(
+        default=30 * 86_400.0, gt=0, description="Closed streams older than this are deleted."
+    )
 
 
 class SanitizerSettings(BaseModel):

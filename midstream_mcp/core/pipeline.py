@@ -1,0 +1,1100 @@
+"""Stream ingest: inflight analysis of live LLM output, chunk by chunk.
+
+Each chunk of a stream goes through::
+
+    UTF-8 decode (incremental) -> bounded per-stream queue (backpressure)
+    -> sanitizer verdict (allow | warn | redact | block, carry-over window)
+    -> watch patterns, intents, urgency (matches across chunk boundaries)
+    -> metrics (chunks, tokens, bytes, gaps, tokens/s, time to first token, verdicts)
+    -> LTL monitors step
+    -> typed events -> store (group commit) -> acknowledgement + event bus
+
+Threading: producers only decode and enqueue (microseconds, safe on the event
+loop); one analysis worker thread takes each stream's queued chunks in order,
+several at a time. Batching is what makes the throughput: one sanitizer scan
+costs a fixed few hundred microseconds plus a little per character, so the
+worker scans all the chunks a stream has queued (up to ``max_batch``) in one
+call and then splits the findings back to per-chunk verdicts (a finding belongs
+to the chunk holding its last character). When the producer is slow, batches
+are one chunk and latency is one scan; when it is fast, batches grow and the
+throughput follows. Results never depend on how chunks were batched, except
+that a finding may be seen with more right-hand context.
+
+Events become visible (bus, push results) only after the store committed
+them: a result returned by :meth:`Pipeline.push` is durable.
+
+LTL monitor events: every chunk is one event for each monitor, with fields
+
+====================  =========================================================
+``chunk``             always true
+``index``             chunk number in the stream, from 0
+``blocked``           the sanitizer blocked the chunk
+``verdict``           ``"allow"`` | ``"warn"`` | ``"redact"`` | ``"block"``
+``score``             the manipulation score of the chunk
+``pattern:<name>``    watch pattern ``name`` matched (decided) at this chunk
+``pattern``           any watch pattern matched
+``intent:<label>``    an intent rule with this label matched
+``intent``            any intent rule matched
+``urgent``            an urgency rule matched
+``tokens``            tokens in the chunk
+``bytes``             bytes in the chunk
+``gap_ms``            ms since the previous chunk arrived (absent for the first)
+====================  =========================================================
+
+so ``G !"pattern:secret"``, ``G (urgent -> F "intent:tool_call")`` or
+``G (gap_ms < 2000)`` are monitors (quote names containing ``:``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import codecs
+import contextlib
+import itertools
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any
+
+from midstream_mcp.core._patterns import Match, RegexMatcher, TokenSequenceMatcher
+from midstream_mcp.core._policy import (
+    DEFAULT_INTENTS,
+    DEFAULT_URGENCY,
+    MonitorSpec,
+    OnFull,
+    PatternSpec,
+    RuleSpec,
+    SanitizerSpec,
+    StreamPolicy,
+)
+from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.analytics.ltl import Monitor
+from midstream_mcp.core.events import (
+    ChunkProcessed,
+    Event,
+    EventBus,
+    IntentDetected,
+    MonitorChanged,
+    PatternMatched,
+    StreamClosed,
+    StreamOpened,
+)
+from midstream_mcp.core.metrics import GlobalMetrics, StreamMetrics
+from midstream_mcp.core.sanitizer import (
+    DEFAULT_SANITIZER,
+    DefaultSanitizer,
+    Finding,
+    ScanContext,
+    StreamScanner,
+)
+from midstream_mcp.core.sanitizer.engine import combine_scores
+from midstream_mcp.core.store import SQLiteStore, Store, StreamRecord
+
+__all__ = [
+    "DEFAULT_INTENTS",
+    "DEFAULT_URGENCY",
+    "Busy",
+    "ChunkResult",
+    "MonitorSpec",
+    "PatternSpec",
+    "Pipeline",
+    "PipelineConfig",
+    "RuleSpec",
+    "SanitizerSpec",
+    "StreamPolicy",
+]
+
+
+class Busy(InvalidInput):
+    """The stream's queue is full (``on_full="reject"``, or still full after ``wait_timeout_s``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineConfig:
+    """Pipeline limits and defaults (the server fills these from ``StreamingSettings``).
+
+    ``queue_size``/``on_full``/``window`` are defaults a stream policy may lower
+    or change; ``max_batch``/``max_batch_chars`` bound one analysis step.
+    """
+
+    max_streams: int = 1_000
+    max_chunk_bytes: int = 65_536
+    queue_size: int = 1_024
+    on_full: OnFull = "wait"
+    wait_timeout_s: float = 30.0
+    window: int = 128
+    max_held: int = 4_096
+    max_batch: int = 256
+    max_batch_chars: int = 16_384
+    retain_closed: int = 1_000
+
+    def __post_init__(self) -> None:
+        for name in (
+            "max_streams",
+            "max_chunk_bytes",
+            "queue_size",
+            "max_batch",
+            "max_batch_chars",
+            "retain_closed",
+        ):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise InvalidInput(name, f"must be a positive integer, got {v!r}")
+        if self.on_full not in ("wait", "reject"):
+            raise InvalidInput("on_full", f"must be 'wait' or 'reject', got {self.on_full!r}")
+        if self.window < 16:
+            raise InvalidInput("window", f"must be at least 16 characters, got {self.window}")
+        if self.max_held < self.window:
+            raise InvalidInput(
+                "max_held", f"must be at least the window ({self.window}), got {self.max_held}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """What happened to one chunk, once processed and committed.
+
+    ``emitted`` is the text to forward downstream now: the chunk itself in scan
+    mode, the redacted releasable text in redact mode (lagging by at most the
+    window), and None when the chunk was blocked. ``matches`` are the pattern,
+    intent and urgency matches decided at this chunk (as event dicts);
+    ``monitors`` maps each LTL monitor to its verdict after the chunk.
+    """
+
+    stream_id: str
+    index: int
+    seq: int
+    action: str
+    reason: str
+    blocked: bool
+    emitted: str | None
+    score: float
+    tokens: int
+    bytes: int
+    latency_ms: float
+    findings: tuple[dict[str, Any], ...] = ()
+    matches: tuple[dict[str, Any], ...] = ()
+    monitors: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "index": self.index,
+            "seq": self.seq,
+            "action": self.action,
+            "reason": self.reason,
+            "blocked": self.blocked,
+            "emitted": self.emitted,
+            "score": self.score,
+            "tokens": self.tokens,
+            "bytes": self.bytes,
+            "latency_ms": self.latency_ms,
+            "findings": list(self.findings),
+            "matches": list(self.matches),
+            "monitors": dict(self.monitors),
+        }
+
+
+# --------------------------------------------------------------------------- per-stream state
+
+
+@dataclass(slots=True)
+class _Item:
+    text: str
+    nbytes: int
+    tokens: int | None
+    arrival: float
+    future: Future[ChunkResult]
+
+
+@dataclass(slots=True)
+class _Close:
+    reason: str
+    state: str
+    future: Future[dict[str, Any]]
+
+
+class _Redactor:
+    """Redact-mode release: holds back the last ``window`` characters, never releases part of a span."""
+
+    __slots__ = ("base", "blocked", "held", "max_held", "spans", "window")
+
+    def __init__(self, window: int, max_held: int) -> None:
+        self.window = window
+        self.max_held = max_held
+        self.held = ""
+        self.base = 0  # stream offset of held[0]
+        self.spans: list[tuple[int, int, str]] = []  # (start, end, placeholder), stream offsets
+        self.blocked: list[tuple[int, int]] = []
+
+    def release(self, final: bool) -> str:
+        total = self.base + len(self.held)
+        cut = total if final else max(self.base, total - self.window)
+        if not final:
+            for s, e, _ in self.spans:
+                if self.base <= s < cut < e:
+                    cut = s
+            if total - cut > self.max_held:
+                cut = total - self.max_held
+        if cut <= self.base:
+            return ""
+        edits: list[tuple[int, int, str]] = []
+        for s, e, ph in self.spans:
+            if e > self.base and s < cut:
+                edits.append((max(s, self.base), min(e, cut), ph if s >= self.base else ""))
+        for s, e in self.blocked:
+            if e > self.base and s < cut:
+                edits.append((max(s, self.base), min(e, cut), ""))
+        text = self.held[: cut - self.base]
+        if edits:
+            edits.sort(key=lambda x: (x[0], -x[1]))
+            out: list[str] = []
+            pos = self.base
+            for s, e, ph in edits:
+                if e <= pos:
+                    continue
+                if s >= pos:
+                    out.append(text[pos - self.base : s - self.base])
+                    out.append(ph)
+                pos = max(pos, e)
+            out.append(text[pos - self.base :])
+            text = "".join(out)
+        self.held = self.held[cut - self.base :]
+        self.base = cut
+        self.spans = [x for x in self.spans if x[1] > cut]
+        self.blocked = [x for x in self.blocked if x[1] > cut]
+        return text
+
+
+class _Stream:
+    """One open stream: its queue (guarded by the pipeline lock) and its analysis state (worker only)."""
+
+    def __init__(
+        self, pipe: Pipeline, stream_id: str, policy: StreamPolicy, opened_wall: float, opened: float
+    ):
+        cfg = pipe.config
+        self.id = stream_id
+        self.policy = policy
+        self.policy_dict = policy.to_dict()
+        self.opened_wall = opened_wall
+        self.closed_wall: float | None = None
+        self.state = "open"
+        self.queue: deque[_Item | _Close] = deque()
+        self.queue_size = min(policy.queue_size or cfg.queue_size, cfg.queue_size)
+        self.on_full: OnFull = policy.on_full or cfg.on_full
+        self.not_full = threading.Condition(pipe._lock)
+        self.scheduled = False
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.last_seq = 0
+        # analysis state
+        window = policy.window or cfg.window
+        san = policy.sanitizer
+        self.scanner: StreamScanner | None = None
+        if san.enabled:
+            context = ScanContext(source="stream", agentic=san.agentic, stream_id=stream_id)
+            self.scanner = StreamScanner(
+                pipe.sanitizer, san.policy.with_(mode="scan"), context, window=window, max_held=cfg.max_held
+            )
+        self.redactor = _Redactor(window, max(cfg.max_held, window)) if policy.redacting else None
+        self.kinds = {d.name: d.kind for d in pipe.sanitizer.detectors}
+        self.patterns: list[tuple[PatternSpec, RegexMatcher | TokenSequenceMatcher]] = [
+            (p, p.matcher()) for p in policy.patterns
+        ]
+        self.rules: list[tuple[RuleSpec, RegexMatcher]] = [
+            (r, r.matcher()) for r in policy.intents + policy.urgency
+        ]
+        self.monitors: list[tuple[MonitorSpec, Monitor]] = [
+            (m, m.compiled.monitor()) for m in policy.monitors
+        ]
+        self.verdicts = {m.name: m.compiled.initial_verdict.value for m in policy.monitors}
+        self.metrics = StreamMetrics(opened)
+        self.index = 0
+        self.pos = 0  # characters received (analysed) so far
+
+    def record(self) -> StreamRecord:
+        return StreamRecord(
+            stream_id=self.id,
+            state=self.state,
+            opened_at=self.opened_wall,
+            closed_at=self.closed_wall,
+            label=self.policy.label,
+            policy=self.policy_dict,
+            metrics=self.metrics.snapshot(),
+            monitors=dict(self.verdicts),
+            last_seq=self.last_seq,
+        )
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.id,
+            "state": self.state,
+            "label": self.policy.label,
+            "opened_at": self.opened_wall,
+            "closed_at": self.closed_wall,
+            "policy": self.policy.to_dict(),
+            "metrics": self.metrics.snapshot(),
+            "monitors": dict(self.verdicts),
+            "queued": len(self.queue),
+            "last_seq": self.last_seq,
+        }
+
+
+# --------------------------------------------------------------------------- pipeline
+
+
+class Pipeline:
+    """Stream ingest over one store and one event bus; see the module docstring.
+
+    Parameters
+    ----------
+    config : PipelineConfig, optional
+        Limits and defaults.
+    store : Store, optional
+        Durable history; default an in-memory :class:`SQLiteStore` (owned and
+        closed by the pipeline). On start, streams a previous process left open
+        are marked ``interrupted``.
+    bus : EventBus, optional
+        Where committed events are published; default a new bus (``pipeline.bus``).
+    sanitizer : DefaultSanitizer, optional
+        Shared, stateless detector set; default the built-in one.
+    clock, wallclock : callables, optional
+        Monotonic seconds for metrics (inject a fake clock in tests) and Unix
+        seconds for event timestamps.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        *,
+        store: Store | None = None,
+        bus: EventBus | None = None,
+        sanitizer: DefaultSanitizer | None = None,
+        clock: Callable[[], float] = time.perf_counter,
+        wallclock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or PipelineConfig()
+        self._own_store = store is None
+        self.store: Store = store if store is not None else SQLiteStore(":memory:")
+        self.bus = bus or EventBus()
+        self.sanitizer = sanitizer or DEFAULT_SANITIZER
+        self._clock = clock
+        self._wallclock = wallclock
+        self._lock = threading.Lock()
+        self._work = threading.Condition(self._lock)
+        self._ready: deque[_Stream] = deque()
+        self._streams: dict[str, _Stream] = {}
+        self._closed: dict[str, _Stream] = {}  # recently closed, most recent last
+        self._seq_lock = threading.Lock()
+        self.store.recover()
+        self._seq = itertools.count(self.store.max_seq() + 1)
+        self._global = GlobalMetrics(clock())
+        self._stopping = False
+        self._worker = threading.Thread(target=self._run, name="midstream-pipeline", daemon=True)
+        self._worker.start()
+
+    # ------------------------------------------------------------------ streams
+
+    def open(
+        self, policy: StreamPolicy | Mapping[str, Any] | None = None, stream_id: str | None = None
+    ) -> dict[str, Any]:
+        """Open a stream; returns its info (``stream_id``, ``state``, ``policy``, ...).
+
+        ``policy`` is a :class:`StreamPolicy` or a plain dict (validated; errors
+        name the field, e.g. ``policy.patterns[2].regex``).
+        """
+        pol = policy if isinstance(policy, StreamPolicy) else StreamPolicy.from_dict(policy)
+        if stream_id is not None and (
+            not isinstance(stream_id, str) or not 1 <= len(stream_id) <= 128 or not stream_id.isprintable()
+        ):
+            raise InvalidInput("stream_id", "must be 1-128 printable characters")
+        sid = stream_id or uuid.uuid4().hex[:16]
+        with self._lock:
+            if self._stopping:
+                raise InvalidInput("stream_id", "the pipeline is shutting down")
+            if sid in self._streams or sid in self._closed:
+                raise InvalidInput("stream_id", f"stream {sid!r} already exists")
+            if len(self._streams) >= self.config.max_streams:
+                raise Busy(
+                    "stream_id", f"too many open streams (limit {self.config.max_streams}); close one first"
+                )
+            st = _Stream(self, sid, pol, self._wallclock(), self._clock())
+            self._streams[sid] = st
+            self._global.streams_opened += 1
+        ev = StreamOpened(0, sid, st.opened_wall, pol.to_dict())
+        self._emit(st, [ev], None)
+        return st.info()
+
+    def submit(
+        self, stream_id: str, chunk: bytes | bytearray | memoryview | str, *, tokens: int | None = None
+    ) -> Future[ChunkResult]:
+        """Queue one chunk (sync); the future resolves once it is processed and committed.
+
+        Waits while the queue is full if the stream's ``on_full`` is ``wait`` (up
+        to ``wait_timeout_s``), else raises :class:`Busy`. Raises
+        :class:`InvalidInput` for an unknown or closed stream, an oversize
+        chunk (field ``chunk``) or invalid UTF-8 (field ``chunk``, with the byte
+        offset; the stream carries on as if the chunk had not been sent).
+        """
+        return self._enqueue(stream_id, chunk, tokens, block=True)
+
+    def push_sync(
+        self,
+        stream_id: str,
+        chunk: bytes | bytearray | memoryview | str,
+        *,
+        tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> ChunkResult:
+        """Queue one chunk and wait for its result (sync)."""
+        return self._enqueue(stream_id, chunk, tokens, block=True).result(timeout)
+
+    def push_many_sync(
+        self, stream_id: str, chunks: Iterable[bytes | str], *, timeout: float | None = None
+    ) -> list[ChunkResult]:
+        """Queue chunks in order (waiting for room as the policy says) and wait for all results."""
+        futures = [self._enqueue(stream_id, c, None, block=True) for c in chunks]
+        return [f.result(timeout) for f in futures]
+
+    async def push(
+        self, stream_id: str, chunk: bytes | bytearray | memoryview | str, *, tokens: int | None = None
+    ) -> ChunkResult:
+        """Queue one chunk and await its result; never blocks the event loop."""
+        fut = await self._aenqueue(stream_id, chunk, tokens)
+        return await asyncio.wrap_future(fut)
+
+    async def push_many(
+        self, stream_id: str, chunks: Iterable[bytes | str], *, tokens: Sequence[int | None] | None = None
+    ) -> list[ChunkResult]:
+        """Queue chunks in order and await all their results (one error stops the rest from being queued)."""
+        futures: list[Future[ChunkResult]] = []
+        for i, c in enumerate(chunks):
+            futures.append(await self._aenqueue(stream_id, c, tokens[i] if tokens is not None else None))
+        return [await asyncio.wrap_future(f) for f in futures]
+
+    async def _aenqueue(self, stream_id: str, chunk: Any, tokens: int | None) -> Future[ChunkResult]:
+        try:
+            return self._enqueue(stream_id, chunk, tokens, block=False)
+        except _Full:
+            return await asyncio.to_thread(self._enqueue, stream_id, chunk, tokens, True)
+
+    def close_sync(self, stream_id: str, timeout: float | None = None) -> dict[str, Any]:
+        """Close a stream after its queued chunks; returns the summary (its info)."""
+        return self._close(stream_id, "closed", "closed by the producer").result(timeout)
+
+    async def close(self, stream_id: str) -> dict[str, Any]:
+        """Close a stream after its queued chunks and await the summary."""
+        return await asyncio.wrap_future(self._close(stream_id, "closed", "closed by the producer"))
+
+    def get(self, stream_id: str) -> dict[str, Any]:
+        """A stream's state, policy, metrics and monitor verdicts (live, recently closed, or stored)."""
+        with self._lock:
+            st = self._streams.get(stream_id) or self._closed.get(stream_id)
+            if st is not None:
+                return st.info()
+        rec = self.store.stream(stream_id)
+        if rec is None:
+            raise InvalidInput("stream_id", f"unknown stream {stream_id!r}")
+        return {**rec.to_dict(), "queued": 0}
+
+    def list_streams(self, limit: int = 1000) -> list[dict[str, Any]]:
+        """Open streams first, then stored ones (closed or interrupted), most recent first."""
+        with self._lock:
+            live = [st.info() for st in reversed(list(self._streams.values()))]
+        seen = {s["stream_id"] for s in live}
+        out = live[:limit]
+        if len(out) < limit:
+            for rec in self.store.streams(limit):
+                if rec.stream_id not in seen:
+                    out.append({**rec.to_dict(), "queued": 0})
+                    if len(out) >= limit:
+                        break
+        return out
+
+    def events(
+        self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Committed events (of one stream, or all) with ``seq > after_seq``, oldest first."""
+        if stream_id is not None:
+            with self._lock:
+                known = stream_id in self._streams or stream_id in self._closed
+            if not known and self.store.stream(stream_id) is None:
+                raise InvalidInput("stream_id", f"unknown stream {stream_id!r}")
+        return self.store.events(stream_id, after_seq, limit)
+
+    def metrics(self) -> dict[str, Any]:
+        """Global metrics over all streams since the pipeline started."""
+        with self._lock:
+            queued = sum(len(s.queue) for s in self._streams.values())
+            return self._global.snapshot(self._clock(), len(self._streams), queued)
+
+    def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Process what is queued, mark open streams ``interrupted``, stop the worker, flush the store."""
+        with self._lock:
+            if self._stopping:
+                return
+            open_ids = list(self._streams)
+        futures = []
+        for sid in open_ids:
+            with contextlib.suppress(InvalidInput):
+                futures.append(self._close(sid, "interrupted", "pipeline shut down"))
+        for f in futures:
+            with contextlib.suppress(Exception):
+                f.result(timeout)
+        with self._lock:
+            self._stopping = True
+            self._work.notify_all()
+        self._worker.join(timeout)
+        self.store.flush(timeout)
+        if self._own_store:
+            self.store.close()
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # ------------------------------------------------------------------ producer side
+
+    def _enqueue(self, stream_id: str, chunk: Any, tokens: int | None, block: bool) -> Future[ChunkResult]:
+        arrival = self._clock()
+        if isinstance(chunk, str):
+            raw: bytes | None = None
+            nbytes = len(chunk) if chunk.isascii() else len(chunk.encode("utf-8", "surrogatepass"))
+        elif isinstance(chunk, (bytes, bytearray, memoryview)):
+            raw = bytes(chunk)
+            nbytes = len(raw)
+        else:
+            raise InvalidInput("chunk", f"must be bytes or a string, got {type(chunk).__name__}")
+        if nbytes > self.config.max_chunk_bytes:
+            raise InvalidInput(
+                "chunk", f"has {nbytes} bytes, more than the limit of {self.config.max_chunk_bytes}"
+            )
+        if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
+            raise InvalidInput("tokens", f"must be a non-negative integer, got {tokens!r}")
+        with self._lock:
+            st = self._live(stream_id)
+            if len(st.queue) >= st.queue_size:
+                if st.on_full == "reject":
+                    raise Busy(
+                        "stream_id",
+                        f"busy: stream {stream_id!r} has {st.queue_size} chunks queued; retry later",
+                    )
+                if not block:
+                    raise _Full
+                deadline = time.monotonic() + st.policy.wait_timeout_s
+                while len(st.queue) >= st.queue_size:
+                    left = deadline - time.monotonic()
+                    if left <= 0:
+                        raise Busy(
+                            "stream_id",
+                            f"busy: stream {stream_id!r}: queue still full"
+                            f" after {st.policy.wait_timeout_s:g} s",
+                        )
+                    st.not_full.wait(left)
+                    st = self._live(stream_id)
+            if raw is not None:
+                text = _decode(st.decoder, raw)
+            elif st.decoder.getstate()[0]:
+                text = _decode(st.decoder, chunk.encode("utf-8", "surrogatepass"))
+            else:
+                text = chunk
+                if not text.isascii():
+                    try:
+                        text.encode("utf-8")
+                    except UnicodeEncodeError as exc:
+                        raise InvalidInput(
+                            "chunk", f"contains a lone surrogate at character {exc.start}"
+                        ) from None
+            fut: Future[ChunkResult] = Future()
+            st.queue.append(_Item(text, nbytes, tokens, arrival, fut))
+            if not st.scheduled:
+                st.scheduled = True
+                self._ready.append(st)
+                self._work.notify()
+        return fut
+
+    def _live(self, stream_id: str) -> _Stream:
+        st = self._streams.get(stream_id)
+        if st is None or st.state != "open":
+            if (
+                st is not None
+                or stream_id in self._closed
+                or (isinstance(stream_id, str) and self._stored_closed(stream_id))
+            ):
+                raise InvalidInput("stream_id", f"stream {stream_id!r} is closed")
+            raise InvalidInput("stream_id", f"unknown stream {stream_id!r}")
+        return st
+
+    def _stored_closed(self, stream_id: str) -> bool:
+        try:
+            return self.store.stream(stream_id) is not None
+        except Exception:
+            return False
+
+    def _close(self, stream_id: str, state: str, reason: str) -> Future[dict[str, Any]]:
+        fut: Future[dict[str, Any]] = Future()
+        with self._lock:
+            st = self._live(stream_id)
+            st.state = "closing"
+            st.queue.append(_Close(reason, state, fut))
+            st.not_full.notify_all()
+            if not st.scheduled:
+                st.scheduled = True
+                self._ready.append(st)
+                self._work.notify()
+        return fut
+
+    # ------------------------------------------------------------------ worker
+
+    def _run(self) -> None:
+        cfg = self.config
+        while True:
+            with self._lock:
+                while not self._ready and not self._stopping:
+                    self._work.wait()
+                if not self._ready:
+                    return
+                st = self._ready.popleft()
+                batch: list[_Item] = []
+                closing: _Close | None = None
+                chars = 0
+                q = st.queue
+                while q and len(batch) < cfg.max_batch and chars < cfg.max_batch_chars:
+                    item = q.popleft()
+                    if isinstance(item, _Close):
+                        closing = item
+                        break
+                    batch.append(item)
+                    chars += len(item.text)
+                st.not_full.notify_all()
+            try:
+                if batch:
+                    self._process(st, batch)
+                if closing is not None:
+                    self._finish(st, closing)
+            except BaseException as exc:  # never let one stream kill the worker
+                for it in batch:
+                    if not it.future.done():
+                        it.future.set_exception(exc)
+                if closing is not None and not closing.future.done():
+                    closing.future.set_exception(exc)
+            with self._lock:
+                if st.queue:
+                    self._ready.append(st)
+                else:
+                    st.scheduled = False
+
+    def _process(self, st: _Stream, batch: list[_Item]) -> None:
+        texts = [it.text for it in batch]
+        n = len(batch)
+        base = st.pos
+        starts = [0] * n
+        ends = [0] * n
+        p = base
+        for i, t in enumerate(texts):
+            starts[i] = p
+            p += len(t)
+            ends[i] = p
+        joined = "".join(texts) if n > 1 else texts[0]
+        st.pos = p
+        policy = st.policy
+        san = policy.sanitizer
+
+        # 1. sanitizer: one scan for the batch, findings split back per chunk
+        actions = ["allow"] * n
+        reasons = ["nothing found" if st.scanner is not None else "sanitizer off"] * n
+        scores = [0.0] * n
+        chunk_findings: list[list[Finding]] = [[] for _ in range(n)]
+        if st.scanner is not None:
+            error = ""
+            try:
+                sv = st.scanner.feed(joined)
+                if sv.verdict.errors and not san.policy.fail_open:
+                    error = "fail-closed: " + "; ".join(sv.verdict.errors)
+                for f in sv.verdict.findings:
+                    i = bisect.bisect_right(ends, f.end - 1) if n > 1 else 0
+                    chunk_findings[min(i, n - 1)].append(f)
+            except Exception as exc:
+                error = f"fail-closed: sanitizer error ({type(exc).__name__})"
+            for i in range(n):
+                if error:
+                    actions[i], reasons[i] = "block", error
+                elif chunk_findings[i]:
+                    actions[i], reasons[i], scores[i] = _chunk_verdict(chunk_findings[i], st.kinds, san)
+        blocked = [a == "block" for a in actions]
+
+        # 2. patterns, intents, urgency
+        per_chunk: list[list[tuple[str, Any, Match]]] = [[] for _ in range(n)]
+        closing_matches: list[tuple[str, Any, Match]] = []
+        for spec, matcher in st.patterns:
+            for m in matcher.feed(joined):
+                self._place(per_chunk, closing_matches, ends, ("pattern", spec, m))
+        for rule, rmatcher in st.rules:
+            for m in rmatcher.feed(joined):
+                self._place(per_chunk, closing_matches, ends, ("rule", rule, m))
+
+        # 3..5 per chunk: emitted text, metrics, monitors, events
+        now_wall = self._wallclock()
+        events: list[Event] = []
+        results: list[tuple[Future[Any], Callable[[], Any]]] = []
+        metrics = st.metrics
+        redactor = st.redactor
+        if redactor is not None:
+            for f in (f for fs in chunk_findings for f in fs):
+                if f.placeholder is not None:
+                    redactor.spans.append((f.start, f.end, f.placeholder))
+        store_text = policy.store_text
+        has_monitors = bool(st.monitors)
+        done_at = self._clock()
+        g = self._global
+        for i, it in enumerate(batch):
+            text = texts[i]
+            tokens = it.tokens if it.tokens is not None else (max(1, len(text) // 4) if text else 0)
+            gap = metrics.chunk(it.arrival, it.nbytes, len(text), tokens)
+            action = actions[i]
+            metrics.verdicts[action] += 1
+            if redactor is not None:
+                redactor.held += text
+                if blocked[i]:
+                    redactor.blocked.append((starts[i], ends[i]))
+                    emitted: str | None = None
+                else:
+                    emitted = redactor.release(False)
+            else:
+                emitted = None if blocked[i] else text
+            if emitted:
+                metrics.emitted_chars += len(emitted)
+            latency = (done_at - it.arrival) * 1e3
+            metrics.latency_sum_ms += latency
+            if latency > metrics.latency_max_ms:
+                metrics.latency_max_ms = latency
+            findings = tuple(_finding_dict(f) for f in chunk_findings[i])
+            ev = ChunkProcessed(
+                0,
+                st.id,
+                now_wall,
+                st.index,
+                starts[i],
+                ends[i],
+                it.nbytes,
+                tokens,
+                action,
+                reasons[i],
+                blocked[i],
+                scores[i],
+                emitted if store_text else None,
+                findings,
+                gap,
+                latency,
+            )
+            events.append(ev)
+            chunk_events: list[Event] = []
+            flags: dict[str, Any] | None = None
+            if has_monitors:
+                flags = {
+                    "chunk": True,
+                    "index": st.index,
+                    "blocked": blocked[i],
+                    "verdict": action,
+                    "score": scores[i],
+                    "tokens": tokens,
+                    "bytes": it.nbytes,
+                }
+                if gap is not None:
+                    flags["gap_ms"] = gap
+            urgent = False
+            for what, spec, m in per_chunk[i]:
+                mev = self._match_event(st, what, spec, m, st.index, now_wall, blocked, starts, ends)
+                chunk_events.append(mev)
+                if isinstance(mev, PatternMatched):
+                    metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
+                    if flags is not None:
+                        flags["pattern:" + m.name] = True
+                        flags["pattern"] = True
+                elif isinstance(mev, IntentDetected):
+                    if mev.category == "urgency":
+                        urgent = True
+                    else:
+                        metrics.intents[mev.label] = metrics.intents.get(mev.label, 0.0) + mev.weight
+                        if flags is not None:
+                            flags["intent:" + mev.label] = True
+                            flags["intent"] = True
+            if urgent:
+                metrics.urgent += 1
+                if flags is not None:
+                    flags["urgent"] = True
+            if flags is not None:
+                for mspec, mon in st.monitors:
+                    v = mon.step(flags).value
+                    prev = st.verdicts[mspec.name]
+                    if v != prev:
+                        st.verdicts[mspec.name] = v
+                        chunk_events.append(
+                            MonitorChanged(0, st.id, now_wall, mspec.name, mspec.formula, prev, v, st.index)
+                        )
+            events.extend(chunk_events)
+            results.append(
+                (
+                    it.future,
+                    _result_builder(
+                        ev,
+                        emitted,
+                        [e for e in chunk_events if not isinstance(e, MonitorChanged)],
+                        dict(st.verdicts),
+                    ),
+                )
+            )
+            st.index += 1
+            g.chunks += 1
+            g.tokens += tokens
+            g.bytes += it.nbytes
+            g.verdicts[action] += 1
+            if blocked[i]:
+                g.blocked += 1
+        if closing_matches:  # only possible at close
+            for what, spec, m in closing_matches:
+                events.append(self._match_event(st, what, spec, m, None, now_wall, blocked, starts, ends))
+        self._emit(st, events, results)
+
+    def _place(
+        self,
+        per_chunk: list[list[tuple[str, Any, Match]]],
+        closing: list[tuple[str, Any, Match]],
+        ends: list[int],
+        entry: tuple[str, Any, Match],
+    ) -> None:
+        m = entry[2]
+        if m.decided_at is None:
+            closing.append(entry)
+            return
+        i = bisect.bisect_left(ends, m.decided_at)
+        per_chunk[min(i, len(per_chunk) - 1)].append(entry)
+
+    def _match_event(
+        self,
+        st: _Stream,
+        what: str,
+        spec: Any,
+        m: Match,
+        index: int | None,
+        ts: float,
+        blocked: list[bool],
+        starts: list[int],
+        ends: list[int],
+    ) -> Event:
+        text: str | None = m.text[:200]
+        hidden = st.redactor is not None or not st.policy.store_text
+        if hidden or any(
+            b and s < m.end and m.start < e for b, s, e in zip(blocked, starts, ends, strict=True)
+        ):
+            text = None
+        if what == "pattern":
+            return PatternMatched(0, st.id, ts, spec.name, spec.kind, m.start, m.end, index, text, m.distance)
+        return IntentDetected(
+            0,
+            st.id,
+            ts,
+            spec.category,
+            spec.label,
+            spec.source or "policy",
+            spec.weight,
+            m.start,
+            m.end,
+            index,
+            text,
+        )
+
+    def _finish(self, st: _Stream, closing: _Close) -> None:
+        now_wall = self._wallclock()
+        events: list[Event] = []
+        # flush matchers
+        metrics = st.metrics
+        for spec, matcher in st.patterns:
+            for m in matcher.feed("", final=True):
+                events.append(self._match_event(st, "pattern", spec, m, None, now_wall, [], [], []))
+                metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
+        for rule, rmatcher in st.rules:
+            for m in rmatcher.feed("", final=True):
+                events.append(self._match_event(st, "rule", rule, m, None, now_wall, [], [], []))
+                if rule.category == "urgency":
+                    metrics.urgent += 1
+                else:
+                    metrics.intents[rule.label] = metrics.intents.get(rule.label, 0.0) + rule.weight
+        dropped = len(st.decoder.getstate()[0])
+        emitted: str | None = None
+        if st.redactor is not None:
+            emitted = st.redactor.release(True)
+            st.metrics.emitted_chars += len(emitted)
+        for mspec, mon in st.monitors:
+            final = mon.final()
+            v = "pending" if final is None else ("true" if final else "false")
+            prev = st.verdicts[mspec.name]
+            if v != prev:
+                events.append(MonitorChanged(0, st.id, now_wall, mspec.name, mspec.formula, prev, v, None))
+            st.verdicts[mspec.name] = v
+        st.closed_wall = now_wall
+        st.state = closing.state
+        events.append(
+            StreamClosed(
+                0,
+                st.id,
+                now_wall,
+                closing.state,
+                closing.reason,
+                emitted if st.policy.store_text else None,
+                st.metrics.snapshot(),
+                dict(st.verdicts),
+                dropped,
+            )
+        )
+        with self._lock:
+            self._streams.pop(st.id, None)
+            self._closed[st.id] = st
+            while len(self._closed) > self.config.retain_closed:
+                self._closed.pop(next(iter(self._closed)))
+            self._global.streams_closed += 1
+            for item in st.queue:  # nothing can be queued behind a close, but be safe
+                if isinstance(item, _Item):
+                    item.future.set_exception(InvalidInput("stream_id", f"stream {st.id!r} is closed"))
+            st.queue.clear()
+            st.not_full.notify_all()
+
+        def summary() -> dict[str, Any]:
+            info = st.info()
+            info["emitted"] = emitted
+            info["dropped_bytes"] = dropped
+            return info
+
+        self._emit(st, events, [(closing.future, summary)])
+
+    # ------------------------------------------------------------------ commit + publish
+
+    def _emit(
+        self,
+        st: _Stream,
+        events: list[Event],
+        results: Sequence[tuple[Future[Any], Callable[[], Any]]] | None,
+    ) -> None:
+        """Number the events, hand them to the store; publish and resolve once committed."""
+        with self._seq_lock:
+            seq = self._seq
+            for ev in events:
+                object.__setattr__(ev, "seq", next(seq))  # fresh, unshared events: numbered here once
+            if events:
+                st.last_seq = events[-1].seq
+            fixed = [(fut, build()) for fut, build in results] if results else None
+            self._global.events += len(events)
+            record = st.record()
+            bus = self.bus
+
+            def done(exc: BaseException | None) -> None:
+                if exc is None:
+                    bus.publish_many(events)
+                if fixed:
+                    for fut, value in fixed:
+                        if fut.done():
+                            continue
+                        if exc is None:
+                            fut.set_result(value)
+                        else:
+                            fut.set_exception(exc)
+
+            self.store.append(events, (record,), done)
+
+
+class _Full(Exception):
+    """Internal: the queue is full and the caller must not block here."""
+
+
+def _result_builder(
+    ev: ChunkProcessed, emitted: str | None, related: list[Event], monitors: dict[str, str]
+) -> Callable[[], ChunkResult]:
+    def build() -> ChunkResult:
+        return ChunkResult(
+            ev.stream_id,
+            ev.index,
+            ev.seq,
+            ev.action,
+            ev.reason,
+            ev.blocked,
+            emitted,
+            ev.score,
+            ev.tokens,
+            ev.bytes,
+            ev.latency_ms,
+            ev.findings,
+            tuple(e.to_dict() for e in related),
+            monitors,
+        )
+
+    return build
+
+
+def _decode(decoder: codecs.IncrementalDecoder, raw: bytes) -> str:
+    state = decoder.getstate()
+    try:
+        return decoder.decode(raw)
+    except UnicodeDecodeError as exc:
+        decoder.setstate(state)
+        carried = len(state[0])
+        offset = max(0, exc.start - carried)
+        detail = exc.reason
+        if exc.start < carried:
+            detail += " (continuing the character split at the end of the previous chunk)"
+        raise InvalidInput("chunk", f"invalid UTF-8 at byte {offset}: {detail}") from None
+
+
+def _finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "detector": f.detector,
+        "category": f.category,
+        "start": f.start,
+        "end": f.end,
+        "score": f.score,
+        "evidence": f.evidence,
+    }
+
+
+def _chunk_verdict(
+    findings: list[Finding], kinds: Mapping[str, str], san: SanitizerSpec
+) -> tuple[str, str, float]:
+    """The sanitizer's verdict rules (see ``DefaultSanitizer``) applied to the findings new in one chunk."""
+    policy = san.policy
+    manip = [f for f in findings if kinds.get(f.detector) == "manipulation"]
+    sensitive = [f for f in findings if kinds.get(f.detector) == "sensitive"]
+    notices = [f for f in findings if kinds.get(f.detector, "notice") == "notice"]
+    score = combine_scores(manip)
+    rank = {"allow": 0, "warn": 1, "redact": 2, "block": 3}
+    action = "allow"
+    reasons: list[str] = []
+
+    def at_least(a: str) -> None:
+        nonlocal action
+        if rank[a] > rank[action]:
+            action = a
+
+    if manip and score >= policy.warn_threshold:
+        cats = ", ".join(sorted({f.category for f in manip}))
+        if score >= policy.block_threshold:
+            at_least("block")
+            reasons.append(f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})")
+        else:
+            at_least("warn")
+            reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
+    redacting = policy.mode == "redact"
+    if sensitive:
+        cats = ", ".join(sorted({f.category for f in sensitive}))
+        reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
+        at_least("redact" if redacting else "warn")
+    if notices:
+        cats = ", ".join(sorted({f.category for f in notices}))
+        stripped = redacting and any(f.placeholder is not None for f in notices)
+        reasons.append(f"{'stripped' if stripped else 'contains'} invisible text ({cats})")
+        at_least("redact" if stripped else "warn")
+    return action, "; ".join(reasons) if reasons else "nothing found", score

@@ -1,0 +1,419 @@
+"""Durable stream history: streams, chunk verdicts (with emitted or redacted text), events and metrics.
+
+:class:`SQLiteStore` writes on its own thread with group commit: everything
+appended while the previous transaction was committing goes into the next
+one, so the writer keeps up with any ingest rate and the caller never waits
+on disk. A callback passed to :meth:`SQLiteStore.append` runs (on the writer
+thread) once its records are committed: that is what "acknowledged" means.
+
+Durability: the database is in WAL mode with ``synchronous=NORMAL`` by default,
+so a committed transaction survives a crash or kill of the process;
+``synchronous="FULL"`` also survives power loss, at the cost of an fsync per
+group commit. One process owns a store file at a time (the file is opened
+in exclusive locking mode; a second opener gets a clear error).
+
+Chunks are stored as their ``chunk`` events: the text kept is the event's
+``emitted`` text, i.e. the redacted form when the stream's policy redacts,
+and nothing for blocked chunks. Raw text is never written in redact mode.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from midstream_mcp.core.events import Event
+
+logger = logging.getLogger("midstream_mcp.store")
+
+__all__ = ["Retention", "SQLiteStore", "Store", "StoreError", "StreamRecord"]
+
+Callback = Callable[[BaseException | None], None]
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or a write failed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Retention limits: events kept per stream, and age (seconds) after which closed streams go."""
+
+    max_events_per_stream: int | None = 100_000
+    max_age_s: float | None = 30 * 86_400.0
+    sweep_interval_s: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class StreamRecord:
+    """The latest state of one stream, as the store keeps it."""
+
+    stream_id: str
+    state: str
+    opened_at: float
+    closed_at: float | None
+    label: str
+    policy: dict[str, Any]
+    metrics: dict[str, Any]
+    monitors: dict[str, str]
+    last_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stream_id": self.stream_id,
+            "state": self.state,
+            "opened_at": self.opened_at,
+            "closed_at": self.closed_at,
+            "label": self.label,
+            "policy": self.policy,
+            "metrics": self.metrics,
+            "monitors": self.monitors,
+            "last_seq": self.last_seq,
+        }
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Where the pipeline persists its history. Implementations must keep append order."""
+
+    def append(
+        self, events: Sequence[Event], streams: Sequence[StreamRecord] = (), callback: Callback | None = None
+    ) -> None:
+        """Queue records for writing; ``callback(None)`` once committed, ``callback(exc)`` on failure."""
+        ...
+
+    def flush(self, timeout: float | None = None) -> bool:
+        """Wait until everything appended so far is committed; False on time-out."""
+        ...
+
+    def max_seq(self) -> int:
+        """Highest event ``seq`` stored (0 when empty)."""
+        ...
+
+    def recover(self) -> int:
+        """Mark streams left ``open`` by a previous process as ``interrupted``; how many."""
+        ...
+
+    def streams(self, limit: int = 1000) -> list[StreamRecord]:
+        """Stored streams, most recently opened first."""
+        ...
+
+    def stream(self, stream_id: str) -> StreamRecord | None:
+        """One stored stream, or None."""
+        ...
+
+    def events(
+        self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100, kinds: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """Events with ``seq > after_seq`` in seq order (of one stream or all), as dicts."""
+        ...
+
+    def close(self) -> None:
+        """Commit what is queued and release the file."""
+        ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS streams (
+    stream_id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    opened_at REAL NOT NULL,
+    closed_at REAL,
+    label TEXT NOT NULL DEFAULT '',
+    policy TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    monitors TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq);
+"""
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
+class SQLiteStore:
+    """:class:`Store` over one SQLite file (or ``":memory:"``), written by one writer thread."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = ":memory:",
+        *,
+        retention: Retention | None = None,
+        synchronous: str = "NORMAL",
+        max_queue: int = 1_000_000,
+    ) -> None:
+        if synchronous.upper() not in ("OFF", "NORMAL", "FULL", "EXTRA"):
+            raise ValueError(f"synchronous must be OFF, NORMAL, FULL or EXTRA, got {synchronous!r}")
+        self.path = str(path)
+        self.retention = retention or Retention()
+        self._max_queue = max_queue
+        if self.path != ":memory:":
+            Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            self.path = str(Path(self.path).expanduser())
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0.5)
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._db.executescript(_SCHEMA)
+            # take the exclusive lock now, so a second process fails here and not on its first write
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(
+                f"cannot open stream store {self.path!r}: {exc} (in use by another process?)"
+            ) from exc
+        self._db_lock = threading.Lock()  # the writer thread and readers share one connection
+        self._cv = threading.Condition(threading.Lock())
+        self._pending: deque[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]] = deque()
+        self._queued_events = 0
+        self._appended = 0  # append() calls so far
+        self._committed = 0  # append() calls committed (or failed) so far
+        self._closing = False
+        self._last_sweep = time.monotonic()
+        self.commits = 0
+        self._thread = threading.Thread(target=self._run, name="midstream-store", daemon=True)
+        self._thread.start()
+
+    # ------------------------------------------------------------------ writing
+
+    def append(
+        self, events: Sequence[Event], streams: Sequence[StreamRecord] = (), callback: Callback | None = None
+    ) -> None:
+        with self._cv:
+            if self._closing:
+                raise StoreError("the store is closed")
+            while self._queued_events > self._max_queue:
+                self._cv.wait(0.1)  # the disk is far behind: hold the producer (bounded memory)
+            self._pending.append((events, streams, callback))
+            self._queued_events += len(events)
+            self._appended += 1
+            self._cv.notify_all()
+
+    def flush(self, timeout: float | None = None) -> bool:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            target = self._appended
+            while self._committed < target:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cv.wait(left)
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not self._pending and not self._closing:
+                    self._cv.wait()
+                if not self._pending and self._closing:
+                    return
+                batch = list(self._pending)
+                self._pending.clear()
+            error: BaseException | None = None
+            try:
+                self._write(batch)
+            except Exception as exc:
+                logger.exception("stream store write failed")
+                error = StoreError(f"store write failed: {exc}")
+            n_events = sum(len(e) for e, _, _ in batch)
+            for _, _, cb in batch:
+                if cb is not None:
+                    try:
+                        cb(error)
+                    except Exception:
+                        logger.exception("store callback failed")
+            with self._cv:
+                self._queued_events -= n_events
+                self._committed += len(batch)
+                self._cv.notify_all()
+            if time.monotonic() - self._last_sweep > self.retention.sweep_interval_s:
+                self.sweep()
+
+    def _write(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
+        rows = [
+            (ev.seq, ev.stream_id, ev.ts, ev.kind, _dumps(ev.to_dict()))
+            for events, _, _ in batch
+            for ev in events
+        ]
+        latest: dict[str, StreamRecord] = {}
+        for _, streams, _ in batch:
+            for rec in streams:
+                latest[rec.stream_id] = rec
+        srows = [
+            (
+                r.stream_id,
+                r.state,
+                r.opened_at,
+                r.closed_at,
+                r.label,
+                _dumps(r.policy),
+                _dumps(r.metrics),
+                _dumps(r.monitors),
+                r.last_seq,
+            )
+            for r in latest.values()
+        ]
+        with self._db_lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                if rows:
+                    db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?)", rows)
+                if srows:
+                    db.executemany(
+                        "INSERT INTO streams VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                        " ON CONFLICT(stream_id) DO UPDATE SET state=excluded.state,"
+                        " closed_at=excluded.closed_at, label=excluded.label,"
+                        " metrics=excluded.metrics, monitors=excluded.monitors,"
+                        " last_seq=max(streams.last_seq, excluded.last_seq)",
+                        srows,
+                    )
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            self.commits += 1
+
+    def sweep(self, now: float | None = None) -> int:
+        """Apply the retention limits now; returns how many events were deleted."""
+        self._last_sweep = time.monotonic()
+        r = self.retention
+        deleted = 0
+        with self._db_lock:
+            db = self._db
+            db.execute("BEGIN")
+            try:
+                if r.max_age_s is not None:
+                    horizon = (time.time() if now is None else now) - r.max_age_s
+                    old = [
+                        row[0]
+                        for row in db.execute(
+                            "SELECT stream_id FROM streams"
+                            " WHERE state != 'open' AND coalesce(closed_at, opened_at) < ?",
+                            (horizon,),
+                        )
+                    ]
+                    for sid in old:
+                        deleted += db.execute("DELETE FROM events WHERE stream_id = ?", (sid,)).rowcount
+                        db.execute("DELETE FROM streams WHERE stream_id = ?", (sid,))
+                    deleted += db.execute("DELETE FROM events WHERE ts < ?", (horizon,)).rowcount
+                if r.max_events_per_stream is not None:
+                    for (sid,) in db.execute("SELECT stream_id FROM streams").fetchall():
+                        row = db.execute(
+                            "SELECT seq FROM events WHERE stream_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+                            (sid, r.max_events_per_stream),
+                        ).fetchone()
+                        if row is not None:
+                            deleted += db.execute(
+                                "DELETE FROM events WHERE stream_id = ? AND seq <= ?", (sid, row[0])
+                            ).rowcount
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return deleted
+
+    # ------------------------------------------------------------------ reading
+
+    def max_seq(self) -> int:
+        with self._db_lock:
+            row = self._db.execute("SELECT max(seq) FROM events").fetchone()
+            row2 = self._db.execute("SELECT max(last_seq) FROM streams").fetchone()
+        return max(int(row[0] or 0), int(row2[0] or 0))
+
+    def recover(self) -> int:
+        with self._db_lock:
+            cur = self._db.execute(
+                "UPDATE streams SET state = 'interrupted', closed_at = coalesce(closed_at, ?)"
+                " WHERE state = 'open'",
+                (time.time(),),
+            )
+            return int(cur.rowcount)
+
+    def streams(self, limit: int = 1000) -> list[StreamRecord]:
+        with self._db_lock:
+            rows = self._db.execute(
+                "SELECT * FROM streams ORDER BY opened_at DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_record(r) for r in rows]
+
+    def stream(self, stream_id: str) -> StreamRecord | None:
+        with self._db_lock:
+            row = self._db.execute("SELECT * FROM streams WHERE stream_id = ?", (stream_id,)).fetchone()
+        return None if row is None else _record(row)
+
+    def events(
+        self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100, kinds: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT data FROM events WHERE seq > ?"
+        args: list[Any] = [after_seq]
+        if stream_id is not None:
+            sql += " AND stream_id = ?"
+            args.append(stream_id)
+        if kinds:
+            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args.extend(kinds)
+        sql += " ORDER BY seq LIMIT ?"
+        args.append(max(0, int(limit)))
+        with self._db_lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+    def count_events(self, stream_id: str | None = None) -> int:
+        """How many events are stored (of one stream or all)."""
+        with self._db_lock:
+            if stream_id is None:
+                row = self._db.execute("SELECT count(*) FROM events").fetchone()
+            else:
+                row = self._db.execute(
+                    "SELECT count(*) FROM events WHERE stream_id = ?", (stream_id,)
+                ).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        with self._cv:
+            if self._closing:
+                return
+            self._closing = True
+            self._cv.notify_all()
+        self._thread.join()
+        with self._db_lock:
+            self._db.close()
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _record(row: Sequence[Any]) -> StreamRecord:
+    return StreamRecord(
+        stream_id=row[0],
+        state=row[1],
+        opened_at=row[2],
+        closed_at=row[3],
+        label=row[4],
+        policy=json.loads(row[5]),
+        metrics=json.loads(row[6]),
+        monitors=json.loads(row[7]),
+        last_seq=int(row[8]),
+    )
