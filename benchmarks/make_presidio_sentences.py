@@ -53,14 +53,11 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("w", encoding="utf-8") as fh:
         for i, s in enumerate(samples):
-            spans = sorted(
-                (
-                    {"type": sp.entity_type, "value": sp.entity_value, "start": sp.start_position,
-                     "end": sp.end_position}  # fmt: skip
-                    for sp in s.spans
-                ),
-                key=lambda d: (d["start"], d["end"]),
-            )
+            spans = [
+                dict(type=sp.entity_type, value=sp.entity_value, start=sp.start_position, end=sp.end_position)
+                for sp in s.spans
+            ]
+            spans.sort(key=lambda d: (d["start"], d["end"]))
             for sp in spans:
                 # lower_case_ratio lower-cases some names in the text but not in the label
                 assert s.full_text[sp["start"] : sp["end"]].lower() == sp["value"].lower(), (i, sp)

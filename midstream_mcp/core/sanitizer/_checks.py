@@ -45,7 +45,7 @@ def card_brand(digits: str) -> str | None:
         return "amex"
     if (digits.startswith("6011") or p2 == 65 or 644 <= int(digits[:3]) <= 649) and n in (16, 19):
         return "discover"
-    if 3528 <= p4 <= 3589 and 16 <= n <= 19:
+    if (3528 <= p4 <= 3589 and 16 <= n <= 19) or (p4 in (1800, 2131) and n == 15):
         return "jcb"
     if (p2 in (36, 38, 39) or 300 <= int(digits[:3]) <= 305 or p4 == 3095) and 14 <= n <= 19:
         return "diners"

@@ -25,18 +25,38 @@ _EMAIL = re.compile(
 )
 _CARD = re.compile(r"(?<![\d\-.])\d(?:[ \-]?\d){11,18}(?![\d])")
 _SSN = re.compile(r"(?<![\d\-])(\d{3})([- ])(\d{2})\2(\d{4})(?![\d\-])|(?<![\d\-])(\d{3})(\d{2})(\d{4})(?![\d\-])")
+_CARD_CONTEXT = re.compile(
+    r"(?i)\b(?:card|cards|cc|credit|debit|visa|mastercard|amex|maestro|jcb|discover|diners|unionpay|pan)\b"
+)
 _SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|ss#|social security|social sec|ssa|taxpayer|tin)\b")
-_EXT = r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?"
-_PHONE_INTL = re.compile(
-    r"(?<![\w+])\+\d{1,3}(?:[ .\-]?\(\d{1,4}\)|[ .\-]?\d{1,5}){1,6}" + _EXT + r"(?![\w])"
+#: A phone-shaped run: optional ``+``, digit groups and bracketed area codes, single separators.
+#: Atomic and possessive, so a run is taken whole and never cut back to a shorter phone-looking prefix.
+_PHONE_TOKEN = re.compile(
+    r"(?<![\w+\-.:/#])(?<!\d,)(?>\+?(?:\(\d{1,5}\)|\d{1,15})"
+    r"(?:[ .\-]?\(\d{1,5}\)|(?<=\))[ .\-]?\d{1,15}|[ .\-]\d{1,15})*+)"
+    r"(?P<ext>\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w]|[/,:]\d|\.\d)"
 )
-_PHONE_NANP = re.compile(
-    r"(?<![\w+\-.])(?:(?:1|001)[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}" + _EXT + r"(?![\w\-])"
-    r"|(?<![\w+\-.])(?:(?:1|001)[ .\-]?)?\d{10}" + r"(?:\s?(?:x|ext\.?)\s?\d{1,6})(?![\w\-])"
+#: North American numbering plan: 3-3-4 with separators or a bracketed area code, optional leading 1.
+_NANP_SHAPE = re.compile(r"(?:\+?1[ .\-]?)?(?:\(\d{3}\)[ .\-]?|\d{3}[ .\-])\d{3}[ .\-]\d{4}")
+#: National numbers with a trunk prefix 0, written in groups (UK, DE, FR, NL, AU, BR...).
+_TRUNK_SHAPE = re.compile(r"(?:0\d{1,5}|\(0\d{0,4}\))(?:[ .\-]?\d{2,8})+")
+_DATE_SHAPE = re.compile(r"\d{4}[.\-]\d{1,2}[.\-]\d{1,2}|\d{1,2}[.\-]\d{1,2}[.\-]\d{2,4}")
+#: Words that make a digit run a phone number when they come shortly before it (or, for the
+#: second list, right after it: ``555 0134 office``, ``...-Fax``).
+_PHONE_BEFORE = re.compile(
+    r"(?i)\b(?:(?:tele|cell|mobile|home|work|office|contact)?phone|tel|mobile|cell|fax|call(?:ing|ed)?|"
+    r"ring|dial(?:led|ing)?|text|sms|messages?|whats ?app|signal|contact|desk|landline|hotline|"
+    r"answering|reach(?:ed|able)?|voicemail|mob|ph)\b"
 )
-_PHONE_NATIONAL = re.compile(r"(?<![\w+\-./])0\d{1,4}(?:[ .\-]\d{2,4}){2,4}(?![\w\-/]|\.\d)")
-_PHONE_CONTEXT = re.compile(r"(?i)\b(?:phone|tel|telephone|mobile|cell|fax|call|contact|number|whatsapp)\b")
-_PHONE_BARE = re.compile(r"(?<![\w+\-.])\d{10,11}(?![\w\-])")
+_PHONE_AFTER = re.compile(r"(?i)[\s\-(,]{0,3}(?:phone|tel|mobile|cell|fax|office|home|work|desk|landline)\b")
+_BEFORE_WINDOW = 40
+_CODE_GAP = re.compile(r"[=;{}\[\]<>]|\n\s*\n")  # between the word and the number: not the same phrase
+_STREET_TYPES = (
+    r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|"
+    r"Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|Trl|Loop|Row|Alley|Crescent|Close|Plaza|Point|Pike|Ridge|Run|"
+    r"Path|Walk)"
+)
+_STREET_AFTER = re.compile(r"\s(?:[A-Z][\w'\-]*\s){1,3}" + _STREET_TYPES + r"\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,32}")
 _IPV4 = re.compile(
     r"(?<![\w.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(?![\w]|\.\d)"
@@ -56,9 +76,7 @@ _DOB = re.compile(
     rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS}\.?,?\s+\d{{4}})(?!\d)"
 )
 _ADDRESS = re.compile(
-    r"\b\d{1,6}(?:\s[A-Z][a-z]+|\s\d{1,3}(?:st|nd|rd|th)){1,4}\s(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|"
-    r"Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Ter|Circle|Cir|Parkway|Pkwy|Highway|Hwy|Square|Sq|Trail|"
-    r"Trl|Loop|Row|Alley|Crescent|Close|Plaza|Point|Pike|Ridge|Run|Path|Walk)\b\.?"
+    r"\b\d{1,6}(?:\s[A-Z][a-z]+|\s\d{1,3}(?:st|nd|rd|th)){1,4}\s" + _STREET_TYPES + r"\b\.?"
     r"(?:,?\s(?:Apt|Apartment|Suite|Ste|Unit|#)\.?\s?[\w-]{1,6})?"
     r"(?:,?\s[A-Z][a-z]+(?:\s[A-Z][a-z]+){0,2},?\s[A-Z]{2}\s\d{5}(?:-\d{4})?)?"
 )
@@ -120,14 +138,28 @@ def _emails(raw: str, out: list[_Candidate]) -> None:
 
 
 def _cards(raw: str, out: list[_Candidate]) -> None:
+    context: list[int] | None = None
     for m in _CARD.finditer(raw):
         s = m.group()
         seps = {c for c in s if not c.isdigit()}
         if len(seps) > 1:
             continue
-        digits = s.replace(" ", "").replace("-", "")
-        if 13 <= len(digits) <= 19 and luhn_ok(digits) and card_brand(digits) is not None:
-            out.append(("card", m.start(), m.end(), 0.95, mask(s, 0, 4)))
+        digits = s.replace(" ", "").replace("-", "") if seps else s
+        if not luhn_ok(digits):
+            continue
+        if card_brand(digits) is not None:
+            score = 0.95
+        else:
+            # Luhn-valid but no issuer range we know: a card only where the text talks about cards.
+            if len(digits) < 13:
+                continue
+            if context is None:
+                context = [c.end() for c in _CARD_CONTEXT.finditer(raw)]
+            start = m.start()
+            if not any(start - 40 <= e <= start for e in context):
+                continue
+            score = 0.75
+        out.append(("card", m.start(), m.end(), score, mask(s, 0, 4)))
 
 
 def _ibans(raw: str, out: list[_Candidate]) -> None:
@@ -164,24 +196,41 @@ def _ssns(raw: str, out: list[_Candidate]) -> None:
                 continue
             parts, score = (m.group(5), m.group(6), m.group(7)), 0.75
         if ssn_ok(*parts):
-            out.append(("ssn", m.start(), m.end(), score, "***-**-" + parts[2]))
-
-
-def _phone_ok(s: str) -> bool:
-    core = re.split(r"(?i)\s?(?:x|ext\.?|extension)\s?\d", s, maxsplit=1)[0]
-    n = sum(c.isdigit() for c in core)
-    return 7 <= n <= 15
+            out.append(("ssn", m.start(), m.end(), score, mask(m.group())))
 
 
 def _phones(raw: str, out: list[_Candidate]) -> None:
-    for regex in (_PHONE_INTL, _PHONE_NANP, _PHONE_NATIONAL):
-        for m in regex.finditer(raw):
-            s = m.group().rstrip(" .-")
-            if _phone_ok(s):
-                out.append(("phone", m.start(), m.start() + len(s), 0.8, mask(s, 0, 2)))
-    if _PHONE_CONTEXT.search(raw):
-        for m in _PHONE_BARE.finditer(raw):
-            out.append(("phone", m.start(), m.end(), 0.6, mask(m.group(), 0, 2)))
+    context: list[int] | None = None  # ends of phone words, computed on first need
+    for m in _PHONE_TOKEN.finditer(raw):
+        tok = m.group()
+        body = tok[: m.start("ext") - m.start()] if m.group("ext") else tok
+        n = sum(c.isdigit() for c in body)
+        if n < 6 or n > 15:
+            continue
+        if body[0] == "+":
+            if n < 7:
+                continue
+            score = 0.85
+        elif _NANP_SHAPE.fullmatch(body):
+            score = 0.8
+        elif 10 <= n <= 12 and not body.isdigit() and _TRUNK_SHAPE.fullmatch(body):
+            score = 0.75
+        else:
+            # Any other grouping needs a phone word nearby: before it, or right after it.
+            if _DATE_SHAPE.fullmatch(body) or (n < 10 and body.isdigit()):
+                continue  # dates; bare runs shorter than a full national number are counts, ids, sizes
+            if context is None:
+                context = [c.end() for c in _PHONE_BEFORE.finditer(raw)]
+            start = m.start()
+            near = any(
+                start - _BEFORE_WINDOW <= e <= start and _CODE_GAP.search(raw, e, start) is None for e in context
+            )
+            if not near and not _PHONE_AFTER.match(raw, m.end(), m.end() + 16):
+                continue
+            if _STREET_AFTER.match(raw, m.end()):
+                continue  # house numbers: "a taxi to 3348 84 Cassinia Street"
+            score = 0.6
+        out.append(("phone", m.start(), m.end(), score, mask(tok, 0, 2)))
 
 
 def _ipv4(raw: str, out: list[_Candidate]) -> None:

@@ -85,19 +85,32 @@ def _jwt_ok(token: str) -> bool:
     return isinstance(header, dict) and ("alg" in header or "typ" in header)
 
 
-def looks_secret(value: str, key: str) -> float:
-    """Score in [0, 1] for ``value`` being a real credential assigned to ``key`` (0: not one)."""
-    if _PLACEHOLDER_VALUE.match(value) or value.lower() == key.lower():
+_NAME_LIKE = re.compile(r"[A-Za-z_][A-Za-z_]*(?:[.\-][A-Za-z_]+)*")  # words, identifiers, dotted names
+_DOTTED_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+")  # obj.attr: code, not a password
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+")  # AWS_SECRET_ACCESS_KEY: the name of a secret
+_PASSWORD_KEY = re.compile(r"(?i)pass|pwd")
+
+
+def looks_secret(value: str, key: str, after: str = "") -> float:
+    """Score in [0, 1] for ``value`` being a real credential assigned to ``key`` (0: not one).
+
+    ``after`` is the character following the value: a value followed by ``(`` or
+    ``[`` is a call or an index expression in code, not a literal.
+    """
+    if after in ("(", "[") or _PLACEHOLDER_VALUE.match(value) or value.lower() == key.lower():
+        return 0.0
+    if _DOTTED_NAME.fullmatch(value) or _ENV_NAME.fullmatch(value):
         return 0.0
     n = len(value)
     entropy = shannon_entropy(value)
     classes = char_classes(value)
-    is_password = re.search(r"(?i)pass|pwd", key) is not None
-    if is_password:
+    if _PASSWORD_KEY.search(key):
         # Passwords are short and chosen by people: length and mixed classes matter more than entropy.
         if n >= 6 and (classes >= 2 or entropy >= 2.5):
             return 0.8
         return 0.0
+    if _NAME_LIKE.fullmatch(value):
+        return 0.0  # identifiers and words (PydanticBaseSettingsSource, session_idle_timeout)
     if n >= 16 and entropy >= 3.5 and classes >= 2:
         return 0.9
     if n >= 12 and entropy >= 3.0 and classes >= 2 and not value.isalpha():
@@ -141,11 +154,11 @@ class SecretsDetector:
         if _KV_GATE.search(raw):
             budget.check()
             for m in _KEY_VALUE.finditer(raw):
-                score = looks_secret(m.group("value"), m.group("key"))
+                score = looks_secret(m.group("value"), m.group("key"), raw[m.end("value") : m.end("value") + 1])
                 if score:
                     add("high_entropy_secret", m.start("value"), m.end("value"), score, 0)
             for m in _BEARER.finditer(raw):
-                if looks_secret(m.group("value"), "token"):
+                if looks_secret(m.group("value"), "token", raw[m.end("value") : m.end("value") + 1]):
                     add("bearer_token", m.start("value"), m.end("value"), 0.85, 0)
         out.sort(key=lambda f: f.start)
         return out
