@@ -336,6 +336,11 @@ def _compile(regex: Any, f: str, ignore_case: bool) -> str:
     return regex
 
 
+_PATTERN_FIELDS = frozenset(
+    ("name", "kind", "literal", "regex", "tokens", "ignore_case", "max_span", "max_distance", "metric")
+)
+
+
 def _patterns(v: Any, f: str) -> tuple[PatternSpec, ...]:
     out: list[PatternSpec] = []
     names: set[str] = set()
@@ -345,7 +350,7 @@ def _patterns(v: Any, f: str) -> tuple[PatternSpec, ...]:
             item = {"literal": item}
         if not isinstance(item, Mapping):
             raise InvalidInput(fi, "must be a string (a literal) or an object")
-        known = {"name", "literal", "regex", "tokens", "ignore_case", "max_span", "max_distance", "metric"}
+        known = _PATTERN_FIELDS
         for key in item:
             if key not in known:
                 raise InvalidInput(f"{fi}.{key}", f"unknown field; known: {', '.join(sorted(known))}")
@@ -353,6 +358,8 @@ def _patterns(v: Any, f: str) -> tuple[PatternSpec, ...]:
         if len(kinds) != 1:
             raise InvalidInput(fi, "needs exactly one of 'literal', 'regex', 'tokens'")
         kind = kinds[0]
+        if item.get("kind", kind) != kind:
+            raise InvalidInput(f"{fi}.kind", f"is {item['kind']!r} but the pattern gives {kind!r}")
         ignore_case = _bool(item.get("ignore_case", kind == "tokens"), f"{fi}.ignore_case")
         value: str | tuple[str, ...]
         max_span, max_distance, metric = 64, 0, "edit"

@@ -38,7 +38,7 @@ LTL monitor events: every chunk is one event for each monitor, with fields
 ``urgent``            an urgency rule matched
 ``tokens``            tokens in the chunk
 ``bytes``             bytes in the chunk
-``gap_ms``            ms since the previous chunk arrived (absent for the first)
+``gap_ms``            ms since the previous chunk arrived (0 for the first)
 ====================  =========================================================
 
 so ``G !"pattern:secret"``, ``G (urgent -> F "intent:tool_call")`` or
@@ -806,8 +806,7 @@ class Pipeline:
                     "tokens": tokens,
                     "bytes": it.nbytes,
                 }
-                if gap is not None:
-                    flags["gap_ms"] = gap
+                flags["gap_ms"] = 0.0 if gap is None else gap
             urgent = False
             for what, spec, m in per_chunk[i]:
                 mev = self._match_event(st, what, spec, m, st.index, now_wall, blocked, starts, ends)

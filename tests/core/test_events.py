@@ -1,0 +1,130 @@
+"""Typed events and the non-blocking event bus."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+import time
+
+from midstream_mcp.core.events import (
+    ChunkProcessed,
+    Event,
+    EventBus,
+    MonitorChanged,
+    PatternMatched,
+    StreamClosed,
+    event_from_dict,
+)
+
+
+def _chunk(seq: int, sid: str = "s") -> ChunkProcessed:
+    return ChunkProcessed(seq, sid, 1.0, index=seq, emitted="x", findings=({"category": "email"},))
+
+
+def test_to_dict_round_trip() -> None:
+    evs: list[Event] = [
+        _chunk(3),
+        PatternMatched(4, "s", 2.0, pattern="p", start=1, end=3, chunk_index=0, text="ab"),
+        MonitorChanged(5, "s", 2.0, monitor="m", formula="G !x", previous="pending", verdict="false"),
+        StreamClosed(6, "s", 3.0, state="interrupted", metrics={"chunks": 1}, monitors={"m": "false"}),
+    ]
+    for ev in evs:
+        d = ev.to_dict()
+        assert d["kind"] == ev.kind and d["seq"] == ev.seq and d["stream_id"] == "s"
+        assert event_from_dict(d) == ev
+    assert _chunk(1).to_dict()["findings"] == [{"category": "email"}]
+
+
+def test_pull_subscription_filters_by_stream_and_unsubscribes() -> None:
+    bus = EventBus()
+    every = bus.subscribe()
+    only_a = bus.subscribe(stream_id="a")
+    bus.publish_many([_chunk(1, "a"), _chunk(2, "b"), _chunk(3, "a")])
+    assert [e.seq for e in every.drain()] == [1, 2, 3]
+    assert [e.seq for e in only_a.drain()] == [1, 3]
+    only_a.close()
+    bus.publish(_chunk(4, "a"))
+    assert only_a.drain() == [] and bus.subscriber_count() == 1
+    got = every.get(timeout=1)
+    assert got is not None and got.seq == 4
+    assert every.get(timeout=0.01) is None
+
+
+def test_slow_subscriber_never_blocks_publish_and_sees_drops() -> None:
+    bus = EventBus()
+    release = threading.Event()
+    seen: list[int] = []
+
+    def slow(ev: Event) -> None:
+        release.wait(5)
+        seen.append(ev.seq)
+
+    sub = bus.subscribe(slow, maxsize=100)
+    fast = bus.subscribe(queue.Queue(maxsize=10))
+    t0 = time.perf_counter()
+    for i in range(1, 20_001):
+        bus.publish(_chunk(i))
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0  # tens of microseconds per event at worst, never a wait on the subscriber
+    release.set()
+    deadline = time.monotonic() + 5
+    while sub.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert sub.dropped >= 19_000 and 1 <= len(seen) <= 2 * 100 + 1  # the buffer plus one batch in hand
+    assert seen[-1] == 20_000  # the newest events are kept, the oldest dropped
+    assert fast.dropped > 0
+
+
+def test_failing_callback_does_not_stop_the_bus() -> None:
+    bus = EventBus()
+    got: list[int] = []
+
+    def bad(ev: Event) -> None:
+        raise RuntimeError("subscriber bug")
+
+    bus.subscribe(bad)
+    bus.subscribe(lambda ev: got.append(ev.seq))
+    bus.publish_many([_chunk(1), _chunk(2)])
+    deadline = time.monotonic() + 2
+    while len(got) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert got == [1, 2]
+
+
+def test_async_subscription_and_asyncio_queue() -> None:
+    async def main() -> None:
+        bus = EventBus()
+        sub = bus.subscribe(stream_id="s")
+        q: asyncio.Queue[Event] = asyncio.Queue()
+        bus.subscribe(q)
+
+        def producer() -> None:
+            for i in range(1, 6):
+                bus.publish(_chunk(i))
+                time.sleep(0.001)
+
+        threading.Thread(target=producer).start()
+        got = []
+        async for ev in sub:
+            got.append(ev.seq)
+            if len(got) == 5:
+                sub.close()
+        assert got == [1, 2, 3, 4, 5]
+        from_q = [(await asyncio.wait_for(q.get(), 2)).seq for _ in range(5)]
+        assert from_q == [1, 2, 3, 4, 5]
+
+    asyncio.run(main())
+
+
+def test_fan_out_to_many_subscribers_is_cheap() -> None:
+    bus = EventBus()
+    subs = [bus.subscribe(maxsize=1000) for _ in range(100)]
+    batch = [_chunk(i) for i in range(256)]
+    t0 = time.perf_counter()
+    for _ in range(100):
+        bus.publish_many(batch)
+    per_event_us = (time.perf_counter() - t0) / (100 * 256) * 1e6
+    assert per_event_us < 50
+    assert all(s.dropped == 100 * 256 - 1000 for s in subs)
