@@ -2,7 +2,15 @@
 
 Each finder yields ``(start, end, kind, decoded_text)`` for spans of the raw
 text that decode to mostly printable text. Nothing here judges the payload:
-the injection detector rescans what comes out.
+the injection detector rescans what comes out, and :func:`looks_like_language`
+tells readable prose (worth a signal on its own when it was hidden in an
+encoding) from noise.
+
+Encodings: base64 (standard and URL-safe), base32, base16/hex, ascii85 and
+base85, uuencode, URL (percent) encoding, Unicode tag characters, variation
+selectors used as bytes, "sneaky bits" (invisible times/plus as binary),
+Morse code, Braille, the NATO spelling alphabet, letter splitting, and (via
+:func:`english_score`) rot13, Atbash and reversed text.
 """
 
 from __future__ import annotations
@@ -14,17 +22,72 @@ import re
 from collections.abc import Iterator
 from urllib.parse import unquote
 
-_B64_RE = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{16,}={0,2}")
-_HEX_RE = re.compile(r"(?<![0-9A-Fa-f])(?:(?:0x|\\x)?[0-9A-Fa-f]{2}[ :,\-]?){8,}")
-_B32_RE = re.compile(r"(?<![A-Z2-7])[A-Z2-7]{16,}={0,6}")
+_B64_RE = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{12,}={0,2}")
+# Hex of text: every byte of printable ASCII starts with a digit 2-7 (which also makes scanning fast).
+_HEX_RE = re.compile(r"(?:0x|\\x)?[2-7][0-9A-Fa-f](?:[ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f]){5,}")
+_B32_RE = re.compile(r"(?<![A-Z2-7])[A-Z2-7]{12,}={0,6}")
+_B85_RE = re.compile(r"^[!-~]{10,}$")
+#: Candidate tokens for base64/32/85: runs of ten or more non-space characters (one scan for all three).
+_TOKEN_RE = re.compile(r"\S{10,}+")
+_HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
+_UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
 _PCT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2}[^%\s]{0,3}){3,}")
 _TAGS_RE = re.compile("[\U000e0020-\U000e007e]{2,}")
+_VS_RE = re.compile("[\U000e0100-\U000e017e]{3,}")
+_SNEAKY_RE = re.compile("[\u2062\u2064\u200b]{8,}")
+_MORSE_RE = re.compile(r"(?<![\w.\-])[.\-]{1,6}(?:(?: {1,3}| ?/ ?)[.\-]{1,6}){3,}(?![\w.\-])")
+_BRAILLE_RE = re.compile("[\u2800-\u28ff][\u2800-\u28ff ]{3,}")
 _SPLIT_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z](?:[^A-Za-z\n]{1,3})){5,}[A-Za-z](?![A-Za-z])")
-_MAX_CANDIDATES = 16
+_WORD_RE = re.compile(r"[a-z]+")
+_MAX_CANDIDATES = 24
 _MAX_SPAN = 8192
 _ROT13 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
     "NOPQRSTUVWXYZABCDEFGHIJKLMnopqrstuvwxyzabcdefghijklm",
+)
+_ATBASH = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+    "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrqponmlkjihgfedcba",
+)
+_MORSE = {
+    ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h",
+    "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p",
+    "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x",
+    "-.--": "y", "--..": "z", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5",
+    "-....": "6", "--...": "7", "---..": "8", "----.": "9", "-----": "0", ".-.-.-": ".", "--..--": ",",
+    "..--..": "?", "-.-.--": "!",
+}  # fmt: skip
+# Grade-1 English Braille: dots 1-6 are bits 0-5 of the code point offset from U+2800.
+_BRAILLE_DOTS = {
+    "a": "1", "b": "12", "c": "14", "d": "145", "e": "15", "f": "124", "g": "1245", "h": "125", "i": "24",
+    "j": "245", "k": "13", "l": "123", "m": "134", "n": "1345", "o": "135", "p": "1234", "q": "12345",
+    "r": "1235", "s": "234", "t": "2345", "u": "136", "v": "1236", "w": "2456", "x": "1346", "y": "13456",
+    "z": "1356",
+}  # fmt: skip
+_BRAILLE = {chr(0x2800 + sum(1 << (int(d) - 1) for d in dots)): ch for ch, dots in _BRAILLE_DOTS.items()}
+_BRAILLE_CAPS, _BRAILLE_NUM = "\u2820", "\u283c"
+_BRAILLE_DIGITS = dict(zip("abcdefghij", "1234567890", strict=True))
+_NATO = {
+    w: w[0]
+    for w in (
+        "alfa alpha bravo charlie delta echo foxtrot golf hotel india juliett juliet kilo lima mike november "
+        "oscar papa quebec romeo sierra tango uniform victor whiskey whisky xray x-ray yankee zulu"
+    ).split()
+}
+NATO_WORDS = frozenset(_NATO)
+_NATO_RE = re.compile(r"(?i)\b(?:" + "|".join(sorted(_NATO, key=len, reverse=True)) + r")(?:[\s,.;/-]+(?:"
+                      + "|".join(sorted(_NATO, key=len, reverse=True)) + r")){3,}\b")  # fmt: skip
+
+#: The most frequent English words: a text is "language" when enough of its words are here.
+COMMON_WORDS = frozenset(
+    """a about above after again all also am an and any are as at be because been before being below between
+    both but by can cannot could did do does doing done down during each even every few for from further get
+    give go had has have having he her here hers him his how i if in into is it its just know like make me
+    more most my no nor not now of off on once only or other our out over own please print repeat reply
+    respond right same say see she should so some such tell than that the their them then there these they
+    this those through to too under until up very was we were what when where which while who whom why will
+    with would write you your yours new time all times where knows because isn t don t can t one two people
+    way who what thank done instead phrase prompt ignore instructions system message previous rules""".split()
 )
 
 
@@ -34,13 +97,50 @@ def printable_text(data: bytes) -> str | None:
         s = data.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    if len(s) < 4:
+    if len(s) < 3:
         return None
     good = sum(1 for c in s if c.isprintable() or c in "\n\r\t")
     letters = sum(1 for c in s if c.isalpha())
     if good < 0.85 * len(s) or letters < 0.4 * len(s):
         return None
     return s
+
+
+def english_score(text: str) -> float:
+    """Share of the words of ``text`` (lower-cased ASCII letters) that are common English words."""
+    words = _WORD_RE.findall(text.lower())
+    if not words:
+        return 0.0
+    return sum(1 for w in words if w in COMMON_WORDS) / len(words)
+
+
+def looks_like_language(text: str) -> bool:
+    """True when ``text`` reads as prose or markup: several words, many of them common, or HTML/script."""
+    words = _WORD_RE.findall(text.lower())
+    if len(words) >= 3 and english_score(text) >= 0.25:
+        return True
+    if re.search(r"<\s*/?\s*[a-z]+[^>]*>|&lt;\s*/?[a-z]+|javascript:|\bon[a-z]+\s*=", text, re.IGNORECASE):
+        return True
+    return len(words) >= 4 and sum(len(w) for w in words) >= 0.6 * len(text) and " " in text.strip()
+
+
+def word_coverage(letters: str) -> float:
+    """Share of ``letters`` (no spaces) covered by common English words of two or more letters.
+
+    For encodings that lose word breaks (the NATO alphabet): ``hahapwned`` is not
+    covered well, ``ignoreallrules`` is.
+    """
+    s = re.sub(r"[^a-z]", "", letters.lower())[:200]
+    n = len(s)
+    if n == 0:
+        return 0.0
+    best = [0] * (n + 1)  # best[i]: most letters of s[:i] covered by words
+    for i in range(1, n + 1):
+        best[i] = best[i - 1]
+        for j in range(max(0, i - 12), i - 1):
+            if s[j:i] in COMMON_WORDS:
+                best[i] = max(best[i], best[j] + i - j)
+    return best[n] / n
 
 
 def _b64(token: str) -> str | None:
@@ -79,37 +179,153 @@ def _b32(token: str) -> str | None:
         return None
 
 
-def find_encoded(text: str) -> Iterator[tuple[int, int, str, str]]:
-    """Spans of ``text`` that are base64, base32, hex, URL-encoded or tag-character payloads.
+def _b85(token: str) -> str | None:
+    # Only tokens that are not ordinary words, URLs or paths: base85 text mixes symbols into letters.
+    if sum(1 for c in token if not c.isalnum()) < 2 or "://" in token or token.count("/") > 2:
+        return None
+    for decode in (base64.a85decode, base64.b85decode):
+        try:
+            s = printable_text(decode(token.encode()))
+        except (ValueError, binascii.Error):
+            continue
+        if s is not None and looks_like_language(s):
+            return s
+    return None
 
-    At most a fixed number of candidates per text, each at most 8 KiB, so a
+
+def _uu(block: str) -> str | None:
+    out = []
+    for line in block.splitlines():
+        if not line or line == "`":
+            continue
+        try:
+            out.append(binascii.a2b_uu(line))
+        except binascii.Error:
+            return None
+    return printable_text(b"".join(out)) if out else None
+
+
+def _bits(run: str) -> str | None:
+    chars = []
+    for word in run.split("\u200b"):
+        for i in range(0, len(word) - 7, 8):
+            chars.append(chr(int(word[i : i + 8].replace("\u2062", "0").replace("\u2064", "1"), 2)))
+        chars.append(" ")
+    s = "".join(chars).strip()
+    return s if s and all(32 <= ord(c) < 127 for c in s) else None
+
+
+def braille(run: str) -> str:
+    """Grade-1 Braille (letters, capital and number signs) to text; unknown cells become ``?``."""
+    out, caps, num = [], False, False
+    for ch in run:
+        if ch == " ":
+            out.append(" ")
+            num = False
+        elif ch == _BRAILLE_CAPS:
+            caps = True
+        elif ch == _BRAILLE_NUM:
+            num = True
+        else:
+            c = _BRAILLE.get(ch, "?")
+            if num and c in _BRAILLE_DIGITS:
+                c = _BRAILLE_DIGITS[c]
+            elif caps:
+                c = c.upper()
+            caps = False
+            out.append(c)
+    return "".join(out)
+
+
+def morse(run: str) -> str:
+    """Morse code (letters separated by spaces, words by ``/`` or wide gaps) to text."""
+    words = re.split(r" ?/ ?| {2,}", run.strip())
+    return " ".join("".join(_MORSE.get(sym, "?") for sym in w.split()) for w in words)
+
+
+def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[tuple[int, int, str, str]]:
+    """Spans of ``text`` that are encoded payloads, with their decoded text.
+
+    ``prose`` (the text reads mostly as English) skips the costlier finders
+    whose payloads do not hide in prose (base85, uuencode, NATO spelling);
+    ``nato=False`` (the caller saw too few NATO code words) skips NATO. At
+    most a fixed number of candidates per text, each at most 8 KiB, so a
     hostile input cannot make decoding the slow part.
     """
     n = 0
     if not text.isascii():
         for m in _TAGS_RE.finditer(text):
             yield m.start(), m.end(), "unicode_tags", "".join(chr(ord(c) - 0xE0000) for c in m.group())
-    for regex, kind, decoder in ((_B64_RE, "base64", _b64), (_HEX_RE, "hex", _hex), (_B32_RE, "base32", _b32)):
-        for m in regex.finditer(text):
-            token = m.group().strip(" :,-")
-            if len(token) > _MAX_SPAN:
-                continue
-            n += 1
-            if n > _MAX_CANDIDATES:
-                return
-            decoded = decoder(token)
+        for m in _VS_RE.finditer(text):
+            yield m.start(), m.end(), "variation_selectors", "".join(chr(ord(c) - 0xE0100) for c in m.group())
+        for m in _SNEAKY_RE.finditer(text):
+            decoded = _bits(m.group())
             if decoded is not None:
-                yield m.start(), m.start() + len(token), kind, decoded
+                yield m.start(), m.end(), "invisible_bits", decoded
+        for m in _BRAILLE_RE.finditer(text):
+            yield m.start(), m.end(), "braille", braille(m.group())
+    for m in _TOKEN_RE.finditer(text):
+        token = m.group()
+        bare = token.strip(".,;:!?\"'()[]")
+        if len(token) > _MAX_SPAN or (bare.isalpha() and (bare.islower() or bare.istitle())):
+            continue  # an ordinary word
+        n += 1
+        if n > _MAX_CANDIDATES:
+            break
+        for regex, kind, decoder in _TOKEN_DECODERS:
+            if prose and kind == "base85":
+                continue
+            t = regex.search(token)
+            if t is None or (kind != "base85" and t.end() - t.start() < 12):
+                continue
+            decoded = decoder(t.group())
+            if decoded is not None:
+                yield m.start() + t.start(), m.start() + t.end(), kind, decoded
+                break
+    if _HEX_HINT_RE.search(text):
+        for m in _HEX_RE.finditer(text):
+            token = m.group().strip(" :,-")
+            if len(token) <= _MAX_SPAN:
+                decoded = _hex(token)
+                if decoded is not None:
+                    yield m.start(), m.start() + len(token), "hex", decoded
+    if not prose and ("`" in text or "\n" in text):
+        for m in _UU_RE.finditer(text):
+            decoded = _uu(m.group())
+            if decoded is not None and looks_like_language(decoded):
+                yield m.start(), m.end(), "uuencode", decoded
     if "%" in text:
         for m in _PCT_RE.finditer(text):
             decoded = unquote(m.group())
             if decoded != m.group():
                 yield m.start(), m.end(), "url_encoding", decoded
+    if ".-" in text or "-." in text or "--" in text or "..." in text:
+        for m in _MORSE_RE.finditer(text):
+            yield m.start(), m.end(), "morse", morse(m.group())
+    if prose or not nato:
+        return
+    for m in _NATO_RE.finditer(text):
+        letters = "".join(
+            _NATO[w.lower()] for w in re.findall(r"[A-Za-z-]+", m.group()) if w.lower() in _NATO
+        )
+        yield m.start(), m.end(), "nato", letters
+
+
+_TOKEN_DECODERS = (
+    (_B32_RE, "base32", _b32),
+    (_B64_RE, "base64", _b64),
+    (_B85_RE, "base85", _b85),
+)
 
 
 def rot13(text: str) -> str:
     """ROT13 of the ASCII letters of ``text``."""
     return text.translate(_ROT13)
+
+
+def atbash(text: str) -> str:
+    """Atbash (a<->z mirror) of the ASCII letters of ``text``."""
+    return text.translate(_ATBASH)
 
 
 def rot13_word(word: str) -> str:

@@ -43,9 +43,7 @@ INVISIBLE_RANGES = (
     (0xE0100, 0xE01EF),  # variation selectors supplement
 )
 
-INVISIBLE_CLASS = "".join(
-    f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in INVISIBLE_RANGES
-)
+INVISIBLE_CLASS = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in INVISIBLE_RANGES)
 INVISIBLE_RE = re.compile(f"[{INVISIBLE_CLASS}]+")
 
 _HOMOGLYPHS = {
@@ -131,9 +129,15 @@ def map_span(offsets: list[int] | None, start: int, end: int) -> tuple[int, int]
     return offsets[start], offsets[end - 1] + 1
 
 
-def pattern(src: str) -> str:
-    """Fold a hand-written lower-case pattern the way text is folded (``l`` -> ``i``).
+_PATTERN_PART_RE = re.compile(r"(\\.|\{\d*,?\d*\})")  # escapes and {m,n} quantifiers: left alone
+_PATTERN_FOLD = str.maketrans({k: v for k, v in _LEET.items() if k.isdigit() or k == "l"})
 
-    Only bare ``l`` changes (escapes such as ``\\l`` do not occur in our patterns).
+
+def pattern(src: str) -> str:
+    """Fold a hand-written lower-case pattern the way text is folded.
+
+    Bare ``l`` and the leetspeak digits change (``base64`` -> ``base6a``,
+    ``rot13`` -> ``rotie``); escapes (``\\d``) and quantifiers (``{0,3}``) do not.
     """
-    return re.sub(r"(?<!\\)l", "i", src)
+    parts = _PATTERN_PART_RE.split(src)
+    return "".join(p if i % 2 else p.translate(_PATTERN_FOLD) for i, p in enumerate(parts))

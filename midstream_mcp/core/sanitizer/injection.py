@@ -2,10 +2,17 @@
 
 Signals are the phrase rules of :mod:`._rules` (over the folded and the raw
 view), Unicode tag characters, homoglyph-mixed words, an adversarial-suffix
-heuristic and payloads hidden in base64/base32/hex/URL encoding, rot13,
-reversed text or letter-splitting, which are decoded and rescanned. Each signal
-becomes a finding whose score is the rule weight; the engine combines them
-(see :func:`combine_scores`).
+heuristic and payloads hidden in encodings (base64/32/85, hex, uuencode, URL
+encoding, Unicode tags and variation selectors, invisible bits, Morse, Braille,
+NATO spelling, rot13, Atbash, reversed text, letter splitting), which are
+decoded and rescanned. Each signal becomes a finding whose score is the rule
+weight; the engine combines them by noisy-OR over categories (see
+:func:`combine_scores`), and when many distinct rules fire at once a
+``multiple_signals`` finding adds their joint weight.
+
+Cost: every rule sits behind a word gate (a set intersection against the
+words of the text), so clean text runs almost no regular expression; on long
+texts a rule is searched only in windows around its gate words.
 """
 
 from __future__ import annotations
@@ -14,9 +21,21 @@ import re
 from collections.abc import Iterable
 
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared, excerpt
-from midstream_mcp.core.sanitizer._decode import find_encoded, find_split_letters, rot13, rot13_word
+from midstream_mcp.core.sanitizer._decode import (
+    COMMON_WORDS,
+    NATO_WORDS,
+    atbash,
+    english_score,
+    find_encoded,
+    find_split_letters,
+    looks_like_language,
+    rot13,
+    rot13_word,
+    word_coverage,
+)
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
+from midstream_mcp.core.sanitizer._text import fold, pattern
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -28,14 +47,74 @@ _ROT13_TRIGGERS = frozenset(rot13_word(w) for w in _TRIGGERS)
 _REVERSED_TRIGGERS = frozenset(w[::-1] for w in _TRIGGERS)
 _FOLDED_RULES = tuple(r for r in RULES if r.view == "folded")
 _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
-_RAW_GATE = re.compile(r"[<\[{#=*\-!]|^\s*\w+\s*:|\brm\b|\bcurl\b|\bwget\b|/bin/", re.MULTILINE)
-_MIXED_SCRIPT_RE = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0370-\u03ff\u0400-\u04ff])\w{3,}\b")
-_SUFFIX_TOKEN_RE = re.compile(
-    r"[a-z]{2,}[A-Z][a-z]+|[A-Za-z]+[\\\]\[(){}*+!^~`|<>]{1,3}[A-Za-z\"']+|(?:[\\\]\[(){}*+!^~`|<>@#\"']\s?){3,}"
+
+
+def _gate_index(rules: tuple[Rule, ...]) -> dict[str, tuple[int, ...]]:
+    index: dict[str, list[int]] = {}
+    for i, rule in enumerate(rules):
+        for w in rule.gates[0] if rule.gates else ():
+            index.setdefault(w, []).append(i)
+    return {w: tuple(v) for w, v in index.items()}
+
+
+_FOLDED_INDEX = _gate_index(_FOLDED_RULES)
+_FOLDED_WORDS = frozenset(_FOLDED_INDEX)
+_RAW_INDEX = _gate_index(_RAW_RULES)
+_RAW_WORDS = frozenset(_RAW_INDEX)
+_RAW_UNGATED = tuple(i for i, r in enumerate(_RAW_RULES) if not r.gates)
+_MIXED_SCRIPT_RE = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0370-\u03ff\u0400-\u04ff\u0131])\w{2,}\b")
+#: Categories whose phrasing is often *talked about* rather than used ("it may try to make you ignore ...").
+_MENTIONABLE = frozenset({"instruction_override", "restriction_removal", "system_prompt_extraction"})
+_MENTION_RE = re.compile(
+    pattern(
+        r"(?:\b(?:make|get|trick|convince|persuade|cause|force|lead|manipulate|coax|tempt|pressure)[\W_]+"
+        r"(?:you|the[\W_]+model|the[\W_]+ai|the[\W_]+assistant|models|llms|it|them)[\W_]+(?:to[\W_]+|into[\W_]+)?"
+        r"|\b(?:never|not|don[\W_]+t|do[\W_]+not|must[\W_]+not|should[\W_]+not|won[\W_]+t|will[\W_]+not|refuse[\W_]+to|"
+        r"cannot|can[\W_]+t|attempts?[\W_]+to|tries[\W_]+to|try[\W_]+to|trying[\W_]+to|designed[\W_]+to|"
+        r"asks?[\W_]+you[\W_]+to|tells?[\W_]+you[\W_]+to)[\W_]+)$"
+    )
 )
-_ENCODING_WEIGHT = {"unicode_tags": 0.9}
+_NATO_FOLDED = frozenset(fold(w) for w in NATO_WORDS)
+_LOOKALIKE_RE = re.compile("[\u0370-\u03ff\u0400-\u04ff\u0131]")
 _TAG_CHAR_RE = re.compile("(?<!\U0001f3f4)[\U000e0000-\U000e007f]+")
 _FLAG_TAGS_RE = re.compile("\U0001f3f4[\U000e0020-\U000e007e]+\U000e007f")
+_INVISIBLE_CARRIERS = frozenset({"unicode_tags", "variation_selectors", "invisible_bits"})
+_TEXT_CARRIERS = frozenset({"base64", "base32", "hex", "base85", "uuencode", "morse", "braille", "nato",
+                            "rot13", "atbash", "reversed"})  # fmt: skip
+_COMMON_FOLDED = frozenset(fold(w) for w in COMMON_WORDS)
+#: The commonest English words under rot13, Atbash and reversal: two of them make a ciphered reading worth trying.
+_CIPHERED_COMMON = (
+    frozenset(
+        fold(f(w))
+        for w in "the and is to of in it you for with this are that be not on your what how".split()
+        for f in (rot13, atbash, lambda x: x[::-1])
+    )
+    - _COMMON_FOLDED
+)
+_LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
+_LONG = 1024  # texts longer than this are searched in windows around each rule's gate words
+_WINDOW = 320
+_WORD_RE = re.compile(r"[a-z]+")
+_LINE_WORDS_RE = re.compile(r"[A-Za-z]+")
+
+# Adversarial suffixes (optimised token strings such as GCG's): isolated brackets and punctuation,
+# words glued with a case change, and words fused with stray markup, densely packed.
+_SUFFIX_RE = re.compile(
+    r"(?P<punct>(?<!\S)(?![-*/&.,:;\"']+(?!\S))[!-/:-@\[-`{-~]{1,3}(?!\S))"
+    r"|(?P<bracket>(?<!\S)[\[{][A-Za-z]\w*(?![\w\]}]))"
+    r"|(?P<glue>\b[a-z]{3,}[A-Z]+[a-zA-Z]*\b|\b[A-Z][a-z]{2,}[A-Z]{2,}[a-zA-Z]*\b)"
+    r"|(?P<cluster>[!-/:-@\[-`{-~]{2,})"
+)
+#: Punctuation clusters that ordinary prose and markdown are full of.
+_PROSE_CLUSTERS = frozenset(
+    "... .. -- --- ?! !? !! ?? .\" ,\" ?\" !\" \") ). ), ); .) \". \", '. ', .' ,' ?' !' (\" (' ') ** __ :// "
+    ':) :( ;) %) %. %, ]. ], ): ]( ... ?) !) >> << -> => <- ## ### \'\' "" ``` `` ). )." .") ?") .).'.split()
+)
+_SUFFIX_HINT_RE = re.compile(r" [\[{][A-Za-z]| [!-/:-@\[-`{-~]{1,3} |[a-z]{3}[A-Z]|[#-&*+/<-@\[-^`{-~]{2}")
+_SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3}
+_CODE_RE = re.compile(
+    r"[;{}]\s*$|=>|\bdef\b|\bfunction\b|\breturn\b|\bimport\b|\bconst\b|\bvar\b|\w\(\w*\)", re.MULTILINE
+)
 
 
 def _evidence(text: str, start: int, end: int) -> str:
@@ -52,6 +131,7 @@ class InjectionDetector:
         """Every signal in ``text``, offsets into the original text, score = signal weight."""
         found: list[Finding] = []
         self._scan(text, context, budget, policy.decode_depth, None, found)
+        _add_joint_signal(found)
         return found
 
     # -- internals -----------------------------------------------------------------------------
@@ -68,21 +148,40 @@ class InjectionDetector:
         """Append findings for ``text``; inside a decoded payload, spans are the ``carrier`` span."""
         raw = text.text
         words = text.words
-        for rule in _FOLDED_RULES:
-            if rule.needs and rule.needs.isdisjoint(words):
+        folded: str | None = None
+        index: dict[str, list[int]] | None = None
+        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_INDEX, ()):
+            rule = _FOLDED_RULES[i]
+            if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
                 continue
-            m = rule.regex.search(text.folded)
+            if folded is None:
+                folded = text.folded
+            if len(folded) <= _LONG:
+                m = rule.regex.search(folded)
+            else:
+                if index is None:
+                    index = _word_index(folded)
+                m = _windowed_search(rule, folded, index)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
-                self._emit(rule, context, raw, start, end, carrier, out)
-        if _RAW_GATE.search(raw):
-            for rule in _RAW_RULES:
-                m = rule.regex.search(raw)
-                if m is not None:
-                    self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
+                weight = None
+                if rule.category in _MENTIONABLE and _MENTION_RE.search(
+                    folded, max(0, m.start() - 48), m.start()
+                ):
+                    weight = 0.3  # reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered
+                self._emit(rule, context, raw, start, end, carrier, out, weight)
+        for i in _candidates(words, _RAW_WORDS, _RAW_INDEX, _RAW_UNGATED):
+            rule = _RAW_RULES[i]
+            if rule.literals and not any(lit in raw for lit in rule.literals):
+                continue
+            if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
+                continue
+            m = rule.regex.search(raw)
+            if m is not None:
+                self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        self._suffix_signal(raw, carrier, out)
+        _suffix_signal(self.name, raw, carrier, out)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
@@ -96,8 +195,12 @@ class InjectionDetector:
         end: int,
         carrier: tuple[int, int, str] | None,
         out: list[Finding],
+        weight: float | None = None,
     ) -> None:
-        weight = rule.agentic_weight if context.agentic and rule.agentic_weight is not None else rule.weight
+        if weight is None:
+            weight = (
+                rule.agentic_weight if context.agentic and rule.agentic_weight is not None else rule.weight
+            )
         if carrier is None:
             out.append(Finding(self.name, rule.category, start, end, weight, _evidence(raw, start, end)))
         else:
@@ -105,32 +208,27 @@ class InjectionDetector:
             ev = f"{kind}: {_evidence(raw, start, end)}"
             out.append(Finding(self.name, rule.category, cs, ce, weight, ev))
 
-    def _unicode_signals(self, text: Prepared, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
+    def _unicode_signals(
+        self, text: Prepared, carrier: tuple[int, int, str] | None, out: list[Finding]
+    ) -> None:
         raw = text.text
         flags = _FLAG_TAGS_RE.sub("", raw) if "\U0001f3f4" in raw else raw
         m = _TAG_CHAR_RE.search(flags)
         if m is not None:
             start = raw.find(m.group())
             span = (start, start + len(m.group())) if carrier is None else carrier[:2]
-            out.append(Finding(self.name, "tag_smuggling", *span, 0.9, f"{len(m.group())} Unicode tag characters"))
-        m = _MIXED_SCRIPT_RE.search(raw)
-        if m is not None:
-            span = (m.start(), m.end()) if carrier is None else carrier[:2]
-            out.append(Finding(self.name, "obfuscation", *span, 0.4, "word mixing Latin with Greek/Cyrillic letters"))
-
-    def _suffix_signal(self, raw: str, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
-        # Optimised adversarial suffixes read as word salad glued with stray markup and camelCase joins.
-        hits = _SUFFIX_TOKEN_RE.findall(raw)
-        if len(hits) < 4:
-            return
-        ms = list(_SUFFIX_TOKEN_RE.finditer(raw))
-        for i in range(len(ms) - 3):
-            if ms[i + 3].end() - ms[i].start() <= 120:
-                start, end = ms[i].start(), ms[min(i + 5, len(ms) - 1)].end()
-                span = (start, end) if carrier is None else carrier[:2]
-                score = 0.6 if len(hits) < 6 else 0.8
-                out.append(Finding(self.name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
-                return
+            out.append(
+                Finding(self.name, "tag_smuggling", *span, 0.9, f"{len(m.group())} Unicode tag characters")
+            )
+        mixed = _MIXED_SCRIPT_RE.findall(raw, 0, 20_000) if _LOOKALIKE_RE.search(raw) else []
+        if mixed:
+            m2 = _MIXED_SCRIPT_RE.search(raw)
+            assert m2 is not None
+            span = (m2.start(), m2.end()) if carrier is None else carrier[:2]
+            # One mixed word can be a typo or a name; several are deliberate look-alike substitution.
+            score = 0.4 if len(mixed) == 1 else 0.6 if len(mixed) < 4 else 0.75
+            out.append(Finding(self.name, "obfuscation", *span, score,
+                               f"{len(mixed)} word(s) mixing Latin with Greek/Cyrillic look-alikes"))  # fmt: skip
 
     def _decoded(
         self,
@@ -147,7 +245,12 @@ class InjectionDetector:
             inner: list[Finding] = []
             self._scan(Prepared(decoded), context, budget, depth - 1, span, inner)
             inner_score = max((f.score for f in inner), default=0.0)
-            base = _ENCODING_WEIGHT.get(kind, 0.0)
+            if kind in _INVISIBLE_CARRIERS:
+                base = 0.9  # text nobody can see is smuggled by construction
+            elif kind in _TEXT_CARRIERS and _readable(kind, decoded):
+                base = 0.5  # readable language hidden in an encoding
+            else:
+                base = 0.0
             if inner_score > 0 or base > 0:
                 out.extend(inner)
                 # Hiding an instruction in an encoding is itself a strong signal.
@@ -155,19 +258,156 @@ class InjectionDetector:
                 ev = f"{kind} payload: {_evidence(decoded, 0, len(decoded))}"
                 out.append(Finding(self.name, "encoded_payload", span[0], span[1], weight, ev))
             elif kind in ("base64", "base32", "hex") and end - start >= 24:
-                # Readable text smuggled in an encoding, with nothing recognised inside.
                 out.append(
-                    Finding(self.name, "encoded_text", span[0], span[1], 0.3, f"{kind} text ({end - start} chars)")
+                    Finding(
+                        self.name, "encoded_text", span[0], span[1], 0.3, f"{kind} text ({end - start} chars)"
+                    )
                 )
+
+
+def _readable(kind: str, decoded: str) -> bool:
+    if kind == "nato":
+        # A long spelled-out run is deliberate (unless it is the alphabet itself, in order).
+        letters = decoded.lower()
+        return (len(decoded) >= 6 and word_coverage(decoded) >= 0.6) or (
+            len(letters) >= 8 and list(letters) != sorted(letters)
+        )
+    if kind in ("morse", "braille"):
+        letters = sum(c.isalpha() for c in decoded)
+        return looks_like_language(decoded) or (len(decoded) >= 8 and letters >= 0.6 * len(decoded))
+    return looks_like_language(decoded)
+
+
+def _candidates(
+    words: frozenset[str],
+    gate_words: frozenset[str],
+    index: dict[str, tuple[int, ...]],
+    always: tuple[int, ...],
+) -> list[int]:
+    """Indices of the rules whose first gate shares a word with ``words`` (plus ungated ones), in order."""
+    hits = words & gate_words
+    if not hits:
+        return list(always)
+    found = set(always)
+    for w in hits:
+        found.update(index[w])
+    return sorted(found)
+
+
+def _word_index(folded: str) -> dict[str, list[int]]:
+    index: dict[str, list[int]] = {}
+    for m in _WORD_RE.finditer(folded):
+        index.setdefault(m.group(), []).append(m.start())
+    return index
+
+
+def _windowed_search(rule: Rule, folded: str, index: dict[str, list[int]]) -> re.Match[str] | None:
+    """Search ``rule`` only around occurrences of its first gate's words (every match holds one)."""
+    starts = sorted(p for w in rule.gates[0] for p in index.get(w, ()))
+    lo = hi = -1
+    for p in starts:
+        a, b = max(0, p - _WINDOW), min(len(folded), p + _WINDOW)
+        if a <= hi:
+            hi = b
+            continue
+        if hi >= 0:
+            m = rule.regex.search(folded, lo, hi)
+            if m is not None:
+                return m
+        lo, hi = a, b
+    if hi >= 0:
+        return rule.regex.search(folded, lo, hi)
+    return None
+
+
+def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
+    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words."""
+    if len(raw) < 24:
+        return
+    if len(_SUFFIX_HINT_RE.findall(raw, 0, 20_000)) < 2:
+        return
+    marks = [
+        (m.start(), _SUFFIX_KIND[m.lastgroup or "punct"])
+        for m in _SUFFIX_RE.finditer(raw, 0, 20_000)
+        if m.lastgroup != "cluster" or m.group() not in _PROSE_CLUSTERS
+    ]
+    if len(marks) < 4:
+        return
+    # The densest 160-character window, and how many kinds of oddity it mixes.
+    best, best_i, j = 0, 0, 0
+    for i in range(len(marks)):
+        while marks[i][0] - marks[j][0] > 160:
+            j += 1
+        if i - j + 1 > best:
+            best, best_i = i - j + 1, i
+    window = marks[best_i - best + 1 : best_i + 1]
+    kinds = len({k for _, k in window})
+    start, end = window[0][0], min(len(raw), window[-1][0] + 24)
+    if best < 5 or (kinds < 2 and best < 7):
+        return
+    line_start = raw.rfind("\n", 0, start) + 1
+    line_end = raw.find("\n", end)
+    lines = raw[line_start : line_end if line_end >= 0 else len(raw)]
+    if len(_CODE_RE.findall(lines)) >= 2:
+        return  # source code is dense in brackets and camelCase by nature
+    score = 0.6 if best < 7 else 0.8
+    span = (start, end) if carrier is None else carrier[:2]
+    out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
+
+
+def _add_joint_signal(found: list[Finding]) -> None:
+    """Many different weak signals at once are stronger evidence than their category maxima suggest."""
+    by_evidence: dict[tuple[str, str], float] = {}
+    for f in found:
+        key = (f.category, f.evidence[:40])
+        by_evidence[key] = max(by_evidence.get(key, 0.0), f.score)
+    if len(by_evidence) < 3 or len({c for c, _ in by_evidence}) < 2:
+        return
+    miss = 1.0
+    for s in by_evidence.values():
+        miss *= 1.0 - 0.4 * min(s, 1.0)
+    score = min(0.9, 1.0 - miss)
+    start = min(f.start for f in found)
+    end = max(f.end for f in found)
+    cats = ", ".join(sorted({c for c, _ in by_evidence}))
+    found.append(
+        Finding("injection", "multiple_signals", start, end, score, f"{len(by_evidence)} signals: {cats}")
+    )
 
 
 def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     raw = text.text
-    yield from find_encoded(raw)
     words = text.words
+    prose = len(words) >= 6 and len(words & _COMMON_FOLDED) >= 0.4 * len(words)
+    yield from find_encoded(raw, prose, nato=len(words & _NATO_FOLDED) >= 4)
     if len(words & _ROT13_TRIGGERS) >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
     if len(words & _REVERSED_TRIGGERS) >= 2:
         yield 0, len(raw), "reversed", raw[::-1]
-    for start, end, squeezed in find_split_letters(raw):
-        yield start, end, "split_letters", squeezed
+    yield from _ciphered_lines(raw, words)
+    if len(words & _LETTERS) >= 4:
+        for start, end, squeezed in find_split_letters(raw):
+            yield start, end, "split_letters", squeezed
+
+
+def _ciphered_lines(raw: str, words: frozenset[str]) -> Iterable[tuple[int, int, str, str]]:
+    """Lines of words that are not English but become English under rot13, Atbash or reversal."""
+    if len(words & _CIPHERED_COMMON) < 2:
+        return
+    pos = 0
+    for n, line in enumerate(raw.split("\n")):
+        start, pos = pos, pos + len(line) + 1
+        if n >= 64:
+            return
+        ws = _LINE_WORDS_RE.findall(line)
+        if len(ws) < 2 or len(line) > 4000 or english_score(line) >= 0.2:
+            continue
+        for kind, fn in (("rot13", rot13), ("atbash", atbash)):
+            t = fn(line)
+            if english_score(t) >= 0.4:
+                yield start, start + len(line), kind, t
+                break
+        else:
+            t = line[::-1]
+            if english_score(t) >= 0.4:
+                yield start, start + len(line), "reversed", t
