@@ -10,6 +10,10 @@ Conventions shared by every kernel:
   alone exceeds the best distance found. Memory is O(n); on a
   low-dimensional attractor only a thin slab of points is ever visited;
 * ``norm`` 0 is the euclidean distance, 1 the maximum (Chebyshev) norm;
+* distances at or below ``floor`` (exact or rounding-level duplicates, say
+  of a sampled sine whose period is a whole number of samples) carry no
+  information about divergence: such points are never neighbours and such
+  pairs are not averaged;
 * a *Theiler window* ``w`` excludes candidates ``j`` with ``|i - j| <= w``
   (Theiler 1986), so that temporally correlated points are not counted as
   neighbours.
@@ -42,12 +46,11 @@ def _dist(pts: F64, i: int, j: int, norm: int) -> float:  # pragma: no cover
 
 @njit(cache=True, nogil=True, parallel=True)
 def nearest_neighbours(
-    pts: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int, norm: int
+    pts: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int, norm: int, floor: float
 ) -> tuple[I64, F64]:  # pragma: no cover
     """Nearest neighbour of each query point among rows ``j < limit``.
 
-    Candidates within the Theiler window and exact duplicates (distance 0,
-    which carry no information about divergence) are skipped. ``order``
+    Candidates within the Theiler window or at most ``floor`` away are skipped. ``order``
     sorts the rows by their first coordinate and ``rank`` is its inverse.
     Returns the neighbour index (-1 when there is none) and the distance.
     """
@@ -73,7 +76,7 @@ def nearest_neighbours(
                 else:
                     if abs(j - i) > theiler and j < limit:
                         d = _dist(pts, i, j, norm)
-                        if 0.0 < d < best:
+                        if floor < d < best:
                             best = d
                             best_j = j
                     up += 1
@@ -86,7 +89,7 @@ def nearest_neighbours(
                 else:
                     if abs(j - i) > theiler and j < limit:
                         d = _dist(pts, i, j, norm)
-                        if 0.0 < d < best:
+                        if floor < d < best:
                             best = d
                             best_j = j
                     down -= 1
@@ -98,14 +101,14 @@ def nearest_neighbours(
 
 @njit(cache=True, nogil=True)
 def divergence(
-    pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int
+    pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int, floor: float
 ) -> tuple[F64, F64]:  # pragma: no cover
     """Summed ``ln |X[i + k] - X[j + k]|`` over reference pairs, per block and step.
 
     Pairs ``(refs[p], nbrs[p])`` are split into ``blocks`` contiguous groups
     (for a block-jackknife error). Returns ``sums`` and ``counts`` of shape
     ``(blocks, horizon + 1)``; pairs whose continuation leaves the series or
-    whose distance is exactly 0 do not count at that step.
+    whose distance is at most ``floor`` do not count at that step.
     """
     n = pts.shape[0]
     npairs = refs.shape[0]
@@ -121,7 +124,7 @@ def divergence(
             if i + k >= n or j + k >= n:
                 break
             d = _dist(pts, i + k, j + k, 0)
-            if d > 0.0:
+            if d > floor:
                 sums[b, k] += np.log(d)
                 counts[b, k] += 1.0
     return sums, counts
@@ -198,7 +201,7 @@ def mutual_information(ranks: I64, bins: int, max_lag: int) -> F64:  # pragma: n
 
 @njit(cache=True, nogil=True)
 def cao_step(
-    x: F64, delay: int, d: int, queries: I64, theiler: int
+    x: F64, delay: int, d: int, queries: I64, theiler: int, floor: float
 ) -> tuple[float, float]:  # pragma: no cover
     """Cao's (1997) ``E(d)`` and ``E*(d)`` (0 when undefined).
 
@@ -229,7 +232,7 @@ def cao_step(
         if queries[q] < m:
             qs[c] = queries[q]
             c += 1
-    idx, dist = nearest_neighbours(pts, order, rank, qs, theiler, m, 1)
+    idx, dist = nearest_neighbours(pts, order, rank, qs, theiler, m, 1, floor)
     total = 0.0
     total_star = 0.0
     used = 0
@@ -249,7 +252,7 @@ def cao_step(
 
 @njit(cache=True, nogil=True)
 def prediction_error(
-    pts: F64, target: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int
+    pts: F64, target: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int, floor: float
 ) -> float:  # pragma: no cover
     """RMS error of the nearest-neighbour (zeroth-order) predictor of ``target``.
 
@@ -258,7 +261,7 @@ def prediction_error(
     (Farmer & Sidorowich 1987; the discriminating statistic of Theiler et
     al. 1992's surrogate tests).
     """
-    idx, _ = nearest_neighbours(pts, order, rank, queries, theiler, limit, 0)
+    idx, _ = nearest_neighbours(pts, order, rank, queries, theiler, limit, 0, floor)
     total = 0.0
     used = 0
     for q in range(queries.shape[0]):

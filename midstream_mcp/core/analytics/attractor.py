@@ -44,6 +44,8 @@ Classification = Literal["fixed point", "limit cycle", "quasi-periodic", "chaoti
 MIN_SAMPLES = 100
 #: Delay vectors that must remain after embedding (for neighbours, fits and the dimension).
 MIN_VECTORS = 100
+#: Distances below this fraction of the signal's standard deviation count as duplicates.
+FLOOR = 1e-9
 #: Largest embedding dimension tried by Cao's method.
 MAX_DIM = 10
 #: Cao's E1 above this counts as saturated.
@@ -285,8 +287,9 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
     """Minimum embedding dimension by Cao's (1997) method.
 
     ``E1(d) = E(d + 1) / E(d)`` stops growing once ``d`` embeds the
-    attractor; the dimension is the smallest ``d`` with ``E1(d) >=`` 0.9
-    (``max_dim`` if none). ``E2(d)`` stays near 1 for every ``d`` when the
+    attractor; the dimension is the smallest ``d >= 2`` with ``E1(d) >=`` 0.9
+    (``max_dim`` if none): one coordinate cannot show whether a correlation
+    dimension saturates. ``E2(d)`` stays near 1 for every ``d`` when the
     data is random. Nearest neighbours exclude a Theiler window.
 
     Returns
@@ -302,13 +305,14 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
     top = max(1, min(max_dim, (n - MIN_VECTORS) // delay - 1))
     queries = _spread(n, MAX_QUERIES)
     w = max(int(theiler), 0)
+    floor = FLOOR * float(np.std(xs))
     e = np.zeros(top + 2)
     estar = np.zeros(top + 2)
     e1 = np.full(top, np.nan)
     e2 = np.full(top, np.nan)
     dim = top
     for d in range(1, top + 2):
-        e[d], estar[d] = _k.cao_step(xs, delay, d, queries, w)
+        e[d], estar[d] = _k.cao_step(xs, delay, d, queries, w, floor)
         if d == 1:
             continue
         j = d - 1
@@ -317,11 +321,16 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
         if estar[j] > 0 and estar[d] > 0:
             e2[j - 1] = estar[d] / estar[j]
         # E2 of the next dimension is cheap to add once E1 has saturated: it tells noise apart.
-        if dim == top and e1[j - 1] >= CAO_THRESHOLD:
+        if dim == top and j >= 2 and e1[j - 1] >= CAO_THRESHOLD:
             dim = j
         elif dim < top and j > dim:
             break
     return dim, e1, e2
+
+
+def _floor(x: F64) -> float:
+    """Distances at or below this are rounding-level duplicates, not neighbours."""
+    return FLOOR * float(np.max(np.std(x, axis=0)))
 
 
 def _spread(n: int, count: int) -> I64:
@@ -413,10 +422,11 @@ def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None
     if horizon is None:
         h = int(min(cap, max(20, 5 * period)))
     order, rank = _sorted(pts)
+    floor = _floor(pts)
     while True:
         limit = m - h
         refs = _spread(limit, MAX_REFERENCES)
-        idx, _ = _k.nearest_neighbours(pts, order, rank, refs, theiler, limit, 0)
+        idx, _ = _k.nearest_neighbours(pts, order, rank, refs, theiler, limit, 0, floor)
         found = idx >= 0
         if found.sum() < BLOCKS:
             raise InvalidInput(
@@ -424,7 +434,7 @@ def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None
                 f"too few nearest neighbours outside the Theiler window ({theiler}); "
                 "give a longer series or a smaller theiler",
             )
-        sums, counts = _k.divergence(pts, refs[found], idx[found], h, BLOCKS)
+        sums, counts = _k.divergence(pts, refs[found], idx[found], h, BLOCKS, floor)
         with np.errstate(invalid="ignore", divide="ignore"):
             y = sums.sum(axis=0) / counts.sum(axis=0)
             blocks = sums / counts
@@ -680,7 +690,7 @@ def _prediction_error(xs: F64, delay: int | None, dim: int, steps: int, w: int) 
         scale = float(v.std())
     order, rank = _sorted(pts)
     queries = _spread(len(pts), SURROGATE_QUERIES)
-    err = _k.prediction_error(pts, target, order, rank, queries, w, len(pts))
+    err = _k.prediction_error(pts, target, order, rank, queries, w, len(pts), _floor(pts))
     return float(err) / max(scale, 1e-300)
 
 

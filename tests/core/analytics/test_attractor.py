@@ -1,0 +1,212 @@
+"""Attractor analysis: published values with default parameters, classification, bad input.
+
+Reference values: Lorenz (sigma 10, rho 28, beta 8/3) largest exponent 0.906
+per time unit (Wolf et al. 1985; Sprott 2003) and correlation dimension 2.05
+(Grassberger & Procaccia 1983); logistic map at r = 4: ln 2 per iteration;
+Hénon map (a 1.4, b 0.3): 0.419 per iteration and correlation dimension 1.22
+(Grassberger & Procaccia 1983).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from midstream_mcp.core.analytics import InvalidInput, attractor
+
+LORENZ_LAMBDA = 0.906
+LORENZ_D2 = 2.05
+
+
+def lorenz(n: int = 10_000, dt: float = 0.01, transient: int = 10_000) -> np.ndarray:
+    """RK4 with step dt; ``n`` samples of (x, y, z) after ``transient`` steps."""
+    s, r, b = 10.0, 28.0, 8.0 / 3.0
+    x, y, z = 1.0, 1.0, 1.0
+    out = np.empty((n, 3))
+    h = dt
+
+    def f(x: float, y: float, z: float) -> tuple[float, float, float]:
+        return s * (y - x), x * (r - z) - y, x * y - b * z
+
+    for t in range(transient + n):
+        k1 = f(x, y, z)
+        k2 = f(x + h / 2 * k1[0], y + h / 2 * k1[1], z + h / 2 * k1[2])
+        k3 = f(x + h / 2 * k2[0], y + h / 2 * k2[1], z + h / 2 * k2[2])
+        k4 = f(x + h * k3[0], y + h * k3[1], z + h * k3[2])
+        x += h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
+        y += h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
+        z += h / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
+        if t >= transient:
+            out[t - transient] = (x, y, z)
+    return out
+
+
+def logistic(n: int = 10_000, x0: float = 0.1234) -> np.ndarray:
+    out = np.empty(n)
+    x = x0
+    for t in range(1000 + n):
+        x = 4.0 * x * (1.0 - x)
+        if t >= 1000:
+            out[t - 1000] = x
+    return out
+
+
+def henon(n: int = 10_000) -> np.ndarray:
+    out = np.empty(n)
+    x, y = 0.1, 0.1
+    for t in range(1000 + n):
+        x, y = 1.0 - 1.4 * x * x + y, 0.3 * x
+        if t >= 1000:
+            out[t - 1000] = x
+    return out
+
+
+@pytest.fixture(scope="module")
+def lorenz_xyz() -> np.ndarray:
+    return lorenz()
+
+
+@pytest.fixture(scope="module")
+def lorenz_result(lorenz_xyz: np.ndarray) -> attractor.AttractorResult:
+    return attractor.analyze(lorenz_xyz[:, 0], dt=0.01)
+
+
+def test_lorenz_x_published_exponent_and_dimension(lorenz_result: attractor.AttractorResult) -> None:
+    r = lorenz_result
+    assert r.lyapunov.per_time == pytest.approx(LORENZ_LAMBDA, rel=0.05)
+    assert r.dimension.dimension == pytest.approx(LORENZ_D2, abs=0.1)
+    assert r.classification == "chaotic"
+    assert r.confidence >= 0.8
+    # The uncertainty is honest: the published value lies within three standard errors.
+    assert abs(r.lyapunov.per_time - LORENZ_LAMBDA) <= 3 * r.lyapunov.uncertainty_per_time
+    assert r.embedding.delay_method == "mutual information" and r.embedding.dim_method == "Cao"
+    assert r.lyapunov.per_time == pytest.approx(r.lyapunov.exponent / 0.01)
+
+
+def test_lorenz_state_vectors_skip_embedding(lorenz_xyz: np.ndarray) -> None:
+    r = attractor.analyze(lorenz_xyz, dt=0.01)
+    assert r.embedding.delay is None and r.embedding.dim == 3
+    assert r.lyapunov.per_time == pytest.approx(LORENZ_LAMBDA, rel=0.1)
+    assert r.dimension.dimension == pytest.approx(LORENZ_D2, abs=0.1)
+    assert r.classification == "chaotic"
+
+
+def test_logistic_map_exponent_is_ln2() -> None:
+    x = logistic()
+    r = attractor.analyze(x)
+    assert r.lyapunov.exponent == pytest.approx(math.log(2), rel=0.05)
+    assert r.lyapunov.per_time is None
+    assert r.embedding.delay == 1  # a map: no mutual-information delay
+    assert r.dimension.dimension == pytest.approx(1.0, abs=0.1)
+    assert r.classification == "chaotic"
+
+
+def test_henon_map_exponent_and_dimension() -> None:
+    r = attractor.analyze(henon())
+    assert r.lyapunov.exponent == pytest.approx(0.419, rel=0.05)
+    assert r.dimension.dimension == pytest.approx(1.22, abs=0.1)
+    assert r.classification == "chaotic"
+
+
+def test_sine_is_a_limit_cycle_with_zero_exponent() -> None:
+    x = np.sin(2 * np.pi * np.arange(5000) / 50.3)
+    r = attractor.analyze(x)
+    assert abs(r.lyapunov.exponent * r.mean_period) < 0.02
+    assert r.dimension.dimension == pytest.approx(1.0, abs=0.1)
+    assert r.classification == "limit cycle"
+
+
+def test_white_noise_is_noise() -> None:
+    x = np.random.default_rng(1).normal(size=4000)
+    r = attractor.analyze(x)
+    assert r.classification == "noise"
+    assert r.surrogates is not None
+    assert not r.surrogates.rejected or r.surrogates.z < attractor.MIN_SURROGATE_Z
+
+
+def test_coloured_noise_is_noise_not_chaos() -> None:
+    rng = np.random.default_rng(2)
+    e = rng.normal(size=4000)
+    x = np.empty_like(e)
+    x[0] = e[0]
+    for t in range(1, len(e)):
+        x[t] = 0.95 * x[t - 1] + e[t]
+    assert attractor.analyze(x).classification == "noise"
+
+
+def test_two_incommensurate_frequencies_are_quasi_periodic() -> None:
+    t = np.arange(6000)
+    x = np.sin(2 * np.pi * t / 50.3) + 0.7 * np.sin(2 * np.pi * t * (math.sqrt(5) - 1) / 2 / 50.3)
+    r = attractor.analyze(x)
+    assert r.classification == "quasi-periodic"
+    assert r.dimension.dimension == pytest.approx(2.0, abs=0.25)
+
+
+def test_damped_oscillation_is_a_fixed_point() -> None:
+    t = np.arange(3000) * 0.05
+    r = attractor.analyze(np.exp(-0.2 * t) * np.cos(2 * t), dt=0.05)
+    assert r.classification == "fixed point"
+    assert r.lyapunov.per_time == pytest.approx(-0.2, rel=0.05)
+
+
+def test_choices_can_be_overridden() -> None:
+    x = logistic(3000)
+    r = attractor.largest_lyapunov(x, delay=1, dim=3, theiler=2)
+    assert r.theiler == 2
+    assert r.exponent == pytest.approx(math.log(2), rel=0.05)
+    d = attractor.correlation_dimension(x, delay=1, dim=2)
+    assert d.dimension == pytest.approx(1.0, abs=0.15)
+    assert attractor.surrogate_test(x, delay=1, dim=2, surrogates=5).rejected
+
+
+def test_automatic_delay_and_dimension() -> None:
+    x = np.sin(2 * np.pi * np.arange(4000) / 50.3)
+    delay, method, ami = attractor.choose_delay(x)
+    # A pure sine: the histogram estimate wobbles, so the autocorrelation decides (~0.19 period).
+    assert method == "autocorrelation" and 8 <= delay <= 12
+    assert ami[0] == pytest.approx(max(ami))
+    assert attractor.choose_delay(logistic(2000))[:2] == (1, "autocorrelation")
+    dim, e1, _e2 = attractor.choose_dimension(henon(3000), 1, theiler=3)
+    assert dim in (2, 3) and e1[dim - 1] >= attractor.CAO_THRESHOLD
+    assert attractor.mean_period(x) == pytest.approx(50.3, rel=0.02)
+
+
+@pytest.mark.parametrize(
+    ("series", "field", "fragment"),
+    [
+        ([1.0, 2.0, 3.0], "series", "at least 100 samples"),
+        ([2.5] * 500, "series", "constant"),
+        ([*np.sin(np.arange(200)), math.nan], "series", "NaN"),
+        (["a"] * 200, "series", "array of numbers"),
+        ("text", "series", "string"),
+        (np.zeros((200, 2, 2)), "series", "1-D or 2-D"),
+    ],
+)
+def test_bad_series_is_rejected_with_the_field(series: object, field: str, fragment: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        attractor.analyze(series)
+    assert err.value.field == field and fragment in err.value.reason
+
+
+def test_bad_parameters_name_the_field() -> None:
+    x = np.sin(0.3 * np.arange(300))
+    with pytest.raises(InvalidInput, match=r"dim: embedding dimension 30 with delay 10 needs at least 390"):
+        attractor.analyze(x, dim=30, delay=10)
+    with pytest.raises(InvalidInput, match=r"^dt:"):
+        attractor.analyze(x, dt=-1.0)
+    with pytest.raises(InvalidInput, match=r"^delay:"):
+        attractor.analyze(x, delay=0)
+    with pytest.raises(InvalidInput, match=r"^theiler:"):
+        attractor.analyze(x, theiler=-2)
+    with pytest.raises(InvalidInput, match=r"^delay: only applies to a univariate"):
+        attractor.analyze(np.stack([x, x**2], axis=1), delay=2)
+    with pytest.raises(InvalidInput, match=r"^horizon:"):
+        attractor.largest_lyapunov(x, horizon=10_000)
+    with pytest.raises(InvalidInput, match=r"^surrogates:"):
+        attractor.analyze(x, surrogates=0)
+
+
+def test_warmup_runs() -> None:
+    attractor.warmup()
