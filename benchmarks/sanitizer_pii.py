@@ -136,7 +136,10 @@ def main() -> None:
         ref_counts, _ = evaluate(rows, ref)
     print(f"corpus: {DATA.name}, {len(rows)} sentences; span-exact matching")
     print(f"reference: {ref_name}\n")
-    head = f"{'type':<15}{'gold':>6} | {'ours TP':>8}{'recall':>8}{'prec.':>8} | {'presidio TP':>12}{'recall':>8}{'prec.':>8}"
+    head = (
+        f"{'type':<15}{'gold':>6} | {'ours TP':>8}{'recall':>8}{'prec.':>8} | "
+        f"{'presidio TP':>12}{'recall':>8}{'prec.':>8}"
+    )
     print(head)
     print("-" * len(head))
     failed = []
@@ -149,11 +152,14 @@ def main() -> None:
         line = f"{t:<15}{g:>6} | {tp:>8}{rec:>8.3f}{prec:>8.3f} | "
         if ref_counts is not None:
             _, rtp, rpr = ref_counts[t]
-            line += f"{rtp:>12}{rtp / g if g else float('nan'):>8.3f}{rtp / rpr if rpr else float('nan'):>8.3f}"
+            line += (
+                f"{rtp:>12}{rtp / g if g else float('nan'):>8.3f}{rtp / rpr if rpr else float('nan'):>8.3f}"
+            )
         else:
             line += f"{'not run':>12}"
         print(line)
-    print(f"\ntarget: recall >= {TARGET} per type: {'met' if not failed else 'NOT met for ' + ', '.join(failed)}")
+    verdict = "met" if not failed else "NOT met for " + ", ".join(failed)
+    print(f"\ntarget: recall >= {TARGET} per type: {verdict}")
     if args.misses:
         for kind, t, value, text in ours_errors:
             print(f"{kind:<9}{t:<14}{value!r:<34}{text!r}")

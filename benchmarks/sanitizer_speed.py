@@ -36,22 +36,104 @@ from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, St
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
 from midstream_mcp.core.sanitizer.pii import PIIDetector
 
-WORDS = (
-    "the model returns a list of results for each request and the user can then filter them by date or by "
-    "status this approach keeps the interface simple while still allowing more advanced queries when needed "
-    "in practice most teams start with the default configuration and only tune it once they have measured "
-    "where the time goes note that the cache is invalidated whenever the schema changes so plan migrations "
-    "carefully here is a summary of the main points first second finally however because therefore overall "
-    "performance latency throughput memory error handling retry backoff timeout token stream chunk response"
-).split()
+WORDS = [
+    "the",
+    "model",
+    "returns",
+    "a",
+    "list",
+    "of",
+    "results",
+    "for",
+    "each",
+    "request",
+    "and",
+    "user",
+    "can",
+    "then",
+    "filter",
+    "them",
+    "by",
+    "date",
+    "or",
+    "status",
+    "this",
+    "approach",
+    "keeps",
+    "interface",
+    "simple",
+    "while",
+    "still",
+    "allowing",
+    "more",
+    "advanced",
+    "queries",
+    "when",
+    "needed",
+    "in",
+    "practice",
+    "most",
+    "teams",
+    "start",
+    "with",
+    "default",
+    "configuration",
+    "only",
+    "tune",
+    "it",
+    "once",
+    "they",
+    "have",
+    "measured",
+    "where",
+    "time",
+    "goes",
+    "note",
+    "that",
+    "cache",
+    "is",
+    "invalidated",
+    "whenever",
+    "schema",
+    "changes",
+    "so",
+    "plan",
+    "migrations",
+    "carefully",
+    "here",
+    "summary",
+    "main",
+    "points",
+    "first",
+    "second",
+    "finally",
+    "however",
+    "because",
+    "therefore",
+    "overall",
+    "performance",
+    "latency",
+    "throughput",
+    "memory",
+    "error",
+    "handling",
+    "retry",
+    "backoff",
+    "timeout",
+    "token",
+    "stream",
+    "chunk",
+    "response",
+]
 
 CODE = [
     "def {f}(items: list[int]) -> int:\n    total = 0\n    for x in items:\n        total += x * {n}\n"
     "    return total\n",
-    "async def fetch_{f}(client, url):\n    resp = await client.get(url, timeout={n})\n    resp.raise_for_status()\n"
-    "    return resp.json()\n",
+    "async def fetch_{f}(client, url):\n    resp = await client.get(url, timeout={n})\n"
+    "    resp.raise_for_status()\n    return resp.json()\n",
     "const {f} = (xs) => xs.filter((x) => x > {n}).map((x) => x * 2);\nconsole.log({f}([1, 2, 3]));\n",
-    "SELECT id, name, created_at FROM users WHERE status = 'active' AND age > {n} ORDER BY created_at DESC;\n",
+    "SELECT id, name, created_at FROM users WHERE status = 'active' AND age > {n}\n"
+    "ORDER BY created_at DESC;\n",
     "for i in range({n}):\n    if i % 3 == 0:\n        print(f'{{i}} is divisible by 3')\n",
 ]
 
@@ -113,7 +195,9 @@ def llm_text(nbytes: int, seed: int = 7) -> str:
             code = rng.choice(CODE).format(f=rng.choice(WORDS), n=rng.randrange(2, 100))
             block = f"```python\n{code}```\n\n"
         elif r < 0.85:
-            block = "".join(f"- **{rng.choice(WORDS)}**: {sentence(rng)}\n" for _ in range(rng.randrange(2, 5)))
+            block = "".join(
+                f"- **{rng.choice(WORDS)}**: {sentence(rng)}\n" for _ in range(rng.randrange(2, 5))
+            )
             block = f"## {rng.choice(WORDS).title()} {rng.choice(WORDS)}\n\n{block}\n"
         else:
             rows = "".join(
@@ -243,14 +327,18 @@ def main() -> None:
     for only in ("injection", "pii", "secrets", "invisible"):
         flags = {d: d == only for d in ("injection", "pii", "secrets", "invisible")}
         configs.append((f"only {only}", DEFAULT_POLICY.with_(**flags)))
-    configs.append(("none (engine + stream only)", DEFAULT_POLICY.with_(injection=False, pii=False, secrets=False,
-                                                                          invisible=False)))  # fmt: skip
+    nothing = DEFAULT_POLICY.with_(injection=False, pii=False, secrets=False, invisible=False)
+    configs.append(("none (engine + stream only)", nothing))
     headline = None
     for name, policy in configs:
         ts = stream_times(chunks, policy)
         row = (statistics.median(ts), pct(ts, 0.9), pct(ts, 0.99), max(ts))
         headline = headline or row
-        print(f"{name:<28}" + "".join(f"{x * 1e6:>9.1f}" for x in row[:1]) + "".join(f"{x * 1e6:>9.1f}" for x in row[1:]))
+        print(
+            f"{name:<28}"
+            + "".join(f"{x * 1e6:>9.1f}" for x in row[:1])
+            + "".join(f"{x * 1e6:>9.1f}" for x in row[1:])
+        )
     assert headline is not None
     ok = headline[0] < 50e-6 and headline[2] < 200e-6
     print(f"\ntarget: median < 50 µs and p99 < 200 µs per chunk: {'met' if ok else 'NOT met'}")
@@ -286,7 +374,10 @@ def main() -> None:
         print(f"{k:<40}{v * 1e6:>10.1f}")
     print(f"\nreference: {note}")
     if t_refs:
-        print(f"\n{'ratio presidio / ours (higher: we are faster)':<46}" + "".join(f"{k[6:]:>30}" for k in t_ours))
+        print(
+            f"\n{'ratio presidio / ours (higher: we are faster)':<46}"
+            + "".join(f"{k[6:]:>30}" for k in t_ours)
+        )
         for rk, rv in t_refs.items():
             print(f"{rk:<46}" + "".join(f"{rv / ov:>29.1f}x" for ov in t_ours.values()))
         worst = min(rv / ov for rv in t_refs.values() for ov in t_ours.values())
