@@ -147,8 +147,10 @@ def render_plot(xs: np.ndarray, r: attractor.AttractorResult) -> bytes:
     k = np.arange(len(lyap.curve))
     bx.plot(k, lyap.curve, lw=1, label="mean ln divergence")
     a, b = lyap.fit_start, lyap.fit_end
-    if b > a and np.isfinite(lyap.curve[a]):
-        fit = lyap.curve[a] + lyap.exponent * (k[a : b + 1] - a)
+    seg = lyap.curve[a : b + 1]
+    if b > a and np.isfinite(seg).all():
+        # The least-squares line of the fit region (same slope as the exponent).
+        fit = seg.mean() + lyap.exponent * (k[a : b + 1] - k[a : b + 1].mean())
         bx.plot(k[a : b + 1], fit, "r-", lw=2, label=f"slope {lyap.exponent:.4g} / sample")
     bx.set_xlabel("steps")
     bx.set_ylabel("ln distance")
