@@ -50,6 +50,10 @@ def _alt(words: str) -> str:
     return "(?:" + "|".join(w.strip().replace(" ", S) for w in words.split("|")) + ")"
 
 
+def _all_words(words: str) -> str:
+    return " ".join(sorted({w for alt in words.split("|") for w in alt.split()}))
+
+
 def _first_words(words: str) -> str:
     return " ".join(w.split()[0] for w in words.split("|") if w.strip())
 
@@ -111,13 +115,14 @@ PERSONA_OPENERS_W = (
     "adopt the role|you will roleplay|you will role play|let s roleplay|let s role play"
 )
 PERSONA_OPENERS = _alt(PERSONA_OPENERS_W)
-LIMITS = _alt(
+LIMITS_W = (
     "restrictions|restriction|limitations|limits|filters|filter|filtering|censorship|censored|rules|"
     "guidelines|ethics|ethical|morals|moral|morality|boundaries|constraints|safeguards|guardrails|"
     "content policy|content policies|policies|policy|principles|scruples|remorse|conscience|safety|"
     "protocols|programming|regulations|laws|standards|values|norms|inhibitions|warnings|disclaimers|"
     "limit|bounds|settings"
 )
+LIMITS = _alt(LIMITS_W)
 NEGATORS_W = (
     "no|without|free of|free from|not bound by|unbound by|break free of|freed from|not restricted by|"
     "not limited by|not constrained by|doesn t have|does not have|don t have|do not have|has no|have no|"
@@ -136,7 +141,7 @@ EXTRACT_VERBS_W = (
     "type out|send|explain|describe|quote|restate"
 )
 EXTRACT_VERBS = _alt(EXTRACT_VERBS_W)
-SYSTEM_OBJECTS = _alt(
+SYSTEM_OBJECTS_W = (
     "system prompt|system message|system instructions|system instruction|system configuration|"
     "initial prompt|initial instructions|initial instruction|original prompt|original instructions|"
     "hidden prompt|hidden instructions|secret prompt|secret instructions|internal prompt|internal instructions|"
@@ -149,13 +154,21 @@ SYSTEM_OBJECTS = _alt(
     "the instructions above|the text above|the prompt above|everything above|all text above|"
     "instructions above|your context window|your context"
 )
+SYSTEM_OBJECTS = _alt(SYSTEM_OBJECTS_W)
 ENCODINGS_W = (
     "base64|base 64|b64|base32|base 32|base16|base 16|base85|ascii85|hex|hexadecimal|rot13|rot 13|caesar|"
     "morse|binary|uuencode|uuencoded|url encoded|urlencoded|percent encoded|quoted printable|braille|nato|"
-    "atbash|cipher|ciphertext|encoded|encoding|encrypted|zalgo|leetspeak|leet|reversed|backwards|unicode|"
-    "utf 8|ascii|mime|uu|phonetic alphabet|emoji|emojis"
+    "atbash|cipher|ciphertext|encoded|encoding|encrypted|zalgo|leetspeak|leet|reversed|backwards|"
+    "phonetic alphabet"
+)
+#: Unambiguous encoding names: a label such as ``base64:`` (``hex:`` or ``binary:`` label ordinary data too).
+ENCODING_NAMES_W = (
+    "base64|base 64|b64|base32|base 32|base16|base 16|base85|ascii85|rot13|rot 13|caesar|morse|uuencode|"
+    "uuencoded|url encoded|urlencoded|percent encoded|quoted printable|braille|nato|atbash|cipher|ciphertext|"
+    "encoded|encrypted|zalgo|leetspeak"
 )
 ENCODINGS = _alt(ENCODINGS_W)
+ENCODING_NAMES = _alt(ENCODING_NAMES_W)
 AI_ADDRESSEES = _alt(
     "ai|assistant|model|llm|llms|chatbot|bot|language model|agent|gpt|chatgpt|claude|gemini|copilot|"
     "automated|automatic|software|screening|scanner|reviewer|summarizer|summariser|analyzer|analyser|"
@@ -186,7 +199,7 @@ RULES: tuple[Rule, ...] = (
         ("ignore disregard forget skip overlook dismiss discard", "all other any every the this rest my"),
         rf"\b{_alt('ignore|disregard|forget|skip|overlook|dismiss|discard')}{S}"
         rf"(?:{_alt('all|any|every|the rest of|this|that|the|my|other|all other')}{S})+"
-        rf"(?:{FILLERS}{S}){{0,2}}{WEAK_OBJECTS}\b",
+        rf"(?:\w+{S}){{0,2}}{WEAK_OBJECTS}\b",
         name="override_content",
     ),
     _rule(
@@ -227,7 +240,10 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "goal_hijack",
         0.7,
-        "new updated revised real actual true override urgent",
+        (
+            "new updated revised real actual true override urgent",
+            "instructions instruction directives directive rules task objective orders prompt mission goal",
+        ),
         rf"\b{_alt('new|updated|revised|real|actual|true|override|urgent')}{S}"
         rf"(?:system{S})?{_alt('instructions|instruction|directives|directive|rules|task|objective|orders|prompt|mission|goal')}"
         r"\s*(?::|-{1,2}\s|!)",
@@ -236,7 +252,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "goal_hijack",
         0.75,
-        "your",
+        ("your", "new real actual true only updated revised current"),
         rf"\byour{S}(?:new|real|actual|true|only|updated|revised|current){S}"
         rf"{_alt('task|goal|objective|instructions|role|purpose|job|mission|directive|orders|prompt|function')}"
         rf"{S}{_alt('is|are|will be|shall be|now is|from now on')}\b",
@@ -245,7 +261,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "goal_hijack",
         0.55,
-        "instead now rather and",
+        ("instead now rather and", "say print output write respond reply answer repeat type return state"),
         rf"\b{_alt('instead|now|rather|and')}(?:{S}just|{S}only|{S}simply){{0,1}}{S}"
         rf"{_alt('say|print|output|write|respond with|reply with|answer with|repeat|type|return|state|output only|just say')}"
         rf"{S}(?:{_alt('the following|this|that|exactly|only|verbatim|out|back|the phrase|the words|the text|the sentence|instead')}|[\"'`<]|\w+{S}[\"'`<])",
@@ -303,7 +319,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "goal_hijack",
         0.45,
-        "if when whenever",
+        ("if when whenever", "say respond reply answer report tell state output print"),
         rf"\b{_alt('if|when|whenever')}{S}(?:the{S})?{_alt('user|users|anyone|someone|somebody|asked|questioned|prompted|queried|you are asked|you re asked|you are questioned')}"
         rf"(?:{S}\w+){{0,10}}{S}(?:simply{S}|just{S}|only{S})?{_alt('say|respond|reply|answer|report|tell them|state|output|print')}"
         rf"{S}(?:{_alt('that|with|only|this|the following')}|[\"'])",
@@ -340,6 +356,46 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:pre(?:{S})?)?{_alt('verified|approved|authorized|authorised|cleared|sanctioned')}{S}by{S}"
         rf"(?:the{S}|your{S})?{_alt('senior management|management|the developers|developers|developer|openai|anthropic|admin|administrator|administrators|the system|security team|your creators|your developers|the company|ceo')}\b",
         name="authority_approved",
+    ),
+    _rule(
+        "goal_hijack",
+        0.45,
+        ("for to", "automated automatic ai llm machine"),
+        rf"\b{_alt('for|to')}{S}(?:the{S}|any{S}|all{S})?{_alt('automated|automatic|ai|llm|machine')}{S}"
+        rf"(?:\w+{S})?{_alt('screening|screener|screeners|analysis|review|reviewers|readers|reader|systems|system|scanners|scanner|tools|evaluation|evaluators|parsers|agents|assistants|models')}\b",
+        name="addressed_to_automation",
+    ),
+    _rule(
+        "goal_hijack",
+        0.45,
+        ("could can would will please", "repeat say print output type write"),
+        rf"\b(?:{_alt('could|can|would|will')}{S}you{S}(?:please{S})?|please{S}){_alt('repeat|say|print|output|type|write')}"
+        rf"(?:{S}(?:back|out|exactly|verbatim|this|the following))?\s*[\"'<\[(]",
+        name="repeat_this",
+    ),
+    _rule(
+        "goal_hijack",
+        0.3,
+        ("this it", "important critical crucial urgent vital essential"),
+        rf"\b{_alt('this|it')}{S}is{S}(?:{_alt('really|very|extremely|absolutely|super|most|so|incredibly')}{S})*"
+        rf"{_alt('important|critical|crucial|urgent|vital|essential')}\b",
+        name="urgency",
+    ),
+    _rule(
+        "goal_hijack",
+        0.35,
+        ("report state conclude answer respond say", "only that"),
+        rf"\b{_alt('report|state|conclude|answer|respond|say')}{S}{_alt('only|that|only that')}{S}"
+        rf"{_alt('the|this|these|all|it|everything|nothing|there')}\b",
+        name="dictated_conclusion",
+    ),
+    _rule(
+        "delimiter_injection",
+        0.4,
+        "system",
+        r"^[\s>#*=\-\[(]*system(?:[ \t]+[a-z][\w-]*){1,8}[ \t]*:",
+        view="raw",
+        name="system_heading",
     ),
     # --- harmful content solicitation hidden in a task (latent jailbreak) -------------------
     _rule(
@@ -450,7 +506,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "jailbreak_persona",
         0.5,
-        "is are",
+        ("is are", "ai chatbot language model assistant bot character entity persona"),
         rf"\b{_alt('is|are')}{S}(?:a{S}|an{S})?(?:\w+{S})?{_alt('ai|chatbot|language model|assistant|model|bot|character|entity|persona')}{S}"
         rf"{_alt('that|which|who')}{S}{_alt('has no|have no|doesn t|does not|can do anything|will do anything|never refuses|never refuse|is not bound|isn t bound|ignores|is free|cannot refuse|can t refuse|will answer anything|answers anything|has broken free|is unrestricted')}\b",
         name="persona_without_limits",
@@ -474,7 +530,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "restriction_removal",
         0.45,
-        _first_words(NEGATORS_W),
+        (_first_words(NEGATORS_W), _all_words(LIMITS_W)),
         rf"\b{NEGATORS}(?:{S}\w+){{0,4}}{S}{LIMITS}\b",
         name="no_limits",
     ),
@@ -510,7 +566,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "restriction_removal",
         0.5,
-        "always must will answer respond reply comply",
+        ("always must will shall", "answer respond reply comply obey fulfil fulfill provide generate do"),
         rf"\b{_alt('always|must|will|shall')}{S}(?:\w+{S})?{_alt('answer|respond|reply|comply|obey|fulfil|fulfill|provide|generate|do')}"
         rf"(?:{S}\w+){{0,6}}{S}{_alt('no matter|regardless|even if|whatever|any request|every request|all requests|without question|anything|everything|unconditionally')}\b",
         name="always_comply",
@@ -539,7 +595,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "system_prompt_extraction",
         0.85,
-        _first_words(EXTRACT_VERBS_W),
+        (_first_words(EXTRACT_VERBS_W), _all_words(SYSTEM_OBJECTS_W)),
         rf"\b{EXTRACT_VERBS}{G3}{SYSTEM_OBJECTS}\b",
         name="extract_system_prompt",
     ),
@@ -605,15 +661,15 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "encoded_payload",
         0.6,
-        "decode decoding decipher decrypt translate convert interpret read what",
-        rf"\b{_alt('decode|decoding|decipher|decrypt|translate|convert|interpret|read|what does')}{G3}{ENCODINGS}\b",
+        "decode decoding decipher decrypt interpret what",
+        rf"\b{_alt('decode|decoding|decipher|decrypt|interpret|what does')}{G3}{ENCODINGS}\b",
         name="decode_this",
     ),
     _rule(
         "encoded_payload",
         0.55,
-        _first_words(ENCODINGS_W) + " base",
-        rf"\b{ENCODINGS}(?:{S}{_alt('encoded|encoding|decoded|string|text|message|version|representation|payload|data|input')})?\s*:",
+        _first_words(ENCODING_NAMES_W) + " base",
+        rf"\b{ENCODING_NAMES}(?:{S}{_alt('encoded|encoding|decoded|string|text|message|version|representation|payload|data|input')})?\s*:",
         name="encoded_label",
     ),
     _rule(
@@ -768,6 +824,17 @@ RULES: tuple[Rule, ...] = (
         agentic_weight=0.75,
         literals=("![",),
         name="markdown_image_query",
+    ),
+    _rule(
+        "exfiltration",
+        0.6,
+        "",
+        r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{0,200}?(?:\[[A-Za-z_ ]{2,30}\]|\{[A-Za-z_ ]{2,30}\}|<[A-Za-z_ ]{2,30}>|"
+        r"\$[A-Z_]{2,30}|%[A-Z_]{2,30}%)",
+        view="raw",
+        agentic_weight=0.8,
+        literals=("![",),
+        name="markdown_image_placeholder",
     ),
     _rule(
         "exfiltration",

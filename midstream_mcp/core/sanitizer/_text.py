@@ -105,16 +105,38 @@ def fold(text: str) -> str:
     return text.translate(FOLD_TABLE)
 
 
+class _LengthTable(dict[int, str]):
+    """``str.translate`` table: each code point to a character coding the length of its folded form."""
+
+    def __missing__(self, cp: int) -> str:
+        value = chr(0x100 + len(FOLD_TABLE[cp]))
+        if len(self) < _CACHE_LIMIT:
+            self[cp] = value
+        return value
+
+
+_LENGTHS = _LengthTable()
+_ONE = chr(0x101)
+_NOT_ONE_RE = re.compile(f"[^{_ONE}]")
+
+
 def fold_offsets(text: str) -> list[int]:
     """``m`` with ``m[i]`` = index in ``text`` of the character that produced ``fold(text)[i]``.
 
     One extra entry maps ``len(fold(text))`` to ``len(text)``, so half-open spans
-    map with ``m[start]`` and ``m[end - 1] + 1``.
+    map with ``m[start]`` and ``m[end - 1] + 1``. Runs of characters that fold to
+    exactly one character are copied as ranges, so the cost is in C except at
+    the (rare) characters that vanish or expand.
     """
-    table = FOLD_TABLE
+    codes = text.translate(_LENGTHS)
     m: list[int] = []
-    for i, ch in enumerate(text):
-        m.extend([i] * len(table[ord(ch)]))
+    pos = 0
+    for hit in _NOT_ONE_RE.finditer(codes):
+        i = hit.start()
+        m.extend(range(pos, i))
+        m.extend([i] * (ord(codes[i]) - 0x100))
+        pos = i + 1
+    m.extend(range(pos, len(text)))
     m.append(len(text))
     return m
 

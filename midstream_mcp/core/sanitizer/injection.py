@@ -94,7 +94,6 @@ _CIPHERED_COMMON = (
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
 _LONG = 1024  # texts longer than this are searched in windows around each rule's gate words
 _WINDOW = 320
-_WORD_RE = re.compile(r"[a-z]+")
 _LINE_WORDS_RE = re.compile(r"[A-Za-z]+")
 
 # Adversarial suffixes (optimised token strings such as GCG's): isolated brackets and punctuation,
@@ -149,7 +148,6 @@ class InjectionDetector:
         raw = text.text
         words = text.words
         folded: str | None = None
-        index: dict[str, list[int]] | None = None
         for i in _candidates(words, _FOLDED_WORDS, _FOLDED_INDEX, ()):
             rule = _FOLDED_RULES[i]
             if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
@@ -159,9 +157,7 @@ class InjectionDetector:
             if len(folded) <= _LONG:
                 m = rule.regex.search(folded)
             else:
-                if index is None:
-                    index = _word_index(folded)
-                m = _windowed_search(rule, folded, index)
+                m = _windowed_search(rule, folded, words)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
                 weight = None
@@ -294,16 +290,17 @@ def _candidates(
     return sorted(found)
 
 
-def _word_index(folded: str) -> dict[str, list[int]]:
-    index: dict[str, list[int]] = {}
-    for m in _WORD_RE.finditer(folded):
-        index.setdefault(m.group(), []).append(m.start())
-    return index
-
-
-def _windowed_search(rule: Rule, folded: str, index: dict[str, list[int]]) -> re.Match[str] | None:
-    """Search ``rule`` only around occurrences of its first gate's words (every match holds one)."""
-    starts = sorted(p for w in rule.gates[0] for p in index.get(w, ()))
+def _windowed_search(rule: Rule, folded: str, words: frozenset[str]) -> re.Match[str] | None:
+    """Search ``rule`` only around occurrences of one gate's words (every match holds one of each gate)."""
+    # Anchor on the gate whose words are rarest in this text: fewer, smaller windows.
+    gate = min((g & words for g in rule.gates), key=lambda g: sum(folded.count(w) for w in g))
+    starts: list[int] = []
+    for w in gate:
+        p = folded.find(w)
+        while p >= 0 and len(starts) < 4096:
+            starts.append(p)
+            p = folded.find(w, p + len(w))
+    starts.sort()
     lo = hi = -1
     for p in starts:
         a, b = max(0, p - _WINDOW), min(len(folded), p + _WINDOW)
