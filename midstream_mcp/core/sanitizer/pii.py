@@ -196,12 +196,18 @@ def _emails(raw: str, out: list[_Candidate]) -> None:
         while m is not None and m.end() <= at:
             m = _EMAIL.search(raw, m.end(), at + 255)
         if m is not None and m.start() <= at:
-            if ".." not in raw[m.start() : at]:
+            if ".." not in raw[m.start() : at] and not _in_url_userinfo(raw, m.start()):
                 out.append(("email", m.start(), m.end(), 0.95, mask(m.group(), 1, 4)))
             pos = m.end()
             at = raw.find("@", pos)
         else:
             at = raw.find("@", at + 1)
+
+
+def _in_url_userinfo(raw: str, start: int) -> bool:
+    """True when ``start`` is inside ``scheme://user:password@host``: a login, not an e-mail address."""
+    j = raw.rfind("://", max(0, start - 256), start)
+    return j >= 0 and not any(c.isspace() for c in raw[j:start])
 
 
 def _context_ends(regex: re.Pattern[str], raw: str) -> list[int]:
