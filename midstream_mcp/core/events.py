@@ -52,10 +52,18 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-compatible types; ``kind`` names the event class."""
+        cls = type(self)
+        names = _NAMES.get(cls)
+        if names is None:
+            names = _NAMES[cls] = tuple(f.name for f in fields(cls))
         out: dict[str, Any] = {"kind": self.kind}
-        for f in fields(self):
-            out[f.name] = _plain(getattr(self, f.name))
+        for name in names:
+            v = getattr(self, name)
+            out[name] = _plain(v) if type(v) in (tuple, dict) else v
         return out
+
+
+_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 def _plain(value: Any) -> Any:

@@ -203,13 +203,53 @@ class ChunkResult:
 # --------------------------------------------------------------------------- per-stream state
 
 
+class _Group:
+    """One future for many chunks (``submit_many``): cheaper than a future per chunk."""
+
+    __slots__ = ("future", "n", "remaining", "results", "want")
+
+    def __init__(self, n: int, want: bool) -> None:
+        self.future: Future[Any] = Future()
+        self.n = n
+        self.remaining = n
+        self.results: list[Any] = [None] * n if want else []
+        self.want = want
+
+    def set(self, pos: int, value: Any, exc: BaseException | None) -> None:
+        """Called on the store's writer thread only."""
+        if self.future.done():
+            return
+        if exc is not None:
+            self.future.set_exception(exc)
+            return
+        if self.want:
+            self.results[pos] = value
+        self.remaining -= 1
+        if self.remaining == 0:
+            self.future.set_result(self.results if self.want else self.n)
+
+    def fail(self, exc: BaseException) -> None:
+        if not self.future.done():
+            self.future.set_exception(exc)
+
+
+Target = Future[Any] | tuple[_Group, int]
+
+
+def _fail(target: Target, exc: BaseException) -> None:
+    if isinstance(target, tuple):
+        target[0].fail(exc)
+    elif not target.done():
+        target.set_exception(exc)
+
+
 @dataclass(slots=True)
 class _Item:
     text: str
     nbytes: int
     tokens: int | None
     arrival: float
-    future: Future[ChunkResult]
+    future: Target
 
 
 @dataclass(slots=True)
@@ -442,6 +482,27 @@ class Pipeline:
         """
         return self._enqueue(stream_id, chunk, tokens, block=True)
 
+    def submit_many(
+        self, stream_id: str, chunks: Sequence[bytes | str], *, results: bool = True
+    ) -> Future[Any]:
+        """Queue many chunks (sync) under one future, resolved once all are processed and committed.
+
+        The future's value is the list of :class:`ChunkResult`, or with
+        ``results=False`` just the count. The fast path for bulk producers (no
+        per-chunk future). Backpressure and errors as in :meth:`submit`; chunks
+        queued before a failing one are still processed.
+        """
+        group = _Group(len(chunks), results)
+        if not chunks:
+            group.future.set_result([] if results else 0)
+        for i, c in enumerate(chunks):
+            try:
+                self._enqueue(stream_id, c, None, block=True, target=(group, i))
+            except BaseException as exc:
+                group.fail(exc)
+                raise
+        return group.future
+
     def push_sync(
         self,
         stream_id: str,
@@ -457,8 +518,7 @@ class Pipeline:
         self, stream_id: str, chunks: Iterable[bytes | str], *, timeout: float | None = None
     ) -> list[ChunkResult]:
         """Queue chunks in order (waiting for room as the policy says) and wait for all results."""
-        futures = [self._enqueue(stream_id, c, None, block=True) for c in chunks]
-        return [f.result(timeout) for f in futures]
+        return list(self.submit_many(stream_id, list(chunks)).result(timeout))
 
     async def push(
         self, stream_id: str, chunk: bytes | bytearray | memoryview | str, *, tokens: int | None = None
@@ -561,7 +621,14 @@ class Pipeline:
 
     # ------------------------------------------------------------------ producer side
 
-    def _enqueue(self, stream_id: str, chunk: Any, tokens: int | None, block: bool) -> Future[ChunkResult]:
+    def _enqueue(
+        self,
+        stream_id: str,
+        chunk: Any,
+        tokens: int | None,
+        block: bool,
+        target: tuple[_Group, int] | None = None,
+    ) -> Future[ChunkResult]:
         arrival = self._clock()
         if isinstance(chunk, str):
             raw: bytes | None = None
@@ -611,8 +678,8 @@ class Pipeline:
                         raise InvalidInput(
                             "chunk", f"contains a lone surrogate at character {exc.start}"
                         ) from None
-            fut: Future[ChunkResult] = Future()
-            st.queue.append(_Item(text, nbytes, tokens, arrival, fut))
+            fut: Future[ChunkResult] = _NO_FUTURE if target is not None else Future()
+            st.queue.append(_Item(text, nbytes, tokens, arrival, target or fut))
             if not st.scheduled:
                 st.scheduled = True
                 self._ready.append(st)
@@ -680,8 +747,7 @@ class Pipeline:
                     self._finish(st, closing)
             except BaseException as exc:  # never let one stream kill the worker
                 for it in batch:
-                    if not it.future.done():
-                        it.future.set_exception(exc)
+                    _fail(it.future, exc)
                 if closing is not None and not closing.future.done():
                     closing.future.set_exception(exc)
             with self._lock:
@@ -742,7 +808,7 @@ class Pipeline:
         # 3..5 per chunk: emitted text, metrics, monitors, events
         now_wall = self._wallclock()
         events: list[Event] = []
-        results: list[tuple[Future[Any], Callable[[], Any]]] = []
+        results: list[tuple[Target, Callable[[], Any]]] = []
         metrics = st.metrics
         redactor = st.redactor
         if redactor is not None:
@@ -838,17 +904,12 @@ class Pipeline:
                             MonitorChanged(0, st.id, now_wall, mspec.name, mspec.formula, prev, v, st.index)
                         )
             events.extend(chunk_events)
-            results.append(
-                (
-                    it.future,
-                    _result_builder(
-                        ev,
-                        emitted,
-                        [e for e in chunk_events if not isinstance(e, MonitorChanged)],
-                        dict(st.verdicts),
-                    ),
-                )
-            )
+            target = it.future
+            if isinstance(target, tuple) and not target[0].want:
+                results.append((target, _none))
+            else:
+                related = [e for e in chunk_events if not isinstance(e, MonitorChanged)]
+                results.append((target, _result_builder(ev, emitted, related, dict(st.verdicts))))
             st.index += 1
             g.chunks += 1
             g.tokens += tokens
@@ -889,8 +950,9 @@ class Pipeline:
     ) -> Event:
         text: str | None = m.text[:200]
         hidden = st.redactor is not None or not st.policy.store_text
-        if hidden or any(
-            b and s < m.end and m.start < e for b, s, e in zip(blocked, starts, ends, strict=True)
+        if hidden or (
+            True in blocked
+            and any(b and s < m.end and m.start < e for b, s, e in zip(blocked, starts, ends, strict=True))
         ):
             text = None
         if what == "pattern":
@@ -960,7 +1022,7 @@ class Pipeline:
             self._global.streams_closed += 1
             for item in st.queue:  # nothing can be queued behind a close, but be safe
                 if isinstance(item, _Item):
-                    item.future.set_exception(InvalidInput("stream_id", f"stream {st.id!r} is closed"))
+                    _fail(item.future, InvalidInput("stream_id", f"stream {st.id!r} is closed"))
             st.queue.clear()
             st.not_full.notify_all()
 
@@ -978,7 +1040,7 @@ class Pipeline:
         self,
         st: _Stream,
         events: list[Event],
-        results: Sequence[tuple[Future[Any], Callable[[], Any]]] | None,
+        results: Sequence[tuple[Target, Callable[[], Any]]] | None,
     ) -> None:
         """Number the events, hand them to the store; publish and resolve once committed."""
         with self._seq_lock:
@@ -996,15 +1058,24 @@ class Pipeline:
                 if exc is None:
                     bus.publish_many(events)
                 if fixed:
-                    for fut, value in fixed:
-                        if fut.done():
+                    for target, value in fixed:
+                        if isinstance(target, tuple):
+                            target[0].set(target[1], value, exc)
+                        elif target.done():
                             continue
-                        if exc is None:
-                            fut.set_result(value)
+                        elif exc is None:
+                            target.set_result(value)
                         else:
-                            fut.set_exception(exc)
+                            target.set_exception(exc)
 
             self.store.append(events, (record,), done)
+
+
+def _none() -> None:
+    return None
+
+
+_NO_FUTURE: Future[Any] = Future()
 
 
 class _Full(Exception):
