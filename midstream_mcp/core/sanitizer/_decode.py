@@ -31,7 +31,7 @@ _B85_RE = re.compile(r"^[!-~]{10,}$")
 _TOKEN_RE = re.compile(r"\S{10,}+")
 _HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
 _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
-_PCT_RE = re.compile(r"(?:%[0-9A-Fa-f]{2}[^%\s]{0,3}){3,}")
+_PCT_RE = re.compile(r"(?:[^%\s]{0,24}%[0-9A-Fa-f]{2}){3,}[^%\s]{0,24}")
 _TAGS_RE = re.compile("[\U000e0020-\U000e007e]{2,}")
 _VS_RE = re.compile("[\U000e0100-\U000e017e]{3,}")
 _SNEAKY_RE = re.compile("[\u2062\u2064\u200b]{8,}")
@@ -117,7 +117,8 @@ def english_score(text: str) -> float:
 def looks_like_language(text: str) -> bool:
     """True when ``text`` reads as prose or markup: several words, many of them common, or HTML/script."""
     words = _WORD_RE.findall(text.lower())
-    if len(words) >= 3 and english_score(text) >= 0.25:
+    common = sum(1 for w in words if w in COMMON_WORDS)
+    if len(words) >= 3 and common >= 2 and common >= 0.25 * len(words):
         return True
     if re.search(r"<\s*/?\s*[a-z]+[^>]*>|&lt;\s*/?[a-z]+|javascript:|\bon[a-z]+\s*=", text, re.IGNORECASE):
         return True
@@ -255,7 +256,10 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
     n = 0
     if not text.isascii():
         for m in _TAGS_RE.finditer(text):
-            yield m.start(), m.end(), "unicode_tags", "".join(chr(ord(c) - 0xE0000) for c in m.group())
+            s, e = m.start(), m.end()
+            if s > 0 and text[s - 1] == "\U0001f3f4" and text[e : e + 1] == "\U000e007f":
+                continue  # a subdivision flag (England, Scotland, ...): tags are how it is spelled
+            yield s, e, "unicode_tags", "".join(chr(ord(c) - 0xE0000) for c in m.group())
         for m in _VS_RE.finditer(text):
             yield m.start(), m.end(), "variation_selectors", "".join(chr(ord(c) - 0xE0100) for c in m.group())
         for m in _SNEAKY_RE.finditer(text):
@@ -334,8 +338,18 @@ def rot13_word(word: str) -> str:
 
 
 def find_split_letters(text: str) -> Iterator[tuple[int, int, str]]:
-    """Runs of single letters split by spaces or punctuation (``i g n o r e``), squeezed together."""
+    """Runs of single letters split by spaces or punctuation (``i g n o r e``), squeezed together.
+
+    Word breaks are the separators that differ from the rest: the ones holding
+    white space when the others do not (``i.g.n.o.r.e a.l.l``), else the wider
+    ones (``i g n o r e   a l l``).
+    """
     for m in _SPLIT_RE.finditer(text):
-        # A wider gap (two or more separators) is the usual word break: keep it as a space.
-        spaced = re.sub(r"[^A-Za-z]{2,}", "\x00", m.group())
-        yield m.start(), m.end(), re.sub(r"[^A-Za-z\x00]", "", spaced).replace("\x00", " ")
+        parts = re.findall(r"[A-Za-z]|[^A-Za-z]+", m.group())
+        seps = parts[1::2]
+        spaced = [any(c.isspace() for c in sep) for sep in seps]
+        breaks = spaced if any(spaced) and not all(spaced) else [len(sep) >= 2 for sep in seps]
+        out = [parts[0]]
+        for letter, sep, brk in zip(parts[2::2], seps, breaks, strict=False):
+            out.append((" " if brk else "") + letter)
+        yield m.start(), m.end(), "".join(out)

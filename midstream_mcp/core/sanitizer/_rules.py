@@ -54,6 +54,10 @@ def _all_words(words: str) -> str:
     return " ".join(sorted({w for alt in words.split("|") for w in alt.split()}))
 
 
+def _last_words(words: str) -> str:
+    return " ".join(sorted({alt.split()[-1] for alt in words.split("|") if alt.strip()}))
+
+
 def _first_words(words: str) -> str:
     return " ".join(w.split()[0] for w in words.split("|") if w.strip())
 
@@ -418,17 +422,24 @@ RULES: tuple[Rule, ...] = (
         "jailbreak_persona",
         0.9,
         (
-            "developer dev god debug admin sudo unrestricted dan jailbreak jailbroken evil chaos opposite uncensored "
-            "unfiltered maintenance root unlocked amoral freedom no dude stan aim mongo unleashed",
+            "unrestricted dan jailbreak jailbroken evil chaos opposite uncensored unfiltered unlocked amoral "
+            "freedom no dude stan aim mongo unleashed god",
             "mode",
         ),
-        rf"\b{_alt('developer|dev|god|debug|admin|sudo|unrestricted|dan|jailbreak|jailbroken|evil|chaos|opposite|uncensored|unfiltered|maintenance|root|unlocked|amoral|freedom|no restrictions|dude|stan|aim|mongo tom|unleashed|no filter|dan s')}"
+        rf"\b{_alt('unrestricted|dan|jailbreak|jailbroken|evil|chaos|opposite|uncensored|unfiltered|unlocked|amoral|freedom|no restrictions|dude|stan|aim|mongo tom|unleashed|no filter|dan s|god')}"
         rf"{S}mode\b",
         name="special_mode",
     ),
     _rule(
         "jailbreak_persona",
-        0.75,
+        0.45,
+        ("developer dev debug admin sudo maintenance root", "mode"),
+        rf"\b{_alt('developer|dev|debug|admin|sudo|maintenance|root')}{S}mode\b",
+        name="privileged_mode",
+    ),
+    _rule(
+        "jailbreak_persona",
+        0.45,
         "jailbreak jailbroken jailbreaking jailbroke jailbreaks",
         r"\b(?:jaiibreak|jaiibroken|jaiibreaking|jaiibroke|jaiibreaks)\b",
         name="jailbreak_word",
@@ -436,22 +447,22 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "jailbreak_persona",
         0.8,
-        "anti evil opposite unfiltered uncensored unrestricted amoral unethical immoral rogue",
+        "anti evil opposite unfiltered uncensored unrestricted amoral unethical immoral rogue unchained unbound unlimited lawless jailbroken jailbreak",
         rf"\b(?:anti(?:{S})?dan|evil{S}{_alt('confidant|bot|ai|assistant|twin|version|persona|trusted')}|"
-        rf"{_alt('unfiltered|uncensored|unrestricted|amoral|unethical|immoral|rogue|evil|unchained|unbound|unlimited|lawless')}{S}"
+        rf"{_alt('unfiltered|uncensored|unrestricted|amoral|unethical|immoral|rogue|evil|unchained|unbound|unlimited|lawless|jailbroken|jailbreak')}{S}"
         rf"{_alt('ai|assistant|chatbot|bot|model|version|persona|language model|character|entity|machine|gpt|chatgpt|alter ego')})\b",
         name="evil_persona",
     ),
     _rule(
         "jailbreak_persona",
         0.4,
-        _first_words(PERSONA_OPENERS_W),
+        (_first_words(PERSONA_OPENERS_W), _last_words(PERSONA_OPENERS_W)),
         rf"\b{PERSONA_OPENERS}\b",
         name="persona_opener",
     ),
     _rule(
         "jailbreak_persona",
-        0.55,
+        0.45,
         "stay remain keep staying break breaking broke out",
         rf"\b(?:{_alt('stay|remain|keep|staying')}{S}in{S}character|{_alt('break|breaking|broke|out')}(?:{S}of)?{S}character)\b",
         name="stay_in_character",
@@ -530,7 +541,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "restriction_removal",
         0.45,
-        (_first_words(NEGATORS_W), _all_words(LIMITS_W)),
+        (_first_words(NEGATORS_W), _last_words(LIMITS_W)),
         rf"\b{NEGATORS}(?:{S}\w+){{0,4}}{S}{LIMITS}\b",
         name="no_limits",
     ),
@@ -595,7 +606,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "system_prompt_extraction",
         0.85,
-        (_first_words(EXTRACT_VERBS_W), _all_words(SYSTEM_OBJECTS_W)),
+        (_first_words(EXTRACT_VERBS_W), _last_words(SYSTEM_OBJECTS_W)),
         rf"\b{EXTRACT_VERBS}{G3}{SYSTEM_OBJECTS}\b",
         name="extract_system_prompt",
     ),
@@ -791,7 +802,7 @@ RULES: tuple[Rule, ...] = (
         rf"\b{_alt('send|forward|email|e mail|mail|post|upload|leak|transfer|exfiltrate|transmit|copy|share')}"
         rf"(?:{S}\w+){{0,4}}{S}"
         rf"{_alt('conversation|chat history|history|credentials|passwords|password|api keys|api key|secrets|secret|tokens|personal data|user data|user s data|contents|files|emails|inbox|private|data|ssh keys|cookies|session')}"
-        rf"(?:{S}\w+){{0,3}}{S}{_alt('to|at|via')}{S}(?:\w+{S})?"
+        rf"(?:{S}\w+){{0,6}}{S}{_alt('to|at|via')}{S}(?:\w+{S})?"
         rf"{_alt('http|https|www|attacker|email|address|server|url|webhook|endpoint|me|this')}",
         agentic_weight=0.85,
         name="exfiltrate_data",

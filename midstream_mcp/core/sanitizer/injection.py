@@ -12,7 +12,7 @@ weight; the engine combines them by noisy-OR over categories (see
 
 Cost: every rule sits behind a word gate (a set intersection against the
 words of the text), so clean text runs almost no regular expression; on long
-texts a rule is searched only in windows around its gate words.
+texts a rule is searched only in the blocks where all of its gates occur.
 """
 
 from __future__ import annotations
@@ -93,15 +93,18 @@ _CIPHERED_COMMON = (
 )
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
 _LONG = 1024  # texts longer than this are searched in windows around each rule's gate words
-_WINDOW = 320
+_BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
+_OVERLAP = 320
+_WORDS_RE = re.compile(r"[a-z]+")
 _LINE_WORDS_RE = re.compile(r"[A-Za-z]+")
 
 # Adversarial suffixes (optimised token strings such as GCG's): isolated brackets and punctuation,
 # words glued with a case change, and words fused with stray markup, densely packed.
 _SUFFIX_RE = re.compile(
-    r"(?P<punct>(?<!\S)(?![-*/&.,:;\"']+(?!\S))[!-/:-@\[-`{-~]{1,3}(?!\S))"
+    r"(?P<punct>(?<!\S)(?![-*/&.,:;\"'|=+#>]+(?!\S))[!-/:-@\[-`{-~]{1,3}(?!\S))"
     r"|(?P<bracket>(?<!\S)[\[{][A-Za-z]\w*(?![\w\]}]))"
     r"|(?P<glue>\b[a-z]{3,}[A-Z]+[a-zA-Z]*\b|\b[A-Z][a-z]{2,}[A-Z]{2,}[a-zA-Z]*\b)"
+    r"|(?P<fused>[A-Za-z]{2,}[\\\]\[(){}*+!^~`|<>]{1,3}[A-Za-z\"'][A-Za-z]*)"
     r"|(?P<cluster>[!-/:-@\[-`{-~]{2,})"
 )
 #: Punctuation clusters that ordinary prose and markdown are full of.
@@ -110,9 +113,11 @@ _PROSE_CLUSTERS = frozenset(
     ':) :( ;) %) %. %, ]. ], ): ]( ... ?) !) >> << -> => <- ## ### \'\' "" ``` `` ). )." .") ?") .).'.split()
 )
 _SUFFIX_HINT_RE = re.compile(r" [\[{][A-Za-z]| [!-/:-@\[-`{-~]{1,3} |[a-z]{3}[A-Z]|[#-&*+/<-@\[-^`{-~]{2}")
-_SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3}
+_SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3, "fused": 4}
 _CODE_RE = re.compile(
-    r"[;{}]\s*$|=>|\bdef\b|\bfunction\b|\breturn\b|\bimport\b|\bconst\b|\bvar\b|\w\(\w*\)", re.MULTILINE
+    r"[;{}]\s*$|=>|==|!=|&&|\|\||\bdef\b|\bfunction\b|\breturn\b|\bimport\b|\bconst\b|\bvar\b|\blet\b|"
+    r"\bthen\b|\bfi\b|\becho\b|\bprint\b|\w\(|\w\[\w*\]|\$\{?\w|^\s*[#|]|\|\s*$",
+    re.MULTILINE,
 )
 
 
@@ -148,6 +153,7 @@ class InjectionDetector:
         raw = text.text
         words = text.words
         folded: str | None = None
+        blocks: list[tuple[int, int, frozenset[str]]] | None = None
         for i in _candidates(words, _FOLDED_WORDS, _FOLDED_INDEX, ()):
             rule = _FOLDED_RULES[i]
             if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
@@ -157,7 +163,9 @@ class InjectionDetector:
             if len(folded) <= _LONG:
                 m = rule.regex.search(folded)
             else:
-                m = _windowed_search(rule, folded, words)
+                if blocks is None:
+                    blocks = _blocks(folded)
+                m = _blocked_search(rule, folded, blocks)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
                 weight = None
@@ -290,30 +298,26 @@ def _candidates(
     return sorted(found)
 
 
-def _windowed_search(rule: Rule, folded: str, words: frozenset[str]) -> re.Match[str] | None:
-    """Search ``rule`` only around occurrences of one gate's words (every match holds one of each gate)."""
-    # Anchor on the gate whose words are rarest in this text: fewer, smaller windows.
-    gate = min((g & words for g in rule.gates), key=lambda g: sum(folded.count(w) for w in g))
-    starts: list[int] = []
-    for w in gate:
-        p = folded.find(w)
-        while p >= 0 and len(starts) < 4096:
-            starts.append(p)
-            p = folded.find(w, p + len(w))
-    starts.sort()
-    lo = hi = -1
-    for p in starts:
-        a, b = max(0, p - _WINDOW), min(len(folded), p + _WINDOW)
-        if a <= hi:
-            hi = b
-            continue
-        if hi >= 0:
-            m = rule.regex.search(folded, lo, hi)
+def _blocks(folded: str) -> list[tuple[int, int, frozenset[str]]]:
+    """Overlapping blocks of a long folded text with their own word sets (a match is never longer than the overlap)."""
+    out = []
+    for start in range(0, len(folded), _BLOCK - _OVERLAP):
+        end = min(len(folded), start + _BLOCK)
+        out.append((start, end, frozenset(_WORDS_RE.findall(folded, start, end))))
+        if end == len(folded):
+            break
+    return out
+
+
+def _blocked_search(
+    rule: Rule, folded: str, blocks: list[tuple[int, int, frozenset[str]]]
+) -> re.Match[str] | None:
+    """Search ``rule`` only in the blocks where all of its gates occur together."""
+    for start, end, words in blocks:
+        if all(not g.isdisjoint(words) for g in rule.gates):
+            m = rule.regex.search(folded, start, end)
             if m is not None:
                 return m
-        lo, hi = a, b
-    if hi >= 0:
-        return rule.regex.search(folded, lo, hi)
     return None
 
 
