@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 #: IBAN length by ISO 3166 country code (SWIFT IBAN registry).
@@ -104,6 +105,9 @@ def char_classes(s: str) -> int:
     )
 
 
+_MASKED = re.compile(r"[^ \-.@]")
+
+
 def mask(value: str, keep_start: int = 0, keep_end: int = 0) -> str:
     """``value`` with all but ``keep_start`` leading and ``keep_end`` trailing characters starred.
 
@@ -114,10 +118,4 @@ def mask(value: str, keep_start: int = 0, keep_end: int = 0) -> str:
     budget = n // 4
     keep_start = min(keep_start, budget)
     keep_end = min(keep_end, budget - keep_start)
-    out = []
-    for i, ch in enumerate(value):
-        if i < keep_start or i >= n - keep_end or ch in " -.@":
-            out.append(ch)
-        else:
-            out.append("*")
-    return "".join(out)
+    return value[:keep_start] + _MASKED.sub("*", value[keep_start : n - keep_end]) + value[n - keep_end : n]

@@ -44,6 +44,7 @@ _NUM_TOKEN = re.compile(
     r"(?:[ .\-]?\(\d{1,5}\)|(?<=\))[ .\-]?\d{1,15}|[ .\-]\d{1,15})*+"
     r"(?P<ext>\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w]|[/,:.]\d)"
 )
+_NOT_DIGITS = str.maketrans("", "", " .-()+")
 _CARD_SHAPE = re.compile(r"\d{12,19}|\d{1,8}(?:([ \-])\d{1,8})(?:\1\d{1,8}){0,6}")
 _SSN_SHAPE = re.compile(r"(\d{3})([- ])(\d{2})\2(\d{4})")
 _CARD_CONTEXT = re.compile(
@@ -73,6 +74,7 @@ _STREET_TYPES = (
 _STREET_AFTER = re.compile(r"\s(?:[A-Z][\w'\-]*\s){1,3}" + _STREET_TYPES + r"\b")
 _IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,32}")
 _IPV4 = re.compile(r"\d(?<![\w.]\d)(?:(?<=[1-9])\d{1,2})?\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)")
+_IPV4_CORE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
 _IPV6_GATE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:]|\.\d)"
@@ -147,26 +149,25 @@ class PIIDetector:
         # everything else x); the gates below are substring tests on it, far cheaper than regex scans.
         data = raw.encode("utf-8", "surrogatepass")
         shape = data.translate(_SHAPE)
-        dot = shape.find(b"0.0")
-        if dot >= 0:
-            _ipv4(raw, max(0, dot - 3) if text.is_ascii else 0, cands)
+        if b"0.0" in shape:
+            _ipv4(raw, cands)
         if b"00" not in shape:  # no two adjacent digits: no card, phone, SSN, IBAN, date or address
             if ":" in raw:
                 _ipv6(raw, cands)
             return self._findings(cands)
         if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+"):
-            gate = _NUM_GATE.search(raw)
-            if gate is not None:
-                _numbers(raw, gate.start(), cands)
-        if b"AA00" in shape:
-            _ibans(raw, cands)
+            _numbers(raw, cands)
+        iban_at = shape.find(b"AA00")
+        if iban_at >= 0:
+            _ibans(raw, iban_at if text.is_ascii else 0, cands)
         if ":" in raw:
             _ipv6(raw, cands)
         low = raw.lower()
         if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
             _dobs(raw, cands)
-        if b"0 A" in shape or b"0 0" in shape:
-            _addresses(raw, cands)
+        street = _first(shape.find(b"0 A"), shape.find(b"0 0"))
+        if street >= 0:
+            _addresses(raw, max(0, street - 6) if text.is_ascii else 0, cands)
         return self._findings(cands)
 
     def _findings(self, cands: list[_Candidate]) -> list[Finding]:
@@ -174,6 +175,11 @@ class PIIDetector:
             return []
         name = self.name
         return [Finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)]
+
+
+def _first(a: int, b: int) -> int:
+    """The smaller of two ``find`` results, -1 if both are -1."""
+    return b if a < 0 else a if b < 0 else min(a, b)
 
 
 def _resolve(cands: list[_Candidate]) -> list[_Candidate]:
@@ -210,29 +216,44 @@ def _in_url_userinfo(raw: str, start: int) -> bool:
     return j >= 0 and not any(c.isspace() for c in raw[j:start])
 
 
-def _context_ends(regex: re.Pattern[str], raw: str) -> list[int]:
-    return [m.end() for m in regex.finditer(raw)]
+def _word_before(regex: re.Pattern[str], raw: str, start: int, gap: bool = False) -> bool:
+    """True when a word of ``regex`` ends at most ``_BEFORE_WINDOW`` characters before ``start``.
+
+    Only that window is searched (plus room for the longest word), so the cost does not grow with
+    the text. With ``gap``, the text between word and number must not hold code punctuation.
+    """
+    for m in regex.finditer(raw, max(0, start - _BEFORE_WINDOW - 16), start):
+        if m.end() >= start - _BEFORE_WINDOW and not (gap and _CODE_GAP.search(raw, m.end(), start)):
+            return True
+    return False
 
 
-def _near(ends: list[int], start: int, window: int = _BEFORE_WINDOW) -> bool:
-    return any(start - window <= e <= start for e in ends)
+def _numbers(raw: str, out: list[_Candidate]) -> None:
+    """Cards, SSNs and phone numbers: each number token is classified by its shape.
 
-
-def _numbers(raw: str, gate: int, out: list[_Candidate]) -> None:
-    """Cards, SSNs and phone numbers: each number token is classified by its shape."""
-    pos = gate
-    floor = max(0, gate - 24)
-    while pos > floor and raw[pos - 1] in "0123456789+-.() ":
-        pos -= 1  # back to where the token holding the first six-digit cluster starts
-    phone_ctx: list[int] | None = None
-    card_ctx: list[int] | None = None
+    Every such number has six digits with at most two separators between neighbours, so only the
+    tokens that hold a match of ``_NUM_GATE`` are looked at; a stray ``42`` costs nothing.
+    """
     ssn_ctx: bool | None = None
-    for m in _NUM_TOKEN.finditer(raw, pos):
+    done = 0  # end of the last token classified
+    for g in _NUM_GATE.finditer(raw):
+        if g.start() < done:
+            continue  # a later cluster of a token already classified
+        pos = g.start()
+        floor = max(done, pos - 24)
+        while pos > floor and raw[pos - 1] in "0123456789+-.() ":
+            pos -= 1  # back to where the token holding this cluster starts
+        m = _NUM_TOKEN.search(raw, pos)
+        while m is not None and m.end() <= g.start():
+            m = _NUM_TOKEN.search(raw, m.end())
+        if m is None or m.start() > g.start():
+            continue
+        done = m.end()
         tok = m.group()
         start, end = m.start(), m.end()
         ext = m.group("ext")
         body = tok[: len(tok) - len(ext)] if ext else tok
-        digits = "".join(c for c in body if c.isdigit()) if not body.isdigit() else body
+        digits = body if body.isdigit() else body.translate(_NOT_DIGITS)
         n = len(digits)
         if n < 6 or n > 19:
             continue
@@ -241,9 +262,7 @@ def _numbers(raw: str, gate: int, out: list[_Candidate]) -> None:
             if card_brand(digits) is not None:
                 out.append(("card", start, end, 0.95, mask(tok, 0, 4)))
                 continue
-            if card_ctx is None:
-                card_ctx = _context_ends(_CARD_CONTEXT, raw)
-            if n >= 13 and _near(card_ctx, start):
+            if n >= 13 and _word_before(_CARD_CONTEXT, raw, start):
                 out.append(("card", start, end, 0.75, mask(tok, 0, 4)))
                 continue
         # US SSN: AAA-GG-SSSS (or bare nine digits next to an SSN word).
@@ -273,13 +292,9 @@ def _numbers(raw: str, gate: int, out: list[_Candidate]) -> None:
             # Any other grouping needs a phone word nearby: before it, or right after it.
             if (n < 10 and body.isdigit()) or _DATE_SHAPE.fullmatch(body):
                 continue  # dates; bare runs shorter than a full national number are counts, ids, sizes
-            if phone_ctx is None:
-                phone_ctx = _context_ends(_PHONE_BEFORE, raw)
-            near = any(
-                start - _BEFORE_WINDOW <= e <= start and _CODE_GAP.search(raw, e, start) is None
-                for e in phone_ctx
-            )
-            if not near and not _PHONE_AFTER.match(raw, end, end + 16):
+            if not _word_before(_PHONE_BEFORE, raw, start, gap=True) and not _PHONE_AFTER.match(
+                raw, end, end + 16
+            ):
                 continue
             if _STREET_AFTER.match(raw, end):
                 continue  # house numbers: "a taxi to 3348 84 Cassinia Street"
@@ -287,8 +302,8 @@ def _numbers(raw: str, gate: int, out: list[_Candidate]) -> None:
         out.append(("phone", start, end, score, mask(tok, 0, 2)))
 
 
-def _ibans(raw: str, out: list[_Candidate]) -> None:
-    for m in _IBAN.finditer(raw):
+def _ibans(raw: str, pos: int, out: list[_Candidate]) -> None:
+    for m in _IBAN.finditer(raw, pos):
         s = m.group()
         length = IBAN_LENGTHS.get(s[:2])
         if length is None:
@@ -311,8 +326,11 @@ def _ibans(raw: str, out: list[_Candidate]) -> None:
             out.append(("iban", m.start(), m.start() + stop, 0.95, mask(span, 4, 2)))
 
 
-def _ipv4(raw: str, pos: int, out: list[_Candidate]) -> None:
-    for m in _IPV4.finditer(raw, pos):
+def _ipv4(raw: str, out: list[_Candidate]) -> None:
+    core = _IPV4_CORE.search(raw)  # ".d.d.d": a literal first character, so a fast scan
+    if core is None:
+        return
+    for m in _IPV4.finditer(raw, max(0, core.start() - 3)):
         s = m.group()
         if all(int(o) <= 255 and (o == "0" or o[0] != "0") for o in s.split(".")):
             out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
@@ -372,6 +390,6 @@ def _dobs(raw: str, out: list[_Candidate]) -> None:
             out.append(("date_of_birth", m.start("date"), m.end("date"), 0.8, "date of birth"))
 
 
-def _addresses(raw: str, out: list[_Candidate]) -> None:
-    for m in _ADDRESS.finditer(raw):
+def _addresses(raw: str, pos: int, out: list[_Candidate]) -> None:
+    for m in _ADDRESS.finditer(raw, pos):
         out.append(("address", m.start(), m.end(), 0.6, "street address"))
