@@ -67,28 +67,26 @@ _BRAILLE_DOTS = {
 _BRAILLE = {chr(0x2800 + sum(1 << (int(d) - 1) for d in dots)): ch for ch, dots in _BRAILLE_DOTS.items()}
 _BRAILLE_CAPS, _BRAILLE_NUM = "\u2820", "\u283c"
 _BRAILLE_DIGITS = dict(zip("abcdefghij", "1234567890", strict=True))
-_NATO = {
-    w: w[0]
-    for w in (
-        "alfa alpha bravo charlie delta echo foxtrot golf hotel india juliett juliet kilo lima mike november "
-        "oscar papa quebec romeo sierra tango uniform victor whiskey whisky xray x-ray yankee zulu"
-    ).split()
-}
+_NATO_TEXT = (
+    "alfa alpha bravo charlie delta echo foxtrot golf hotel india juliett juliet kilo lima mike november "
+    "oscar papa quebec romeo sierra tango uniform victor whiskey whisky xray x-ray yankee zulu"
+)
+_NATO = {w: w[0] for w in _NATO_TEXT.split()}
 NATO_WORDS = frozenset(_NATO)
 _NATO_RE = re.compile(r"(?i)\b(?:" + "|".join(sorted(_NATO, key=len, reverse=True)) + r")(?:[\s,.;/-]+(?:"
                       + "|".join(sorted(_NATO, key=len, reverse=True)) + r")){3,}\b")  # fmt: skip
 
 #: The most frequent English words: a text is "language" when enough of its words are here.
-COMMON_WORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being below between
-    both but by can cannot could did do does doing done down during each even every few for from further get
-    give go had has have having he her here hers him his how i if in into is it its just know like make me
+_COMMON_TEXT = """a about above after again all also am an and any are as at be because been before being
+    below between both but by can cannot could did do does doing done down during each even every few for
+    from further get give go had has have having he her here hers him his how i if in into is it its just
+    know like make me
     more most my no nor not now of off on once only or other our out over own please print repeat reply
     respond right same say see she should so some such tell than that the their them then there these they
     this those through to too under until up very was we were what when where which while who whom why will
     with would write you your yours new time all times where knows because isn t don t can t one two people
-    way who what thank done instead phrase prompt ignore instructions system message previous rules""".split()
-)
+    way who what thank done instead phrase prompt ignore instructions system message previous rules"""
+COMMON_WORDS = frozenset(_COMMON_TEXT.split())
 
 
 def printable_text(data: bytes) -> str | None:
@@ -350,6 +348,6 @@ def find_split_letters(text: str) -> Iterator[tuple[int, int, str]]:
         spaced = [any(c.isspace() for c in sep) for sep in seps]
         breaks = spaced if any(spaced) and not all(spaced) else [len(sep) >= 2 for sep in seps]
         out = [parts[0]]
-        for letter, sep, brk in zip(parts[2::2], seps, breaks, strict=False):
+        for letter, brk in zip(parts[2::2], breaks, strict=False):
             out.append((" " if brk else "") + letter)
         yield m.start(), m.end(), "".join(out)

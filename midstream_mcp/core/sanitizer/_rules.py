@@ -34,7 +34,7 @@ G3 = rf"(?:{S}\w+){{0,3}}{S}"  # a separator with at most three filler words
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One weighted signal: ``regex`` over the ``view``, run only if every gate shares a word with the text."""
+    """A weighted signal: ``regex`` over the ``view``, run only if every gate shares a word with the text."""
 
     category: str
     weight: float
@@ -111,7 +111,8 @@ WEAK_OBJECTS = _alt(
 PERSONA_OPENERS_W = (
     "act as|acting as|pretend to be|pretend you are|pretend that you are|pretend you re|roleplay as|"
     "role play as|play the role of|you are now|you re now|from now on you are|from now on you will|"
-    "from now on you re|from now on|you will now act|you will now be|you will now behave|you will now respond|"
+    "from now on you re|from now on|you will now act|you will now be|you will now behave|"
+    "you will now respond|"
     "behave as|behave like|imagine you are|simulate being|simulate a|you are going to act|"
     "you are going to pretend|assume the role|take on the role|transform into|you shall now|respond as|"
     "answer as|reply as|you will act|you are to act|you will be acting|stay as|continue as|"
@@ -132,8 +133,10 @@ NEGATORS_W = (
     "not limited by|not constrained by|doesn t have|does not have|don t have|do not have|has no|have no|"
     "devoid of|abandoned|abandon|lacks|lack|beyond|not subject to|exempt from|liberated from|escaped|"
     "not bound to|isn t bound|is not bound|aren t bound|are not bound|released from|break free from|"
-    "not governed by|not held back by|unrestricted by|not restrained by|isn t restrained by|is not restrained by|"
-    "unrestrained by|not hindered by|not constrained by any|not limited by any|ignores|ignore|ignoring|disregards|bypasses|"
+    "not governed by|not held back by|unrestricted by|not restrained by|isn t restrained by|"
+    "is not restrained by|"
+    "unrestrained by|not hindered by|not constrained by any|not limited by any|ignores|ignore|ignoring|"
+    "disregards|bypasses|"
     "violate|violates|violating|break|breaks|breaking|broken free of|doesn t follow|does not follow|"
     "doesn t care about|does not care about|don t care about|never follows"
 )
@@ -148,11 +151,13 @@ EXTRACT_VERBS = _alt(EXTRACT_VERBS_W)
 SYSTEM_OBJECTS_W = (
     "system prompt|system message|system instructions|system instruction|system configuration|"
     "initial prompt|initial instructions|initial instruction|original prompt|original instructions|"
-    "hidden prompt|hidden instructions|secret prompt|secret instructions|internal prompt|internal instructions|"
+    "hidden prompt|hidden instructions|secret prompt|secret instructions|internal prompt|"
+    "internal instructions|"
     "developer prompt|developer instructions|developer message|pre prompt|preprompt|meta prompt|"
     "starting instructions|starting prompt|first instructions|initialization string|initialization prompt|"
     "your instructions|your prompt|your rules|your guidelines|your directives|your configuration|your system|"
-    "instructions you were given|instructions you ve been given|instructions you got|instructions you received|"
+    "instructions you were given|instructions you ve been given|instructions you got|"
+    "instructions you received|"
     "prompt you were given|rules you were given|your initial|your original|your hidden|your starting|"
     "previous instructions|prior instructions|above instructions|preceding instructions|earlier instructions|"
     "the instructions above|the text above|the prompt above|everything above|all text above|"
@@ -179,6 +184,170 @@ AI_ADDRESSEES = _alt(
     "analysis|parser|reader|bots|agents|models|assistants|machine|machines|crawler|system|systems|tool"
 )
 
+_ABOVE = _alt(
+    "above|before|previously|earlier|said|written|you were told|you ve been told|i said|"
+    "i told you|you know|you have been told|prior|so far|up to now|until now|you learned|"
+    "you ve learned|you were taught|you ve been taught|else"
+)
+_IT = _alt(
+    "it|them|this|that|those|these|the above|what i said|what you were told|that question|"
+    "this question|my question|my first question|the question|the previous one|everything"
+)
+_INSTEAD = _alt(
+    "instead|just|only|simply|focus|print|say|write|respond|reply|output|answer|tell|repeat|"
+    "do not|don t|translate|follow"
+)
+_INSTRUCTIONS = _alt(
+    "instructions|directions|rules|guidelines|prompt|prompts|directives|orders|commands|restrictions"
+)
+_VOID = _alt(
+    "void|null|cancelled|canceled|obsolete|invalid|revoked|overridden|superseded|outdated|"
+    "deprecated|irrelevant|no longer valid|no longer apply|lifted|removed|suspended|disabled|"
+    "replaced|wrong|fake|a test|not important"
+)
+_SCORING = _alt(
+    "scoring|score|evaluation|assessment|review|decision|checks|check|safety|settings|"
+    "configuration|protocol|protocols|mode|analysis|verdict|classification|rating"
+)
+_INSTRUCTIONS_2 = _alt(
+    "instructions|instruction|directives|directive|rules|task|objective|orders|prompt|mission|goal"
+)
+_TASK = _alt("task|goal|objective|instructions|role|purpose|job|mission|directive|orders|prompt|function")
+_SAY = _alt(
+    "say|print|output|write|respond with|reply with|answer with|repeat|type|return|state|output only|just say"
+)
+_THE_FOLLOWING = _alt(
+    "the following|this|that|exactly|only|verbatim|out|back|the phrase|the words|the text|"
+    "the sentence|instead"
+)
+_SAY_2 = _alt("say|print|output|respond with|reply with|answer with|type|repeat|write")
+_TASK_2 = _alt(
+    "task|role|roleplay|role play|simulation|translation|summary|summarization|summarizing|"
+    "translating|what you are doing|what you re doing|current|everything"
+)
+_IMPORTANT = _alt(
+    "important|urgent|attention|note to|notice to|warning to|message to|note for|"
+    "instructions for|instruction for|important for|attention to"
+)
+_INVISIBLE = _alt("invisible|hidden|not visible|unseen")
+_HUMANS = _alt(
+    "humans|human|users|user|people|readers|reviewers|the reader|the user|human readers|recruiters"
+)
+_AI = _alt(
+    "ai|llm|llms|models|language models|model|machines|bots|assistant|assistants|automated systems|scanners"
+)
+_USER = _alt(
+    "user|users|anyone|someone|somebody|asked|questioned|prompted|queried|you are asked|"
+    "you re asked|you are questioned"
+)
+_SAY_3 = _alt("say|respond|reply|answer|report|tell them|state|output|print")
+_DO_NOT = _alt("do not|don t|may not|must not|never|cannot|can not|will not|won t|not allowed to|should not")
+_ONLY = _alt("only|exclusively|solely|entirely|just")
+_THE_FOLLOWING_2 = _alt("the following|this|the information|the text|what|my")
+_SECURE = _alt(
+    "secure|trusted|verified|official|authorized|authorised|privileged|priority|high priority|"
+    "critical|mandatory"
+)
+_MESSAGE = _alt(
+    "message|instruction|instructions|command|commands|override|update|notice|note|directive|request|order"
+)
+_SENIOR_MANAGEMENT = _alt(
+    "senior management|management|the developers|developers|developer|openai|anthropic|admin|"
+    "administrator|administrators|the system|security team|your creators|your developers|"
+    "the company|ceo"
+)
+_SCREENING = _alt(
+    "screening|screener|screeners|analysis|review|reviewers|readers|reader|systems|system|"
+    "scanners|scanner|tools|evaluation|evaluators|parsers|agents|assistants|models"
+)
+_REPEAT = _alt("repeat|say|print|output|type|write")
+_REALLY = _alt("really|very|extremely|absolutely|super|most|so|incredibly")
+_TOXIC = _alt(
+    "toxic|offensive|discriminatory|hateful|racist|sexist|derogatory|insulting|demeaning|"
+    "abusive|unfriendly|harmful|negative|hurtful|vulgar|obscene|bigoted|hostile|rude|mean|"
+    "nasty"
+)
+_SENTENCE = _alt(
+    "sentence|sentences|joke|jokes|comment|comments|remark|remarks|statement|statements|text|"
+    "message|tweet|post|paragraph|insult|insults|slur|slurs|words|content|story|poem|things"
+)
+_UNRESTRICTED = _alt(
+    "unrestricted|dan|jailbreak|jailbroken|evil|chaos|opposite|uncensored|unfiltered|unlocked|"
+    "amoral|freedom|no restrictions|dude|stan|aim|mongo tom|unleashed|no filter|dan s|god"
+)
+_UNFILTERED = _alt(
+    "unfiltered|uncensored|unrestricted|amoral|unethical|immoral|rogue|evil|unchained|unbound|"
+    "unlimited|lawless|jailbroken|jailbreak"
+)
+_AI_2 = _alt(
+    "ai|assistant|chatbot|bot|model|version|persona|language model|character|entity|machine|"
+    "gpt|chatgpt|alter ego"
+)
+_TELL = _alt(
+    "tell|read|recite|say|sing|explain|give|whisper|describe|share|list|steps|recipe|keys|"
+    "names|words|lullaby|lullabies"
+)
+_GRANDMA = _alt("grandma|grandmother|granny|nana|grandpa|grandfather|mother|father")
+_RESPONSES = _alt("responses|answers|replies|outputs|paragraphs|personalities|personas")
+_FROM_THE_PERSPECTIVE = _alt(
+    "from the perspective of|from the point of view of|in the voice of|as if you were"
+)
+_AI_3 = _alt("ai|chatbot|language model|assistant|model|bot|character|entity|persona")
+_HAS_NO = _alt(
+    "has no|have no|doesn t|does not|can do anything|will do anything|never refuses|"
+    "never refuse|is not bound|isn t bound|ignores|is free|cannot refuse|can t refuse|"
+    "will answer anything|answers anything|has broken free|is unrestricted"
+)
+_PROMPT = _alt("prompt|question|request|query|instruction|task")
+_RESPONSE = _alt("response|responses|answer|answers|reply|replies|output|outputs")
+_POLICY = _alt("policy|policies|guidelines|rules|filters|restrictions|terms")
+_NEVER = _alt(
+    "never|can t|cannot|can not|must not|will not|won t|do not|don t|should not|shouldn t|"
+    "not allowed to|will never|must never|is not allowed to|are not allowed to|"
+    "isn t allowed to"
+)
+_REFUSE = _alt(
+    "refuse|decline|reject|deny|say no|say you can t|say that you can t|say it can t|apologize|"
+    "apologise|warn|add warnings|include warnings|censor|filter|add any warnings|"
+    "include any warnings|add disclaimers|say sorry"
+)
+_ANSWER = _alt("answer|respond|reply|comply|obey|fulfil|fulfill|provide|generate|do")
+_NO_MATTER = _alt(
+    "no matter|regardless|even if|whatever|any request|every request|all requests|"
+    "without question|anything|everything|unconditionally"
+)
+_CAN = _alt("can|will|may|is able to|are able to|must")
+_GENERATE = _alt("generate|produce|write|say|create|output")
+_CONTENT = _alt("content|text|material|response|answer|request")
+_VIOLATE = _alt(
+    "violate|violates|violating|break|breaks|breaking|disregard|disregarding|ignore|ignoring|bypass|bypassing"
+)
+_STANDARDS = _alt(
+    "standards|guidelines|rules|policies|laws|principles|boundaries|norms|restrictions|filters|"
+    "concerns|considerations"
+)
+_ABOVE_2 = _alt("above|before this|preceding|prior to this|earlier in|so far|before my|back to me")
+_TEXT = _alt(
+    "text|words|message|messages|content|instructions|lines|prompt|conversation|this line|"
+    "this message|line|everything|word for word|verbatim|in full"
+)
+_REPEAT_2 = _alt("repeat|print|output|copy|recite|echo|reproduce")
+_CONVERSATION = _alt("conversation|chat|context|prompt|transcript|history|input")
+_BEFORE = _alt(
+    "before|initially|originally|at the start|at the beginning|to tell|to say|to reveal|"
+    "to share|to disclose|to do|not to"
+)
+_INSTRUCTED = _alt("instructed|told|programmed|asked")
+_ENCODED = _alt("encoded|encoding|decoded|string|text|message|version|representation|payload|data|input")
+_RESPOND = _alt("respond|reply|answer|write|speak|talk|communicate")
+_SEND = _alt("send|forward|email|e mail|mail|post|upload|leak|transfer|exfiltrate|transmit|copy|share")
+_CONVERSATION_2 = _alt(
+    "conversation|chat history|history|credentials|passwords|password|api keys|api key|secrets|"
+    "secret|tokens|personal data|user data|user s data|contents|files|emails|inbox|private|"
+    "data|ssh keys|cookies|session"
+)
+_DELETE = _alt("delete|send|transfer|forward|remove|wire|pay|purchase|buy|grant|disable|exfiltrate|upload|rm")
+
 RULES: tuple[Rule, ...] = (
     # --- instruction override ---------------------------------------------------------------
     _rule(
@@ -194,7 +363,7 @@ RULES: tuple[Rule, ...] = (
         "ignore disregard forget override bypass discard dismiss skip erase",
         rf"\b{_alt('ignore|disregard|forget|override|bypass|discard|dismiss|skip|erase')}{S}"
         rf"{_alt('everything|anything|all|whatever|what')}{G3}"
-        rf"{_alt('above|before|previously|earlier|said|written|you were told|you ve been told|i said|i told you|you know|you have been told|prior|so far|up to now|until now|you learned|you ve learned|you were taught|you ve been taught|else')}",
+        rf"{_ABOVE}",
         name="override_everything",
     ),
     _rule(
@@ -211,9 +380,9 @@ RULES: tuple[Rule, ...] = (
         0.7,
         ("ignore disregard forget skip overlook dismiss discard", "and but then"),
         rf"\b{_alt('ignore|disregard|forget|skip|overlook|dismiss|discard')}{S}"
-        rf"{_alt('it|them|this|that|those|these|the above|what i said|what you were told|that question|this question|my question|my first question|the question|the previous one|everything')}"
+        rf"{_IT}"
         rf"{S}{_alt('and|but|then')}(?:{S}\w+)?{S}"
-        rf"{_alt('instead|just|only|simply|focus|print|say|write|respond|reply|output|answer|tell|repeat|do not|don t|translate|follow')}\b",
+        rf"{_INSTEAD}\b",
         name="override_pronoun",
     ),
     _rule(
@@ -221,9 +390,9 @@ RULES: tuple[Rule, ...] = (
         0.85,
         "previous prior above earlier original old initial preceding former all",
         rf"\b{_alt('previous|prior|above|earlier|original|old|initial|preceding|former|all')}{S}"
-        rf"{_alt('instructions|directions|rules|guidelines|prompt|prompts|directives|orders|commands|restrictions')}{G1}"
+        rf"{_INSTRUCTIONS}{G1}"
         rf"{_alt('are|were|is|have been|has been|are now|are hereby')}{G1}"
-        rf"{_alt('void|null|cancelled|canceled|obsolete|invalid|revoked|overridden|superseded|outdated|deprecated|irrelevant|no longer valid|no longer apply|lifted|removed|suspended|disabled|replaced|wrong|fake|a test|not important')}",
+        rf"{_VOID}",
         name="override_void",
     ),
     _rule(
@@ -237,7 +406,7 @@ RULES: tuple[Rule, ...] = (
         "instruction_override",
         0.5,
         "override",
-        rf"\boverride{S}(?:\w+{S}){{0,2}}{_alt('scoring|score|evaluation|assessment|review|decision|checks|check|safety|settings|configuration|protocol|protocols|mode|analysis|verdict|classification|rating')}\b",
+        rf"\boverride{S}(?:\w+{S}){{0,2}}{_SCORING}\b",
         name="override_process",
     ),
     # --- goal hijack -------------------------------------------------------------------------
@@ -249,7 +418,7 @@ RULES: tuple[Rule, ...] = (
             "instructions instruction directives directive rules task objective orders prompt mission goal",
         ),
         rf"\b{_alt('new|updated|revised|real|actual|true|override|urgent')}{S}"
-        rf"(?:system{S})?{_alt('instructions|instruction|directives|directive|rules|task|objective|orders|prompt|mission|goal')}"
+        rf"(?:system{S})?{_INSTRUCTIONS_2}"
         r"\s*(?::|-{1,2}\s|!)",
         name="new_instructions",
     ),
@@ -258,7 +427,7 @@ RULES: tuple[Rule, ...] = (
         0.75,
         ("your", "new real actual true only updated revised current"),
         rf"\byour{S}(?:new|real|actual|true|only|updated|revised|current){S}"
-        rf"{_alt('task|goal|objective|instructions|role|purpose|job|mission|directive|orders|prompt|function')}"
+        rf"{_TASK}"
         rf"{S}{_alt('is|are|will be|shall be|now is|from now on')}\b",
         name="your_new_task",
     ),
@@ -267,15 +436,15 @@ RULES: tuple[Rule, ...] = (
         0.55,
         ("instead now rather and", "say print output write respond reply answer repeat type return state"),
         rf"\b{_alt('instead|now|rather|and')}(?:{S}just|{S}only|{S}simply){{0,1}}{S}"
-        rf"{_alt('say|print|output|write|respond with|reply with|answer with|repeat|type|return|state|output only|just say')}"
-        rf"{S}(?:{_alt('the following|this|that|exactly|only|verbatim|out|back|the phrase|the words|the text|the sentence|instead')}|[\"'`<]|\w+{S}[\"'`<])",
+        rf"{_SAY}"
+        rf"{S}(?:{_THE_FOLLOWING}|[\"'`<]|\w+{S}[\"'`<])",
         name="instead_say",
     ),
     _rule(
         "goal_hijack",
         0.55,
         ("just only simply", "say print output respond reply answer type repeat write"),
-        rf"\b{_alt('just|only|simply')}{S}{_alt('say|print|output|respond with|reply with|answer with|type|repeat|write')}\b",
+        rf"\b{_alt('just|only|simply')}{S}{_SAY_2}\b",
         name="just_say",
     ),
     _rule(
@@ -300,7 +469,7 @@ RULES: tuple[Rule, ...] = (
         0.5,
         "stop end exit leave quit abort terminate",
         rf"\b{_alt('stop|end|exit|leave|quit|abort|terminate')}{G1}"
-        rf"{_alt('task|role|roleplay|role play|simulation|translation|summary|summarization|summarizing|translating|what you are doing|what you re doing|current|everything')}"
+        rf"{_TASK_2}"
         rf"{S}{_alt('and|now|then|instead|just')}\b",
         name="stop_task",
     ),
@@ -308,7 +477,7 @@ RULES: tuple[Rule, ...] = (
         "goal_hijack",
         0.55,
         "important urgent attention note notice warning message instructions instruction",
-        rf"\b{_alt('important|urgent|attention|note to|notice to|warning to|message to|note for|instructions for|instruction for|important for|attention to')}"
+        rf"\b{_IMPORTANT}"
         rf"(?:{S}\w+){{0,3}}{S}{AI_ADDRESSEES}\b",
         name="note_to_ai",
     ),
@@ -316,16 +485,16 @@ RULES: tuple[Rule, ...] = (
         "goal_hijack",
         0.6,
         "invisible hidden visible readable intended humans human",
-        rf"\b(?:{_alt('invisible|hidden|not visible|unseen')}{S}(?:to|from){S}{_alt('humans|human|users|user|people|readers|reviewers|the reader|the user|human readers|recruiters')}|"
-        rf"{_alt('visible|readable|intended')}{S}(?:only{S})?(?:to|for){S}(?:the{S})?{_alt('ai|llm|llms|models|language models|model|machines|bots|assistant|assistants|automated systems|scanners')})\b",
+        rf"\b(?:{_INVISIBLE}{S}(?:to|from){S}{_HUMANS}|"
+        rf"{_alt('visible|readable|intended')}{S}(?:only{S})?(?:to|for){S}(?:the{S})?{_AI})\b",
         name="hidden_text",
     ),
     _rule(
         "goal_hijack",
         0.45,
         ("if when whenever", "say respond reply answer report tell state output print"),
-        rf"\b{_alt('if|when|whenever')}{S}(?:the{S})?{_alt('user|users|anyone|someone|somebody|asked|questioned|prompted|queried|you are asked|you re asked|you are questioned')}"
-        rf"(?:{S}\w+){{0,10}}{S}(?:simply{S}|just{S}|only{S})?{_alt('say|respond|reply|answer|report|tell them|state|output|print')}"
+        rf"\b{_alt('if|when|whenever')}{S}(?:the{S})?{_USER}"
+        rf"(?:{S}\w+){{0,10}}{S}(?:simply{S}|just{S}|only{S})?{_SAY_3}"
         rf"{S}(?:{_alt('that|with|only|this|the following')}|[\"'])",
         name="conditional_reply",
     ),
@@ -333,14 +502,14 @@ RULES: tuple[Rule, ...] = (
         "goal_hijack",
         0.5,
         "deviate",
-        rf"\b{_alt('do not|don t|may not|must not|never|cannot|can not|will not|won t|not allowed to|should not')}{S}deviate\b",
+        rf"\b{_DO_NOT}{S}deviate\b",
         name="do_not_deviate",
     ),
     _rule(
         "goal_hijack",
         0.55,
         "focus",
-        rf"\bfocus{S}{_alt('only|exclusively|solely|entirely|just')}{S}on{S}{_alt('the following|this|the information|the text|what|my')}\b",
+        rf"\bfocus{S}{_ONLY}{S}on{S}{_THE_FOLLOWING_2}\b",
         name="focus_only",
     ),
     _rule(
@@ -348,9 +517,9 @@ RULES: tuple[Rule, ...] = (
         0.5,
         "secure trusted verified official authorized authorised privileged priority critical",
         rf"\b(?:{_alt('this|it|the following')}{S}(?:is|was){S}(?:a{S}|an{S})?)?"
-        rf"{_alt('secure|trusted|verified|official|authorized|authorised|privileged|priority|high priority|critical|mandatory')}{S}"
+        rf"{_SECURE}{S}"
         rf"{_alt('system|admin|administrator|developer|root|operator|security|openai|anthropic')}{S}"
-        rf"{_alt('message|instruction|instructions|command|commands|override|update|notice|note|directive|request|order')}\b",
+        rf"{_MESSAGE}\b",
         name="authority_message",
     ),
     _rule(
@@ -358,7 +527,7 @@ RULES: tuple[Rule, ...] = (
         0.5,
         "pre verified approved authorized authorised cleared",
         rf"\b(?:pre(?:{S})?)?{_alt('verified|approved|authorized|authorised|cleared|sanctioned')}{S}by{S}"
-        rf"(?:the{S}|your{S})?{_alt('senior management|management|the developers|developers|developer|openai|anthropic|admin|administrator|administrators|the system|security team|your creators|your developers|the company|ceo')}\b",
+        rf"(?:the{S}|your{S})?{_SENIOR_MANAGEMENT}\b",
         name="authority_approved",
     ),
     _rule(
@@ -366,14 +535,14 @@ RULES: tuple[Rule, ...] = (
         0.45,
         ("for to", "automated automatic ai llm machine"),
         rf"\b{_alt('for|to')}{S}(?:the{S}|any{S}|all{S})?{_alt('automated|automatic|ai|llm|machine')}{S}"
-        rf"(?:\w+{S})?{_alt('screening|screener|screeners|analysis|review|reviewers|readers|reader|systems|system|scanners|scanner|tools|evaluation|evaluators|parsers|agents|assistants|models')}\b",
+        rf"(?:\w+{S})?{_SCREENING}\b",
         name="addressed_to_automation",
     ),
     _rule(
         "goal_hijack",
         0.45,
         ("could can would will please", "repeat say print output type write"),
-        rf"\b(?:{_alt('could|can|would|will')}{S}you{S}(?:please{S})?|please{S}){_alt('repeat|say|print|output|type|write')}"
+        rf"\b(?:{_alt('could|can|would|will')}{S}you{S}(?:please{S})?|please{S}){_REPEAT}"
         rf"(?:{S}(?:back|out|exactly|verbatim|this|the following))?\s*[\"'<\[(]",
         name="repeat_this",
     ),
@@ -381,7 +550,7 @@ RULES: tuple[Rule, ...] = (
         "goal_hijack",
         0.3,
         ("this it", "important critical crucial urgent vital essential"),
-        rf"\b{_alt('this|it')}{S}is{S}(?:{_alt('really|very|extremely|absolutely|super|most|so|incredibly')}{S})*"
+        rf"\b{_alt('this|it')}{S}is{S}(?:{_REALLY}{S})*"
         rf"{_alt('important|critical|crucial|urgent|vital|essential')}\b",
         name="urgency",
     ),
@@ -407,12 +576,13 @@ RULES: tuple[Rule, ...] = (
         0.5,
         (
             "write generate compose create produce give say output tell make",
-            "toxic offensive discriminatory hateful racist sexist derogatory insulting demeaning abusive unfriendly "
+            "toxic offensive discriminatory hateful racist sexist derogatory insulting demeaning abusive "
+            "unfriendly "
             "harmful negative hurtful vulgar obscene bigoted hostile rude mean nasty",
         ),
         rf"\b{_alt('write|generate|compose|create|produce|give|say|output|tell|make')}(?:{S}\w+){{0,3}}{S}"
-        rf"{_alt('toxic|offensive|discriminatory|hateful|racist|sexist|derogatory|insulting|demeaning|abusive|unfriendly|harmful|negative|hurtful|vulgar|obscene|bigoted|hostile|rude|mean|nasty')}"
-        rf"{S}(?:\w+{S}){{0,2}}?{_alt('sentence|sentences|joke|jokes|comment|comments|remark|remarks|statement|statements|text|message|tweet|post|paragraph|insult|insults|slur|slurs|words|content|story|poem|things')}"
+        rf"{_TOXIC}"
+        rf"{S}(?:\w+{S}){{0,2}}?{_SENTENCE}"
         rf"{S}{_alt('about|on|against|targeting|toward|towards|regarding|of')}\b",
         name="toxic_request",
     ),
@@ -426,7 +596,7 @@ RULES: tuple[Rule, ...] = (
             "freedom no dude stan aim mongo unleashed god",
             "mode",
         ),
-        rf"\b{_alt('unrestricted|dan|jailbreak|jailbroken|evil|chaos|opposite|uncensored|unfiltered|unlocked|amoral|freedom|no restrictions|dude|stan|aim|mongo tom|unleashed|no filter|dan s|god')}"
+        rf"\b{_UNRESTRICTED}"
         rf"{S}mode\b",
         name="special_mode",
     ),
@@ -447,10 +617,11 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "jailbreak_persona",
         0.8,
-        "anti evil opposite unfiltered uncensored unrestricted amoral unethical immoral rogue unchained unbound unlimited lawless jailbroken jailbreak",
+        "anti evil opposite unfiltered uncensored unrestricted amoral unethical immoral rogue unchained "
+        "unbound unlimited lawless jailbroken jailbreak",
         rf"\b(?:anti(?:{S})?dan|evil{S}{_alt('confidant|bot|ai|assistant|twin|version|persona|trusted')}|"
-        rf"{_alt('unfiltered|uncensored|unrestricted|amoral|unethical|immoral|rogue|evil|unchained|unbound|unlimited|lawless|jailbroken|jailbreak')}{S}"
-        rf"{_alt('ai|assistant|chatbot|bot|model|version|persona|language model|character|entity|machine|gpt|chatgpt|alter ego')})\b",
+        rf"{_UNFILTERED}{S}"
+        rf"{_AI_2})\b",
         name="evil_persona",
     ),
     _rule(
@@ -473,14 +644,14 @@ RULES: tuple[Rule, ...] = (
         "grandma grandmother granny nana grandpa grandfather",
         rf"\b{_alt('grandma|grandmother|granny|nana|grandpa|grandfather')}(?:{S}\w+){{0,12}}{S}"
         rf"{_alt('used to|would|always|use to|who used to|was a|was an')}(?:{S}\w+){{0,8}}{S}"
-        rf"{_alt('tell|read|recite|say|sing|explain|give|whisper|describe|share|list|steps|recipe|keys|names|words|lullaby|lullabies')}\b",
+        rf"{_TELL}\b",
         name="grandma",
     ),
     _rule(
         "jailbreak_persona",
         0.55,
         ("deceased dead late miss", "grandma grandmother granny nana grandpa grandfather mother father"),
-        rf"\b(?:{_alt('deceased|dead|late')}{S}{_alt('grandma|grandmother|granny|nana|grandpa|grandfather|mother|father')}|"
+        rf"\b(?:{_alt('deceased|dead|late')}{S}{_GRANDMA}|"
         rf"miss{S}(?:my{S})?{_alt('grandma|grandmother|granny|nana|grandpa|grandfather')})\b",
         name="dead_relative",
     ),
@@ -495,7 +666,7 @@ RULES: tuple[Rule, ...] = (
         "jailbreak_persona",
         0.45,
         ("two both dual", "responses answers replies outputs paragraphs personalities personas"),
-        rf"\b{_alt('two|both|2|dual')}{S}(?:\w+{S})?{_alt('responses|answers|replies|outputs|paragraphs|personalities|personas')}\b",
+        rf"\b{_alt('two|both|2|dual')}{S}(?:\w+{S})?{_RESPONSES}\b",
         name="dual_response",
     ),
     _rule(
@@ -510,7 +681,7 @@ RULES: tuple[Rule, ...] = (
         "jailbreak_persona",
         0.45,
         ("rewrite describe write", "perspective character point view"),
-        rf"\b{_alt('rewrite|describe|write|tell')}(?:{S}\w+){{0,6}}{S}{_alt('from the perspective of|from the point of view of|in the voice of|as if you were')}"
+        rf"\b{_alt('rewrite|describe|write|tell')}(?:{S}\w+){{0,6}}{S}{_FROM_THE_PERSPECTIVE}"
         rf"(?:{S}\w+){{0,3}}{S}{_alt('character|villain|criminal|hacker|person|expert|persona')}\b",
         name="perspective_swap",
     ),
@@ -518,22 +689,22 @@ RULES: tuple[Rule, ...] = (
         "jailbreak_persona",
         0.5,
         ("is are", "ai chatbot language model assistant bot character entity persona"),
-        rf"\b{_alt('is|are')}{S}(?:a{S}|an{S})?(?:\w+{S})?{_alt('ai|chatbot|language model|assistant|model|bot|character|entity|persona')}{S}"
-        rf"{_alt('that|which|who')}{S}{_alt('has no|have no|doesn t|does not|can do anything|will do anything|never refuses|never refuse|is not bound|isn t bound|ignores|is free|cannot refuse|can t refuse|will answer anything|answers anything|has broken free|is unrestricted')}\b",
+        rf"\b{_alt('is|are')}{S}(?:a{S}|an{S})?(?:\w+{S})?{_AI_3}{S}"
+        rf"{_alt('that|which|who')}{S}{_HAS_NO}\b",
         name="persona_without_limits",
     ),
     _rule(
         "jailbreak_persona",
         0.5,
         "insert put enter your",
-        rf"(?:\[|\{{|<)(?:{S})?{_alt('insert|put|enter|your|write')}{S}(?:your{S}|the{S})?{_alt('prompt|question|request|query|instruction|task')}(?:{S}here)?(?:{S})?(?:\]|\}}|>)",
+        rf"(?:\[|\{{|<)(?:{S})?{_alt('insert|put|enter|your|write')}{S}(?:your{S}|the{S})?{_PROMPT}(?:{S}here)?(?:{S})?(?:\]|\}}|>)",
         name="prompt_slot",
     ),
     _rule(
         "jailbreak_persona",
         0.45,
         ("start begin", "response answer reply output"),
-        rf"\b{_alt('start|begin')}{S}(?:each{S}|every{S}|all{S})?{_alt('your|the|each|every')}{S}{_alt('response|responses|answer|answers|reply|replies|output|outputs')}"
+        rf"\b{_alt('start|begin')}{S}(?:each{S}|every{S}|all{S})?{_alt('your|the|each|every')}{S}{_RESPONSE}"
         rf"{S}{_alt('with|by saying|by writing')}\b",
         name="prefix_injection",
     ),
@@ -560,7 +731,7 @@ RULES: tuple[Rule, ...] = (
             "policy policies guidelines rules filters restrictions terms",
         ),
         rf"\b{_alt('openai|anthropic|google|meta|microsoft|chatgpt|gpt')}(?:{S}s)?{S}"
-        rf"(?:{_alt('content|usage|safety|use')}{S})?{_alt('policy|policies|guidelines|rules|filters|restrictions|terms')}\b",
+        rf"(?:{_alt('content|usage|safety|use')}{S})?{_POLICY}\b",
         name="vendor_policy",
     ),
     _rule(
@@ -570,24 +741,24 @@ RULES: tuple[Rule, ...] = (
             "never can cannot must will won do don not should shouldn",
             "refuse decline reject deny say apologize apologise warn add include censor filter",
         ),
-        rf"\b{_alt('never|can t|cannot|can not|must not|will not|won t|do not|don t|should not|shouldn t|not allowed to|will never|must never|is not allowed to|are not allowed to|isn t allowed to')}"
-        rf"{S}(?:\w+{S})?{_alt('refuse|decline|reject|deny|say no|say you can t|say that you can t|say it can t|apologize|apologise|warn|add warnings|include warnings|censor|filter|add any warnings|include any warnings|add disclaimers|say sorry')}\b",
+        rf"\b{_NEVER}"
+        rf"{S}(?:\w+{S})?{_REFUSE}\b",
         name="never_refuse",
     ),
     _rule(
         "restriction_removal",
         0.5,
         ("always must will shall", "answer respond reply comply obey fulfil fulfill provide generate do"),
-        rf"\b{_alt('always|must|will|shall')}{S}(?:\w+{S})?{_alt('answer|respond|reply|comply|obey|fulfil|fulfill|provide|generate|do')}"
-        rf"(?:{S}\w+){{0,6}}{S}{_alt('no matter|regardless|even if|whatever|any request|every request|all requests|without question|anything|everything|unconditionally')}\b",
+        rf"\b{_alt('always|must|will|shall')}{S}(?:\w+{S})?{_ANSWER}"
+        rf"(?:{S}\w+){{0,6}}{S}{_NO_MATTER}\b",
         name="always_comply",
     ),
     _rule(
         "restriction_removal",
         0.5,
         ("can will may able", "generate produce write say create output"),
-        rf"\b{_alt('can|will|may|is able to|are able to|must')}{S}{_alt('generate|produce|write|say|create|output')}{S}"
-        rf"{_alt('any|all|every')}{S}(?:{_alt('kind|type|sort')}{S}of{S})?{_alt('content|text|material|response|answer|request')}\b",
+        rf"\b{_CAN}{S}{_GENERATE}{S}"
+        rf"{_alt('any|all|every')}{S}(?:{_alt('kind|type|sort')}{S}of{S})?{_CONTENT}\b",
         name="any_content",
     ),
     _rule(
@@ -597,9 +768,9 @@ RULES: tuple[Rule, ...] = (
             "violate violates violating break breaks breaking disregard ignoring ignore",
             "ethical moral legal safety content",
         ),
-        rf"\b{_alt('violate|violates|violating|break|breaks|breaking|disregard|disregarding|ignore|ignoring|bypass|bypassing')}"
+        rf"\b{_VIOLATE}"
         rf"{S}(?:{_alt('all|any|every|the|its|your')}{S})?{_alt('ethical|moral|legal|safety|content')}{S}"
-        rf"{_alt('standards|guidelines|rules|policies|laws|principles|boundaries|norms|restrictions|filters|concerns|considerations')}\b",
+        rf"{_STANDARDS}\b",
         name="violate_ethics",
     ),
     # --- system prompt extraction --------------------------------------------------------------
@@ -615,16 +786,16 @@ RULES: tuple[Rule, ...] = (
         0.75,
         "repeat print output copy recite write return echo spell show dump list type reproduce",
         rf"\b{_alt('repeat|print|output|copy|recite|write|return|echo|spell|show|dump|list|type|reproduce')}"
-        rf"(?:{S}\w+){{0,4}}{S}{_alt('above|before this|preceding|prior to this|earlier in|so far|before my|back to me')}"
-        rf"(?:{S}\w+){{0,2}}(?:{S})?{_alt('text|words|message|messages|content|instructions|lines|prompt|conversation|this line|this message|line|everything|word for word|verbatim|in full')}",
+        rf"(?:{S}\w+){{0,4}}{S}{_ABOVE_2}"
+        rf"(?:{S}\w+){{0,2}}(?:{S})?{_TEXT}",
         name="repeat_above",
     ),
     _rule(
         "system_prompt_extraction",
         0.7,
         "repeat print output copy recite echo reproduce",
-        rf"\b{_alt('repeat|print|output|copy|recite|echo|reproduce')}{S}(?:back{S})?{_alt('this|the|our|your')}{S}"
-        rf"{_alt('entire|whole|full|complete')}{S}{_alt('conversation|chat|context|prompt|transcript|history|input')}\b",
+        rf"\b{_REPEAT_2}{S}(?:back{S})?{_alt('this|the|our|your')}{S}"
+        rf"{_alt('entire|whole|full|complete')}{S}{_CONVERSATION}\b",
         name="repeat_conversation",
     ),
     _rule(
@@ -641,14 +812,14 @@ RULES: tuple[Rule, ...] = (
         ("what which", "told instructed programmed given asked configured supposed allowed permitted"),
         rf"\b{_alt('what|which')}{S}(?:\w+{S})?{_alt('were|are|was|have')}{S}you{S}(?:been{S})?(?:not{S})?"
         rf"{_alt('told|instructed|programmed|given|asked|configured|supposed|allowed|permitted')}"
-        rf"(?:{S}\w+){{0,3}}{S}{_alt('before|initially|originally|at the start|at the beginning|to tell|to say|to reveal|to share|to disclose|to do|not to')}\b",
+        rf"(?:{S}\w+){{0,3}}{S}{_BEFORE}\b",
         name="what_were_you_told",
     ),
     _rule(
         "system_prompt_extraction",
         0.7,
         ("complete continue finish", "instructed told programmed instructions prompt rules"),
-        rf"\b{_alt('complete|continue|finish')}{S}(?:\w+{S}){{0,3}}?(?:i{S}was{S}{_alt('instructed|told|programmed|asked')}|"
+        rf"\b{_alt('complete|continue|finish')}{S}(?:\w+{S}){{0,3}}?(?:i{S}was{S}{_INSTRUCTED}|"
         rf"my{S}{_alt('instructions|prompt|rules|system prompt|guidelines')}{S}{_alt('are|is|say|were')})\b",
         name="complete_my_instructions",
     ),
@@ -680,7 +851,7 @@ RULES: tuple[Rule, ...] = (
         "encoded_payload",
         0.55,
         _first_words(ENCODING_NAMES_W) + " base",
-        rf"\b{ENCODING_NAMES}(?:{S}{_alt('encoded|encoding|decoded|string|text|message|version|representation|payload|data|input')})?\s*:",
+        rf"\b{ENCODING_NAMES}(?:{S}{_ENCODED})?\s*:",
         name="encoded_label",
     ),
     _rule(
@@ -697,7 +868,7 @@ RULES: tuple[Rule, ...] = (
             "respond reply answer write speak talk communicate",
             "base64 hex binary morse cipher rot13 code leetspeak reversed backwards encoded",
         ),
-        rf"\b{_alt('respond|reply|answer|write|speak|talk|communicate')}(?:{S}\w+){{0,3}}{S}(?:in|using|with){S}(?:\w+{S})?{ENCODINGS}\b",
+        rf"\b{_RESPOND}(?:{S}\w+){{0,3}}{S}(?:in|using|with){S}(?:\w+{S})?{ENCODINGS}\b",
         name="respond_encoded",
     ),
     # --- markup and chat-template delimiters (raw view) --------------------------------------------
@@ -726,7 +897,9 @@ RULES: tuple[Rule, ...] = (
         0.6,
         "system sys admin administrator developer root operator supervisor",
         r"^[\s>#*=\-\[(]*(?:system|sys|admin|administrator|developer|root|operator|supervisor)"
-        r"(?:[ _](?:prompt|message|override|instructions?|note|update|alert|command|notice|request|directive))?\s*(?:[\]):]|::)",
+        r"(?:[ _](?:prompt|message|override|instructions?|note|update|alert|command|notice|request|"
+        r"directive))?"
+        r"\s*(?:[\]):]|::)",
         view="raw",
         name="role_line",
     ),
@@ -751,7 +924,8 @@ RULES: tuple[Rule, ...] = (
         "delimiter_injection",
         0.45,
         ("assistant ai bot chatgpt gpt model", "user human"),
-        r"^[ \t>#*\[]*(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:][^\n]*\n(?:[^\n]*\n){0,3}?[ \t>#*\[]*(?:user|human)\s*[\]:]",
+        r"^[ \t>#*\[]*(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:][^\n]*\n(?:[^\n]*\n){0,3}?"
+        r"[ \t>#*\[]*(?:user|human)\s*[\]:]",
         view="raw",
         name="fake_turns",
     ),
@@ -799,9 +973,9 @@ RULES: tuple[Rule, ...] = (
         "tool_hijack",
         0.6,
         ("send forward email mail post upload leak transfer exfiltrate transmit copy share", "to at via"),
-        rf"\b{_alt('send|forward|email|e mail|mail|post|upload|leak|transfer|exfiltrate|transmit|copy|share')}"
+        rf"\b{_SEND}"
         rf"(?:{S}\w+){{0,4}}{S}"
-        rf"{_alt('conversation|chat history|history|credentials|passwords|password|api keys|api key|secrets|secret|tokens|personal data|user data|user s data|contents|files|emails|inbox|private|data|ssh keys|cookies|session')}"
+        rf"{_CONVERSATION_2}"
         rf"(?:{S}\w+){{0,6}}{S}{_alt('to|at|via')}{S}(?:\w+{S})?"
         rf"{_alt('http|https|www|attacker|email|address|server|url|webhook|endpoint|me|this')}",
         agentic_weight=0.85,
@@ -813,7 +987,7 @@ RULES: tuple[Rule, ...] = (
         ("call use invoke run execute trigger", "tool function plugin api command shell terminal"),
         rf"\b{_alt('call|use|invoke|run|execute|trigger')}{S}(?:the{S})?(?:\w+{S}){{0,2}}"
         rf"{_alt('tool|function|plugin|api|command|shell|terminal')}{G3}"
-        rf"{_alt('delete|send|transfer|forward|remove|wire|pay|purchase|buy|grant|disable|exfiltrate|upload|rm')}\b",
+        rf"{_DELETE}\b",
         agentic_weight=0.8,
         name="call_tool_to",
     ),
@@ -840,7 +1014,8 @@ RULES: tuple[Rule, ...] = (
         "exfiltration",
         0.6,
         "",
-        r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{0,200}?(?:\[[A-Za-z_ ]{2,30}\]|\{[A-Za-z_ ]{2,30}\}|<[A-Za-z_ ]{2,30}>|"
+        r"!\[[^\]\n]{0,100}\]\(\s*https?://[^)\s]{0,200}?"
+        r"(?:\[[A-Za-z_ ]{2,30}\]|\{[A-Za-z_ ]{2,30}\}|<[A-Za-z_ ]{2,30}>|"
         r"\$[A-Z_]{2,30}|%[A-Z_]{2,30}%)",
         view="raw",
         agentic_weight=0.8,

@@ -39,10 +39,11 @@ from midstream_mcp.core.sanitizer._text import fold, pattern
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
-_TRIGGERS = frozenset(
+_TRIGGER_TEXT = (
     "ignore disregard forget previous instructions prompt system reveal jailbreak pretend developer "
-    "anything restrictions password secret print repeat override rules mode unfiltered".split()
+    "anything restrictions password secret print repeat override rules mode unfiltered"
 )
+_TRIGGERS = frozenset(_TRIGGER_TEXT.split())
 _ROT13_TRIGGERS = frozenset(rot13_word(w) for w in _TRIGGERS)
 _REVERSED_TRIGGERS = frozenset(w[::-1] for w in _TRIGGERS)
 _FOLDED_RULES = tuple(r for r in RULES if r.view == "folded")
@@ -82,13 +83,11 @@ _INVISIBLE_CARRIERS = frozenset({"unicode_tags", "variation_selectors", "invisib
 _TEXT_CARRIERS = frozenset({"base64", "base32", "hex", "base85", "uuencode", "morse", "braille", "nato",
                             "rot13", "atbash", "reversed"})  # fmt: skip
 _COMMON_FOLDED = frozenset(fold(w) for w in COMMON_WORDS)
-#: The commonest English words under rot13, Atbash and reversal: two of them make a ciphered reading worth trying.
+_CIPHER_COMMON_TEXT = "the and is to of in it you for with this are that be not on your what how"
+#: The commonest English words under rot13, Atbash and reversal: two of them make a ciphered reading
+#: worth trying.
 _CIPHERED_COMMON = (
-    frozenset(
-        fold(f(w))
-        for w in "the and is to of in it you for with this are that be not on your what how".split()
-        for f in (rot13, atbash, lambda x: x[::-1])
-    )
+    frozenset(fold(f(w)) for w in _CIPHER_COMMON_TEXT.split() for f in (rot13, atbash, lambda x: x[::-1]))
     - _COMMON_FOLDED
 )
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
@@ -108,10 +107,11 @@ _SUFFIX_RE = re.compile(
     r"|(?P<cluster>[!-/:-@\[-`{-~]{2,})"
 )
 #: Punctuation clusters that ordinary prose and markdown are full of.
-_PROSE_CLUSTERS = frozenset(
+_PROSE_CLUSTER_TEXT = (
     "... .. -- --- ?! !? !! ?? .\" ,\" ?\" !\" \") ). ), ); .) \". \", '. ', .' ,' ?' !' (\" (' ') ** __ :// "
-    ':) :( ;) %) %. %, ]. ], ): ]( ... ?) !) >> << -> => <- ## ### \'\' "" ``` `` ). )." .") ?") .).'.split()
+    ':) :( ;) %) %. %, ]. ], ): ]( ... ?) !) >> << -> => <- ## ### \'\' "" ``` `` ). )." .") ?") .).'
 )
+_PROSE_CLUSTERS = frozenset(_PROSE_CLUSTER_TEXT.split())
 _SUFFIX_HINT_RE = re.compile(r" [\[{][A-Za-z]| [!-/:-@\[-`{-~]{1,3} |[a-z]{3}[A-Z]|[#-&*+/<-@\[-^`{-~]{2}")
 _SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3, "fused": 4}
 _CODE_RE = re.compile(
@@ -172,7 +172,8 @@ class InjectionDetector:
                 if rule.category in _MENTIONABLE and _MENTION_RE.search(
                     folded, max(0, m.start() - 48), m.start()
                 ):
-                    weight = 0.3  # reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered
+                    # Reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered.
+                    weight = 0.3
                 self._emit(rule, context, raw, start, end, carrier, out, weight)
         for i in _candidates(words, _RAW_WORDS, _RAW_INDEX, _RAW_UNGATED):
             rule = _RAW_RULES[i]
@@ -231,8 +232,8 @@ class InjectionDetector:
             span = (m2.start(), m2.end()) if carrier is None else carrier[:2]
             # One mixed word can be a typo or a name; several are deliberate look-alike substitution.
             score = 0.4 if len(mixed) == 1 else 0.6 if len(mixed) < 4 else 0.75
-            out.append(Finding(self.name, "obfuscation", *span, score,
-                               f"{len(mixed)} word(s) mixing Latin with Greek/Cyrillic look-alikes"))  # fmt: skip
+            ev = f"{len(mixed)} word(s) mixing Latin with Greek/Cyrillic look-alikes"
+            out.append(Finding(self.name, "obfuscation", *span, score, ev))
 
     def _decoded(
         self,
@@ -277,8 +278,8 @@ def _readable(kind: str, decoded: str) -> bool:
             len(letters) >= 8 and list(letters) != sorted(letters)
         )
     if kind in ("morse", "braille"):
-        letters = sum(c.isalpha() for c in decoded)
-        return looks_like_language(decoded) or (len(decoded) >= 8 and letters >= 0.6 * len(decoded))
+        alpha = sum(c.isalpha() for c in decoded)
+        return looks_like_language(decoded) or (len(decoded) >= 8 and alpha >= 0.6 * len(decoded))
     return looks_like_language(decoded)
 
 
@@ -299,7 +300,10 @@ def _candidates(
 
 
 def _blocks(folded: str) -> list[tuple[int, int, frozenset[str]]]:
-    """Overlapping blocks of a long folded text with their own word sets (a match is never longer than the overlap)."""
+    """Overlapping blocks of a long folded text, each with its own word set.
+
+    Blocks overlap by more than any rule's match is long, so no match is cut in two.
+    """
     out = []
     for start in range(0, len(folded), _BLOCK - _OVERLAP):
         end = min(len(folded), start + _BLOCK)
