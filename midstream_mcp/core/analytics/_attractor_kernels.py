@@ -99,7 +99,7 @@ def nearest_neighbours(
     return out_idx, out_dist
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def divergence(
     pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int, floor: float
 ) -> tuple[F64, F64]:  # pragma: no cover
@@ -111,22 +111,30 @@ def divergence(
     whose distance is at most ``floor`` do not count at that step.
     """
     n = pts.shape[0]
+    dims = pts.shape[1]
     npairs = refs.shape[0]
+    floor2 = floor * floor
     sums = np.zeros((blocks, horizon + 1))
     counts = np.zeros((blocks, horizon + 1))
-    for p in range(npairs):
-        b = (p * blocks) // npairs
-        i = refs[p]
-        j = nbrs[p]
-        if j < 0:
-            continue
-        for k in range(horizon + 1):
-            if i + k >= n or j + k >= n:
-                break
-            d = _dist(pts, i + k, j + k, 0)
-            if d > floor:
-                sums[b, k] += np.log(d)
-                counts[b, k] += 1.0
+    for b in prange(blocks):
+        # Block b holds the pairs p with (p * blocks) // npairs == b.
+        lo = (b * npairs + blocks - 1) // blocks
+        hi = ((b + 1) * npairs + blocks - 1) // blocks
+        for p in range(lo, hi):
+            i = refs[p]
+            j = nbrs[p]
+            if j < 0:
+                continue
+            for k in range(horizon + 1):
+                if i + k >= n or j + k >= n:
+                    break
+                d2 = 0.0
+                for c in range(dims):
+                    diff = pts[i + k, c] - pts[j + k, c]
+                    d2 += diff * diff
+                if d2 > floor2:
+                    sums[b, k] += 0.5 * np.log(d2)
+                    counts[b, k] += 1.0
     return sums, counts
 
 

@@ -9,7 +9,8 @@ overridden. Nearest-neighbour searches use O(n) memory.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -38,6 +39,8 @@ __all__ = [
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+#: ``progress(done, total, message)``; may raise to cancel the analysis between steps.
+Progress = Callable[[int, int, str], None]
 Classification = Literal["fixed point", "limit cycle", "quasi-periodic", "chaotic", "noise"]
 
 #: Fewest samples any analysis accepts; more are needed for larger embeddings.
@@ -50,8 +53,8 @@ FLOOR = 1e-9
 MAX_DIM = 10
 #: Cao's E1 above this counts as saturated.
 CAO_THRESHOLD = 0.9
-#: Query points for Cao's method and for the surrogate test's prediction error.
-MAX_QUERIES = 1000
+#: Query points for Cao's method.
+MAX_QUERIES = 500
 #: Pair distances computed for the correlation sum, at most (rows are subsampled beyond).
 MAX_PAIRS = 3_000_000
 #: Query points of the prediction error in the surrogate test.
@@ -64,8 +67,10 @@ N_SURROGATES = 19
 class Embedding:
     """Delay-embedding parameters and how they were chosen.
 
-    ``delay`` and ``dim`` are ``None`` for multivariate input, which is used
-    as state vectors directly.
+    ``delay`` is ``None`` for multivariate input, which is used as state
+    vectors directly (``dim`` is then its number of columns). ``ami`` holds
+    the mutual information per lag, ``cao_e1``/``cao_e2`` Cao's statistics
+    per dimension (from 1), when they were computed.
     """
 
     delay: int | None
@@ -147,7 +152,6 @@ class AttractorResult:
     theiler: int
     samples: int
     dt: float | None
-    extras: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- validation
@@ -252,8 +256,9 @@ def choose_delay(x: Any, *, max_lag: int | None = None) -> tuple[int, str, F64]:
     Fraser & Swinney (1986). When the autocorrelation at lag 1 is already
     below ``1/e`` the signal decorrelates within one sample (a map, or noise)
     and the delay is 1; when the mutual information has no minimum within
-    ``max_lag`` (default: a quarter of the series, at most 500) the lag where
-    the autocorrelation first falls below ``1/e`` is used.
+    ``max_lag`` (default: a quarter of the series, at most 500) and four
+    times the lag where the autocorrelation first falls below ``1/e``, that
+    lag is used.
 
     Returns
     -------
@@ -270,17 +275,26 @@ def choose_delay(x: Any, *, max_lag: int | None = None) -> tuple[int, str, F64]:
     limit = max(1, min(limit, n - 2))
     acf = _autocorrelation(v, limit)
     bins = int(min(64, max(8, round(math.sqrt(n / 5)))))
-    ami = _k.mutual_information(_ranks(v, bins), bins, limit)
+    ranks = _ranks(v, bins)
     if acf[1] < 1 / math.e:
-        return 1, "autocorrelation", ami
-    # A minimum counts once the information has fallen by a fifth from lag 1: before that the
-    # histogram estimate of a nearly deterministic relation only wobbles (a pure sine, say).
-    for lag in range(1, limit):
-        if ami[lag] < ami[lag - 1] and ami[lag] <= ami[lag + 1] and ami[lag] <= 0.8 * ami[1]:
-            return lag, "mutual information", ami
+        return 1, "autocorrelation", _k.mutual_information(ranks, bins, min(limit, 16))
     below = np.flatnonzero(acf < 1 / math.e)
-    lag = int(below[0]) if below.size else limit
-    return max(lag, 1), "autocorrelation", ami
+    acf_lag = int(below[0]) if below.size else limit
+    # Lags are computed in growing chunks: the first minimum is usually early, and never looked
+    # for beyond four decorrelation times.
+    limit = min(limit, max(32, 4 * acf_lag))
+    top = min(limit, 32)
+    while True:
+        ami = _k.mutual_information(ranks, bins, top)
+        # A minimum counts once the information has fallen by a fifth from lag 1: before that the
+        # histogram estimate of a nearly deterministic relation only wobbles (a pure sine, say).
+        for lag in range(1, top):
+            if ami[lag] < ami[lag - 1] and ami[lag] <= ami[lag + 1] and ami[lag] <= 0.8 * ami[1]:
+                return lag, "mutual information", ami
+        if top >= limit:
+            break
+        top = min(limit, 4 * top)
+    return max(acf_lag, 1), "autocorrelation", ami
 
 
 def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX_DIM) -> tuple[int, F64, F64]:
@@ -411,7 +425,7 @@ FIT_FRACTIONS = (0.25, 0.7)
 #: Blocks of reference points for the jackknife uncertainty.
 BLOCKS = 8
 #: At most this many reference trajectories (evenly spread) for the divergence curve.
-MAX_REFERENCES = 2500
+MAX_REFERENCES = 1500
 
 
 def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None) -> tuple[F64, F64, int]:
@@ -438,7 +452,8 @@ def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None
         with np.errstate(invalid="ignore", divide="ignore"):
             y = sums.sum(axis=0) / counts.sum(axis=0)
             blocks = sums / counts
-        if horizon is not None or h >= cap:
+        if horizon is not None or h >= cap or not np.nanmax(y) - y[0] >= 1.0:
+            # Fixed, at the cap, or less than one e-fold of growth: nothing saturates further on.
             break
         # Still rising at the end: the curve has not saturated yet, look further.
         tail = y[int(0.8 * h) :]
@@ -694,13 +709,23 @@ def _prediction_error(xs: F64, delay: int | None, dim: int, steps: int, w: int) 
     return float(err) / max(scale, 1e-300)
 
 
-def _surrogates(xs: F64, delay: int | None, dim: int, w: int, count: int, seed: int) -> SurrogateResult:
+def _surrogates(
+    xs: F64,
+    delay: int | None,
+    dim: int,
+    w: int,
+    count: int,
+    seed: int,
+    done: Callable[[int], None] | None = None,
+) -> SurrogateResult:
     steps = max(1, delay or 1)
     rng = np.random.default_rng(seed)
     err = _prediction_error(xs, delay, dim, steps, w)
-    errs = np.array(
-        [_prediction_error(_phase_randomised(xs, rng), delay, dim, steps, w) for _ in range(count)]
-    )
+    errs = np.empty(count)
+    for i in range(count):
+        errs[i] = _prediction_error(_phase_randomised(xs, rng), delay, dim, steps, w)
+        if done is not None:
+            done(i + 1)
     rank = int(np.sum(errs <= err))
     spread = float(errs.std(ddof=1)) if count > 1 else 0.0
     z = (float(errs.mean()) - err) / spread if spread > 0 else 0.0
@@ -754,6 +779,7 @@ def analyze(
     theiler: int | None = None,
     surrogates: int = N_SURROGATES,
     seed: int = 0,
+    progress: Progress | None = None,
 ) -> AttractorResult:
     """Characterise the dynamics behind a series and classify them.
 
@@ -772,6 +798,9 @@ def analyze(
       noise with its spectrum, or with no saturating dimension.
 
     ``confidence`` (0-1) grows with the margins of the decisive tests.
+    ``progress``, if given, is called between the steps (embedding, exponent,
+    dimension, each surrogate); an exception it raises (a cancellation)
+    stops the analysis there.
     """
     xs = _series(series)
     dts = _check_dt(dt)
@@ -779,10 +808,20 @@ def analyze(
     w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
     if _converges(xs):
         return _fixed_point(xs, dts, delay, dim, w_given)
+    total = 3 + count
+
+    def step(done: int, message: str) -> None:
+        if progress is not None:
+            progress(done, total, message)
+
+    step(0, "embedding")
     pts, emb, period, w = _points(xs, delay, dim, w_given)
+    step(1, "largest Lyapunov exponent")
     lyap = _lyapunov(pts, period, w, None, dts)
+    step(2, "correlation dimension")
     dimension = _dimension(pts, w)
-    sur = _surrogates(xs, emb.delay, emb.dim, w, count, int(seed))
+    step(3, "surrogate test")
+    sur = _surrogates(xs, emb.delay, emb.dim, w, count, int(seed), lambda i: step(3 + i, "surrogate test"))
     label, confidence, reasons = _classify(lyap, dimension, sur, period, emb.dim)
     return AttractorResult(
         classification=label,

@@ -189,10 +189,16 @@ def analyze_series(
             "(limits.max_sequence_length)",
         )
     job = current_job()
+    progress: attractor.Progress | None = None
     if job is not None:
-        job.check()
-        job.progress(0, 1, "analysing the attractor")
-    result = attractor.analyze(series, dt=dt, delay=delay, dim=dim, theiler=theiler)
+
+        def report(done: int, total: int, message: str) -> None:
+            job.check()  # raises when the job was cancelled: the analysis stops between steps
+            job.progress(done, total, message)
+
+        progress = report
+
+    result = attractor.analyze(series, dt=dt, delay=delay, dim=dim, theiler=theiler, progress=progress)
     model = _model(result)
     image: ImageContent | None = None
     if plot:

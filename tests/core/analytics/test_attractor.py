@@ -210,3 +210,20 @@ def test_bad_parameters_name_the_field() -> None:
 
 def test_warmup_runs() -> None:
     attractor.warmup()
+
+
+def test_progress_is_reported_and_can_cancel() -> None:
+    x = np.sin(0.3 * np.arange(400))
+    calls: list[tuple[int, int, str]] = []
+    attractor.analyze(x, surrogates=3, progress=lambda d, t, m: calls.append((d, t, m)))
+    assert [c[0] for c in calls] == list(range(7)) and {c[1] for c in calls} == {6}
+
+    class Cancelled(Exception):
+        pass
+
+    def cancel(done: int, _total: int, _message: str) -> None:
+        if done == 2:
+            raise Cancelled
+
+    with pytest.raises(Cancelled):
+        attractor.analyze(x, progress=cancel)
