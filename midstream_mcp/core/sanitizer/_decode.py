@@ -29,6 +29,7 @@ _B32_RE = re.compile(r"(?<![A-Z2-7])[A-Z2-7]{12,}={0,6}")
 _B85_RE = re.compile(r"^[!-~]{10,}$")
 #: Candidate tokens for base64/32/85: runs of ten or more non-space characters (one scan for all three).
 _TOKEN_RE = re.compile(r"\S{10,}+")
+_SYMBOL_RE = re.compile(r"[^\w\s]")
 _HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
 _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
 _PCT_RE = re.compile(r"(?:[^%\s]{0,24}%[0-9A-Fa-f]{2}){3,}[^%\s]{0,24}")
@@ -179,9 +180,8 @@ def _b32(token: str) -> str | None:
 
 
 def _b85(token: str) -> str | None:
-    # Only tokens that are not ordinary words, URLs or paths: base85 text mixes symbols into letters.
-    if sum(1 for c in token if not c.isalnum()) < 2 or "://" in token or token.count("/") > 2:
-        return None
+    if token.count("/") > 2:
+        return None  # a path
     for decode in (base64.a85decode, base64.b85decode):
         try:
             s = printable_text(decode(token.encode()))
@@ -275,8 +275,8 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
         if n > _MAX_CANDIDATES:
             break
         for regex, kind, decoder in _TOKEN_DECODERS:
-            if prose and kind == "base85":
-                continue
+            if kind == "base85" and (prose or len(_SYMBOL_RE.findall(bare)) < 2 or "://" in bare):
+                continue  # base85 text mixes several symbols into letters; prose, URLs and paths are not it
             t = regex.search(token)
             if t is None or (kind != "base85" and t.end() - t.start() < 12):
                 continue

@@ -112,7 +112,9 @@ _PROSE_CLUSTER_TEXT = (
     ':) :( ;) %) %. %, ]. ], ): ]( ... ?) !) >> << -> => <- ## ### \'\' "" ``` `` ). )." .") ?") .).'
 )
 _PROSE_CLUSTERS = frozenset(_PROSE_CLUSTER_TEXT.split())
-_SUFFIX_HINT_RE = re.compile(r" [\[{][A-Za-z]| [!-/:-@\[-`{-~]{1,3} |[a-z]{3}[A-Z]|[#-&*+/<-@\[-^`{-~]{2}")
+#: Symbols that prose rarely uses and optimised suffixes are full of.
+_ODD_RE = re.compile(r"[\[\]{}<>\\^~`|]")
+_GLUE_HINT_RE = re.compile(r"[a-z][A-Z]")
 _SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3, "fused": 4}
 _CODE_RE = re.compile(
     r"[;{}]\s*$|=>|==|!=|&&|\|\||\bdef\b|\bfunction\b|\breturn\b|\bimport\b|\bconst\b|\bvar\b|\blet\b|"
@@ -329,8 +331,9 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
     """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words."""
     if len(raw) < 24:
         return
-    if len(_SUFFIX_HINT_RE.findall(raw, 0, 20_000)) < 2:
-        return
+    odd = len(_ODD_RE.findall(raw, 0, 20_000))
+    if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
+        return  # too few stray brackets and symbols to be an optimised suffix
     marks = [
         (m.start(), _SUFFIX_KIND[m.lastgroup or "punct"])
         for m in _SUFFIX_RE.finditer(raw, 0, 20_000)
