@@ -164,7 +164,8 @@ def pii_item(rng: random.Random) -> str:
     if kind == 1:
         return f"+44 20 7946 {rng.randrange(10000):04d}"
     if kind == 2:
-        return "card " + " ".join(luhn_complete("4", 16, rng)[i : i + 4] for i in range(0, 16, 4))
+        card = luhn_complete("4", 16, rng)
+        return "card " + " ".join(card[i : i + 4] for i in range(0, 16, 4))
     if kind == 3:
         return f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     if kind == 4:
@@ -327,6 +328,7 @@ def main() -> None:
     for only in ("injection", "pii", "secrets", "invisible"):
         flags = {d: d == only for d in ("injection", "pii", "secrets", "invisible")}
         configs.append((f"only {only}", DEFAULT_POLICY.with_(**flags)))
+    configs.append(("all but injection", DEFAULT_POLICY.with_(injection=False)))
     nothing = DEFAULT_POLICY.with_(injection=False, pii=False, secrets=False, invisible=False)
     configs.append(("none (engine + stream only)", nothing))
     headline = None
