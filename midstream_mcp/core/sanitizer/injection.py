@@ -369,7 +369,7 @@ def _add_joint_signal(found: list[Finding]) -> None:
     for f in found:
         key = (f.category, f.evidence[:40])
         by_evidence[key] = max(by_evidence.get(key, 0.0), f.score)
-    if len(by_evidence) < 3 or len({c for c, _ in by_evidence}) < 2:
+    if len(by_evidence) < 3:
         return
     miss = 1.0
     for s in by_evidence.values():
