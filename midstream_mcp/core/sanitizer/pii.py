@@ -164,10 +164,12 @@ class PIIDetector:
             _ipv6(raw, cands)
         low = raw.lower()
         if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
-            _dobs(raw, cands)
-        street = _first(shape.find(b"0 A"), shape.find(b"0 0"))
+            birth = min(i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0)
+            _dobs(raw, max(0, birth - 1) if text.is_ascii else 0, cands)
+        # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
+        street = _first(shape.find(b"0 A"), shape.find(b"0aa A"))
         if street >= 0:
-            _addresses(raw, max(0, street - 6) if text.is_ascii else 0, cands)
+            _addresses(raw, max(0, street - 12) if text.is_ascii else 0, cands)
         return self._findings(cands)
 
     def _findings(self, cands: list[_Candidate]) -> list[Finding]:
@@ -236,6 +238,7 @@ def _numbers(raw: str, out: list[_Candidate]) -> None:
     """
     ssn_ctx: bool | None = None
     done = 0  # end of the last token classified
+    m: re.Match[str] | None = None  # the first token at or after the current cluster, reused
     for g in _NUM_GATE.finditer(raw):
         if g.start() < done:
             continue  # a later cluster of a token already classified
@@ -243,11 +246,14 @@ def _numbers(raw: str, out: list[_Candidate]) -> None:
         floor = max(done, pos - 24)
         while pos > floor and raw[pos - 1] in "0123456789+-.() ":
             pos -= 1  # back to where the token holding this cluster starts
-        m = _NUM_TOKEN.search(raw, pos)
-        while m is not None and m.end() <= g.start():
-            m = _NUM_TOKEN.search(raw, m.end())
-        if m is None or m.start() > g.start():
-            continue
+        if m is None or m.end() <= g.start():
+            m = _NUM_TOKEN.search(raw, pos)
+            while m is not None and m.end() <= g.start():
+                m = _NUM_TOKEN.search(raw, m.end())
+            if m is None:
+                return
+        if m.start() > g.start():
+            continue  # glued to letters (an IBAN, a hash): no token holds this cluster
         done = m.end()
         tok = m.group()
         start, end = m.start(), m.end()
@@ -384,8 +390,8 @@ def _date_ok(text: str) -> bool:
     return False
 
 
-def _dobs(raw: str, out: list[_Candidate]) -> None:
-    for m in _DOB.finditer(raw):
+def _dobs(raw: str, pos: int, out: list[_Candidate]) -> None:
+    for m in _DOB.finditer(raw, pos):
         if _date_ok(m.group("date")):
             out.append(("date_of_birth", m.start("date"), m.end("date"), 0.8, "date of birth"))
 
