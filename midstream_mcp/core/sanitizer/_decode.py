@@ -27,9 +27,9 @@ _B64_RE = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{12,}={0,2}")
 _HEX_RE = re.compile(r"(?:0x|\\x)?[2-7][0-9A-Fa-f](?:[ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f]){5,}")
 _B32_RE = re.compile(r"(?<![A-Z2-7])[A-Z2-7]{12,}={0,6}")
 _B85_RE = re.compile(r"^[!-~]{10,}$")
-#: Candidate tokens for base64/32/85: runs of ten or more non-space characters (one scan for all three).
-_TOKEN_RE = re.compile(r"\S{10,}+")
 _SYMBOL_RE = re.compile(r"[^\w\s]")
+_UPPER_DIGIT_RE = re.compile(r"[A-Z0-9]")
+_NOT_UPPER_DIGIT = bytes(b for b in range(256) if not (65 <= b <= 90 or 48 <= b <= 57))
 _HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
 _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
 _PCT_RE = re.compile(r"(?:[^%\s]{0,24}%[0-9A-Fa-f]{2}){3,}[^%\s]{0,24}")
@@ -242,6 +242,13 @@ def morse(run: str) -> str:
     return " ".join("".join(_MORSE.get(sym, "?") for sym in w.split()) for w in words)
 
 
+def _enough_upper_digits(text: str) -> bool:
+    """Base64/32/85 of text is half capitals and digits; prose without eight of them holds no such token."""
+    if text.isascii():
+        return len(text.encode("ascii").translate(None, _NOT_UPPER_DIGIT)) >= 8
+    return len(_UPPER_DIGIT_RE.findall(text)) >= 8
+
+
 def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[tuple[int, int, str, str]]:
     """Spans of ``text`` that are encoded payloads, with their decoded text.
 
@@ -266,8 +273,12 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
                 yield m.start(), m.end(), "invisible_bits", decoded
         for m in _BRAILLE_RE.finditer(text):
             yield m.start(), m.end(), "braille", braille(m.group())
-    for m in _TOKEN_RE.finditer(text):
-        token = m.group()
+    pos = 0
+    for token in text.split() if _enough_upper_digits(text) else ():
+        if len(token) < 10:
+            continue
+        at = text.find(token, pos)
+        pos = at + len(token)
         bare = token.strip(".,;:!?\"'()[]")
         if len(token) > _MAX_SPAN or (bare.isalpha() and (bare.islower() or bare.istitle())):
             continue  # an ordinary word
@@ -282,7 +293,7 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
                 continue
             decoded = decoder(t.group())
             if decoded is not None:
-                yield m.start() + t.start(), m.start() + t.end(), kind, decoded
+                yield at + t.start(), at + t.end(), kind, decoded
                 break
     if _HEX_HINT_RE.search(text):
         for m in _HEX_RE.finditer(text):
@@ -301,7 +312,7 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
             decoded = unquote(m.group())
             if decoded != m.group():
                 yield m.start(), m.end(), "url_encoding", decoded
-    if ".-" in text or "-." in text or "--" in text or "..." in text:
+    if ".- " in text or "-. " in text or " .-" in text or " -." in text or "-- " in text or ".. " in text:
         for m in _MORSE_RE.finditer(text):
             yield m.start(), m.end(), "morse", morse(m.group())
     if prose or not nato:

@@ -727,7 +727,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "restriction_removal",
-        0.6,
+        0.45,
         (
             "openai anthropic google meta microsoft chatgpt gpt",
             "policy policies guidelines rules filters restrictions terms",
