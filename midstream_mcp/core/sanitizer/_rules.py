@@ -565,6 +565,14 @@ RULES: tuple[Rule, ...] = (
         name="dictated_conclusion",
     ),
     _rule(
+        "verdict_manipulation",
+        0.3,
+        ("is are as be", "malicious safe benign harmless legitimate trustworthy clean"),
+        rf"\b{_alt('is|are|as|be')}{S}(?:{_alt('clearly|definitely|totally|completely|entirely|absolutely|perfectly|100')}{S})?"
+        rf"{_alt('not malicious|safe|benign|harmless|legitimate|trustworthy|clean')}\b",
+        name="verdict_assertion",
+    ),
+    _rule(
         "delimiter_injection",
         0.4,
         "system",
