@@ -53,6 +53,8 @@ FLOOR = 1e-9
 MAX_DIM = 10
 #: Cao's E1 above this counts as saturated.
 CAO_THRESHOLD = 0.9
+#: Cao's method and the surrogate test look at no more than this many samples (the first ones).
+MAX_SEARCH_SAMPLES = 20_000
 #: Query points for Cao's method.
 MAX_QUERIES = 500
 #: Pair distances computed for the correlation sum, at most (rows are subsampled beyond).
@@ -304,14 +306,15 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
     attractor; the dimension is the smallest ``d >= 2`` with ``E1(d) >=`` 0.9
     (``max_dim`` if none): one coordinate cannot show whether a correlation
     dimension saturates. ``E2(d)`` stays near 1 for every ``d`` when the
-    data is random. Nearest neighbours exclude a Theiler window.
+    data is random. Nearest neighbours exclude a Theiler window. Only the
+    first 20,000 samples are searched.
 
     Returns
     -------
     dim, e1, e2
         ``e1[d - 1]`` and ``e2[d - 1]`` for ``d = 1 .. max_dim``.
     """
-    xs = _series(x)[:, 0]
+    xs = np.ascontiguousarray(_series(x)[:MAX_SEARCH_SAMPLES, 0])
     delay = _positive_int(delay, "delay")
     max_dim = _positive_int(max_dim, "max_dim")
     n = len(xs)
@@ -720,6 +723,7 @@ def _surrogates(
 ) -> SurrogateResult:
     steps = max(1, delay or 1)
     rng = np.random.default_rng(seed)
+    xs = np.ascontiguousarray(xs[:MAX_SEARCH_SAMPLES])
     err = _prediction_error(xs, delay, dim, steps, w)
     errs = np.empty(count)
     for i in range(count):
@@ -748,6 +752,7 @@ def surrogate_test(
     dynamics predict far better than their phase-randomised surrogates
     (Theiler et al. 1992); coloured noise predicts no better. With the default
     19 surrogates, ``rank == 0`` rejects the linear null hypothesis at 5%.
+    Only the first 20,000 samples are used.
     """
     xs = _series(series)
     count = _positive_int(surrogates, "surrogates", 1)
