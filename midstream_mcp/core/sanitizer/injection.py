@@ -91,7 +91,7 @@ _CIPHERED_COMMON = (
     - _COMMON_FOLDED
 )
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
-_LONG = 1024  # texts longer than this are searched in windows around each rule's gate words
+_LONG = 1024  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
 _OVERLAP = 320
 _WORDS_RE = re.compile(r"[a-z]+")
