@@ -166,12 +166,17 @@ def _positive_int(value: Any, field: str, minimum: int = 1) -> int:
 
 
 def _series(x: Any, field: str = "series") -> F64:
+    """Validated input, rescaled into [-1, 1] (every result is scale-free; no overflow)."""
     arr = as_series(x, field, min_length=MIN_SAMPLES)
-    spread = arr.max(axis=0) - arr.min(axis=0)
-    scale = np.maximum(np.abs(arr).max(axis=0), 1e-300)
-    if np.all(spread <= 1e-12 * scale):
+    top = float(np.abs(arr).max())
+    if top == 0.0:
         raise InvalidInput(field, "is constant; attractor analysis needs a varying signal")
-    return arr
+    arr = arr / top
+    spread = arr.max(axis=0) - arr.min(axis=0)
+    if np.all(spread <= 1e-12 * np.maximum(np.abs(arr).max(axis=0), 1e-300)):
+        raise InvalidInput(field, "is constant; attractor analysis needs a varying signal")
+    centred = arr - arr.mean(axis=0)
+    return np.ascontiguousarray(centred / float(np.abs(centred).max()))
 
 
 def _check_dt(dt: Any) -> float | None:

@@ -227,3 +227,13 @@ def test_progress_is_reported_and_can_cancel() -> None:
 
     with pytest.raises(Cancelled):
         attractor.analyze(x, progress=cancel)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_results_do_not_depend_on_scale_or_offset(scale: float) -> None:
+    x = np.sin(0.3 * np.arange(500)) + 0.3 * np.sin(0.71 * np.arange(500))
+    base = attractor.analyze(x, surrogates=3)
+    r = attractor.analyze(x * scale + 5 * scale, surrogates=3)
+    assert r.classification == base.classification
+    assert r.lyapunov.exponent == pytest.approx(base.lyapunov.exponent, rel=1e-6, abs=1e-12)
+    assert r.dimension.dimension == pytest.approx(base.dimension.dimension, rel=1e-6)
