@@ -44,11 +44,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-warmup", action="store_true", help="do not pre-load numba kernels at start")
     parser.add_argument("--version", action="version", version=f"midstream-mcp {__version__}")
 
-    verbs = parser.add_subparsers(dest="verb", metavar="{serve,config,version}")
+    verbs = parser.add_subparsers(dest="verb", metavar="{serve,config,version,tail}")
     verbs.add_parser("serve", help="run the server (the default verb)")
     config = verbs.add_parser("config", help="print an mcpServers entry for MCP hosts (Claude Desktop ...)")
     config.add_argument("--name", default="midstream", help="key of the entry (default: midstream)")
     verbs.add_parser("version", help="print the version")
+    tail = verbs.add_parser("tail", help="print a running HTTP server's stream events as NDJSON")
+    tail.add_argument("--url", default=None, help="server base URL (default http://127.0.0.1:<port>)")
+    tail.add_argument("--stream", metavar="ID", help="only this stream's events")
+    tail.add_argument("--after", type=int, metavar="SEQ", help="first replay stored events after SEQ")
     return parser
 
 
@@ -80,9 +84,16 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace, settings: Settings) -> int:
+    from midstream_mcp.core.store import StoreError
     from midstream_mcp.server.app import build_server
 
     server = build_server(settings)
+    streams = server.app_state.streams  # type: ignore[attr-defined]
+    try:
+        _ = streams.pipeline  # open the stream store now: a bad path fails at start, not mid-session
+    except StoreError as exc:
+        logger.error("%s", exc)
+        return 2
     if not args.http:
         logger.info("midstream-mcp %s serving MCP over stdio", __version__)
         server.run()
@@ -100,6 +111,8 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     server.app_state.ensure_warmup()  # type: ignore[attr-defined]
     cfg = settings.server
     shown = f"[{cfg.host}]" if ":" in cfg.host else cfg.host
+    reach = {"0.0.0.0": "127.0.0.1", "[::]": "[::1]"}.get(shown, shown)
+    streams.http_base = f"http://{reach}:{cfg.port}"
     logger.info("midstream-mcp %s serving MCP at http://%s:%d/mcp", __version__, shown, cfg.port)
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=settings.log_level.lower(), log_config=None)
     return 0
@@ -124,7 +137,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.error("invalid configuration: %s", exc)
         return 2
     configure_logging(settings.log_level)
+    if args.verb == "tail":
+        return _tail(args, settings)
     return _serve(args, settings)
+
+
+def _tail(args: argparse.Namespace, settings: Settings) -> int:
+    """Follow ``GET /v1/events`` of a running ``--http`` server, one JSON event per line on stdout."""
+    import httpx2 as httpx
+
+    base = (args.url or f"http://127.0.0.1:{settings.server.port}").rstrip("/")
+    params: dict[str, str] = {}
+    if args.stream:
+        params["stream"] = args.stream
+    if args.after is not None:
+        params["after"] = str(args.after)
+    headers = {}
+    token = settings.server.auth_token
+    if token is not None:
+        headers["authorization"] = f"Bearer {token.get_secret_value()}"
+    try:
+        with (
+            httpx.Client(timeout=httpx.Timeout(10.0, read=None)) as client,
+            client.stream("GET", f"{base}/v1/events", params=params, headers=headers) as response,
+        ):
+            if response.status_code != 200:
+                logger.error(
+                    "%s/v1/events answered %d: %s", base, response.status_code, response.read()[:300]
+                )
+                return 1
+            for line in response.iter_lines():
+                if line:
+                    sys.stdout.write(line + "\n")
+                    sys.stdout.flush()
+    except httpx.HTTPError as exc:
+        logger.error("cannot follow %s/v1/events: %s", base, type(exc).__name__)
+        return 1
+    except (KeyboardInterrupt, BrokenPipeError):
+        return 0
+    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

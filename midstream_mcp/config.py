@@ -112,6 +112,9 @@ class StreamingSettings(BaseModel):
     retention_max_age_s: float | None = Field(
         default=30 * 86_400.0, gt=0, description="Closed streams older than this are deleted."
     )
+    notify_max_per_second: float = Field(
+        default=10.0, gt=0, le=1000, description="resources/updated notifications per resource per second."
+    )
 
 
 class SanitizerSettings(BaseModel):

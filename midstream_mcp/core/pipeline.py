@@ -828,7 +828,12 @@ class Pipeline:
             if redactor is not None:
                 redactor.held += text
                 if blocked[i]:
-                    redactor.blocked.append((starts[i], ends[i]))
+                    # An attack split across chunks started earlier: withhold the part still held back.
+                    start = min(
+                        [starts[i]]
+                        + [f.start for f in chunk_findings[i] if st.kinds.get(f.detector) == "manipulation"]
+                    )
+                    redactor.blocked.append((start, ends[i]))
                     emitted: str | None = None
                 else:
                     emitted = redactor.release(False)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
+import anyio
 from mcp.server import MCPServer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -15,14 +16,18 @@ from midstream_mcp import __version__
 from midstream_mcp.config import Settings
 from midstream_mcp.core.scheduler import Priority, Scheduler
 from midstream_mcp.core.warmup import Warmup, start_warmup
+from midstream_mcp.server import ingest
 from midstream_mcp.server.resources import jobs as job_resources
+from midstream_mcp.server.resources import streams as stream_resources
 from midstream_mcp.server.resources.subscriptions import Subscriptions
 from midstream_mcp.server.scheduling import route_tools
+from midstream_mcp.server.streams import StreamService
 from midstream_mcp.server.tools import attractor as attractor_tools
 from midstream_mcp.server.tools import compare as compare_tools
 from midstream_mcp.server.tools import ltl as ltl_tools
 from midstream_mcp.server.tools import sanitize as sanitize_tools
 from midstream_mcp.server.tools import schedule as schedule_tools
+from midstream_mcp.server.tools import streams as stream_tools
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +40,10 @@ events against an LTL formula, with a witness), ltl_explain (normal form, safety
 class, monitor size), sanitize (detect prompt injection, jailbreaks, personal data, secrets
 and invisible text in a text; redact personal data and secrets), analyze_attractor (Lyapunov
 exponent, correlation dimension; fixed point/limit cycle/quasi-periodic/chaotic/noise).
+Live streams: stream_open (with a policy: sanitizer, watch patterns, intents, LTL monitors),
+stream_push (per-chunk verdicts; a blocked chunk must not be forwarded), stream_close,
+stream_get, stream_list, stream_from_llm (pull an OpenAI-compatible completion through the
+pipeline); subscribe to midstream://streams/{id} and midstream://streams/{id}/events.
 Long work can run in the background: job_submit returns a job whose resource
 midstream://jobs/{id} (subscribable) holds progress and the result; job_status, job_cancel,
 job_list and scheduler_stats manage the queue.
@@ -60,6 +69,7 @@ class AppState:
 
     settings: Settings
     scheduler: Scheduler
+    streams: StreamService | None = field(default=None)
     warmup: Warmup | None = field(default=None)
 
     def ensure_warmup(self) -> None:
@@ -83,7 +93,14 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     @asynccontextmanager
     async def lifespan(_: MCPServer[AppState]) -> AsyncIterator[AppState]:
         state.ensure_warmup()
-        yield state
+        assert state.streams is not None
+        state.streams.start()
+        try:
+            yield state
+        finally:
+            # The host may be cancelling us: finish closing streams and the store regardless.
+            with anyio.CancelScope(shield=True):
+                await state.streams.shutdown()
 
     server: MCPServer[AppState] = MCPServer(
         "midstream-mcp",
@@ -102,6 +119,10 @@ def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
     subscriptions = Subscriptions(server)
     job_resources.register(server, scheduler, lambda: schedule_tools.stats_model(scheduler))
     schedule_tools.register(server, scheduler, bodies, subscriptions)
+    state.streams = StreamService(settings, subscriptions)
+    stream_tools.register(server, state.streams, settings)
+    stream_resources.register(server, state.streams)
+    ingest.register(server, state.streams, settings)
 
     @server.custom_route("/healthz", methods=["GET"])
     async def healthz(_: Request) -> JSONResponse:

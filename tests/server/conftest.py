@@ -25,6 +25,7 @@ def free_port() -> int:
 
 def server_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MIDSTREAM_")}
+    env["MIDSTREAM_STREAMING__STORE_PATH"] = ":memory:"  # never the user's data directory
     env.update(extra)
     return env
 

@@ -9,7 +9,6 @@ included. Ingest never waits on a subscriber: touching is a set insertion.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 import time
@@ -54,11 +53,10 @@ class CoalescingNotifier:
 
     async def stop(self) -> None:
         """Cancel the sender task; pending changes are dropped."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.wait({task}, timeout=2.0)
 
     def touch(self, uri: str) -> None:
         """Mark ``uri`` changed. Never blocks; safe from worker threads."""
@@ -99,8 +97,11 @@ class CoalescingNotifier:
                     await self._send(uri)
                 if wait is None:
                     break
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that races with its inner future, and stop() would wait forever.
                 try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
                     self._wake.clear()
                 except TimeoutError:
                     pass
@@ -110,7 +111,8 @@ class CoalescingNotifier:
 
     async def _send(self, uri: str) -> None:
         try:
-            await asyncio.wait_for(self._publish(uri), timeout=self._send_timeout)
+            async with asyncio.timeout(self._send_timeout):
+                await self._publish(uri)
             self.sent += 1
         except Exception:  # a broken or slow subscriber must not stop the others
             logger.debug("notification for %s failed", uri, exc_info=True)

@@ -1,0 +1,236 @@
+"""HTTP routes for volume: NDJSON chunk ingest and an NDJSON event tail.
+
+``POST /v1/streams/{id}/chunks`` takes a streamed NDJSON body, one chunk per
+line, and answers NDJSON verdicts as they are decided (the response starts
+before the request ends). A line is ``{"text": "..."}``, ``{"b64": "..."}``
+(raw bytes, e.g. a UTF-8 character split across chunks) or a bare JSON
+string; ``"tokens"`` may give the chunk's token count. A malformed line gets
+an ``{"line": n, "error": ...}`` answer and ingest goes on; a chunk the
+pipeline refuses (invalid UTF-8, oversize) likewise.
+
+``GET /v1/events[?stream=ID][&after=SEQ]`` streams committed events as NDJSON:
+first those after ``after`` from the store, then live ones.
+
+Both routes check Host and Origin like ``/mcp`` (DNS rebinding) and sit
+behind the bearer token when one is configured.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import logging
+from collections.abc import AsyncIterator
+from concurrent.futures import Future
+from typing import Any
+
+from mcp.server import MCPServer
+from mcp.server.transport_security import TransportSecurityMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from midstream_mcp.config import Settings
+from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.pipeline import ChunkResult
+from midstream_mcp.server.http import transport_security
+from midstream_mcp.server.streams import StreamService
+
+logger = logging.getLogger(__name__)
+
+NDJSON = "application/x-ndjson"
+_ACCEPTED_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "application/jsonlines")
+
+
+def _line(obj: dict[str, Any]) -> bytes:
+    return json.dumps(obj, separators=(",", ":")).encode() + b"\n"
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def parse_chunk_line(raw: bytes) -> tuple[bytes | str, int | None]:
+    """One NDJSON line as ``(chunk, tokens)``; raises ValueError saying what is wrong."""
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"not valid JSON ({exc.__class__.__name__})") from None
+    if isinstance(value, str):
+        return value, None
+    if not isinstance(value, dict):
+        raise ValueError("expected an object with 'text' or 'b64', or a JSON string")
+    tokens = value.get("tokens")
+    if tokens is not None and (isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0):
+        raise ValueError("tokens: must be a non-negative integer")
+    if "text" in value:
+        if not isinstance(value["text"], str):
+            raise ValueError("text: must be a string")
+        return value["text"], tokens
+    if "b64" in value:
+        if not isinstance(value["b64"], str):
+            raise ValueError("b64: must be a base64 string")
+        try:
+            return base64.b64decode(value["b64"], validate=True), tokens
+        except (binascii.Error, ValueError):
+            raise ValueError("b64: not valid base64") from None
+    raise ValueError("expected an object with 'text' or 'b64', or a JSON string")
+
+
+def _verdict(line: int, r: ChunkResult) -> dict[str, Any]:
+    return {
+        "line": line,
+        "index": r.index,
+        "seq": r.seq,
+        "action": r.action,
+        "blocked": r.blocked,
+        "emitted": r.emitted,
+        "reason": r.reason,
+        "score": round(r.score, 6),
+        "findings": list(r.findings),
+        "matches": list(r.matches),
+        "monitors": dict(r.monitors),
+    }
+
+
+def register(server: MCPServer[Any], service: StreamService, settings: Settings) -> None:
+    """Add the ingest and tail routes to ``server``'s HTTP app."""
+    security = TransportSecurityMiddleware(transport_security(settings))
+    max_line = 4 * settings.streaming.max_chunk_bytes + 1024  # JSON escaping can quadruple a chunk
+
+    @server.custom_route("/v1/streams/{stream_id}/chunks", methods=["POST"])
+    async def ingest_chunks(request: Request) -> Response:
+        refused = await security.validate_request(request)
+        if refused is not None:
+            return refused
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype not in _ACCEPTED_TYPES:
+            return _error(415, f"Content-Type must be {NDJSON} (one JSON chunk per line)")
+        stream_id = request.path_params["stream_id"]
+        service.start()
+        try:
+            info = service.pipeline.get(stream_id)
+        except InvalidInput:
+            return _error(404, f"unknown stream {stream_id!r}")
+        if info["state"] != "open":
+            return _error(409, f"stream {stream_id!r} is {info['state']}")
+        return StreamingResponse(_ingest(request, stream_id), media_type=NDJSON)
+
+    async def _ingest(request: Request, stream_id: str) -> AsyncIterator[bytes]:
+        pending: asyncio.Queue[tuple[int, Future[ChunkResult] | str] | None] = asyncio.Queue(maxsize=4096)
+        pipeline = service.pipeline
+
+        async def read() -> None:
+            n = 0
+            buf = b""
+            skipping = False
+            try:
+                async for piece in request.stream():
+                    buf += piece
+                    while True:
+                        nl = buf.find(b"\n")
+                        if nl < 0:
+                            break
+                        raw, buf = buf[:nl], buf[nl + 1 :]
+                        if skipping:  # the rest of an over-long line
+                            skipping = False
+                            continue
+                        n += 1
+                        await handle(n, raw)
+                    if len(buf) > max_line and not skipping:
+                        n += 1
+                        await pending.put((n, f"line longer than {max_line} bytes"))
+                        buf, skipping = b"", True
+                    elif skipping:
+                        buf = b""
+                if buf.strip() and not skipping:
+                    n += 1
+                    await handle(n, buf)
+            finally:
+                await pending.put(None)
+
+        async def handle(n: int, raw: bytes) -> None:
+            if not raw.strip():
+                return
+            try:
+                chunk, tokens = parse_chunk_line(raw)
+            except ValueError as exc:
+                await pending.put((n, str(exc)))
+                return
+            try:
+                fut = await pipeline._aenqueue(stream_id, chunk, tokens)
+            except InvalidInput as exc:
+                await pending.put((n, str(exc)))
+                return
+            await pending.put((n, fut))
+
+        reader = asyncio.get_running_loop().create_task(read())
+        try:
+            while True:
+                item = await pending.get()
+                if item is None:
+                    break
+                out = [await _answer(*item)]
+                # Answer everything already decided in one write.
+                while not pending.empty():
+                    nxt = pending.get_nowait()
+                    if nxt is None:
+                        pending.put_nowait(None)
+                        break
+                    out.append(await _answer(*nxt))
+                yield b"".join(out)
+        finally:
+            reader.cancel()
+            try:
+                await reader
+            except (asyncio.CancelledError, Exception):
+                logger.debug("ingest reader ended", exc_info=True)
+
+    async def _answer(n: int, item: Future[ChunkResult] | str) -> bytes:
+        if isinstance(item, str):
+            return _line({"line": n, "error": item})
+        try:
+            return _line(_verdict(n, await asyncio.wrap_future(item)))
+        except Exception as exc:
+            return _line({"line": n, "error": str(exc)})
+
+    @server.custom_route("/v1/events", methods=["GET"])
+    async def tail_events(request: Request) -> Response:
+        refused = await security.validate_request(request)
+        if refused is not None:
+            return refused
+        stream_id = request.query_params.get("stream") or None
+        after_text = request.query_params.get("after")
+        try:
+            after = int(after_text) if after_text else None
+        except ValueError:
+            return _error(400, "after: must be an integer")
+        service.start()
+        if stream_id is not None:
+            try:
+                service.pipeline.get(stream_id)
+            except InvalidInput:
+                return _error(404, f"unknown stream {stream_id!r}")
+        return StreamingResponse(_tail(stream_id, after), media_type=NDJSON)
+
+    async def _tail(stream_id: str | None, after: int | None) -> AsyncIterator[bytes]:
+        pipeline = service.pipeline
+        live = pipeline.bus.subscribe(None, stream_id, maxsize=10_000)
+        try:
+            last = 0
+            if after is not None:
+                # Replay from the store, then hand over to the live subscription without gaps or repeats.
+                last = after
+                while True:
+                    page = pipeline.events(stream_id, last, 1000)
+                    if not page:
+                        break
+                    yield b"".join(_line(e) for e in page)
+                    last = page[-1]["seq"]
+            async for event in live:
+                if event.seq <= last:
+                    continue
+                yield _line(event.to_dict())
+        finally:
+            live.close()
