@@ -32,7 +32,7 @@ def category_of(run: str) -> str:
 
 
 class InvisibleDetector:
-    """Reports runs of invisible/control characters; ``invisible_action="strip"`` makes redaction remove them."""
+    """Reports runs of invisible/control characters; ``invisible_action="strip"`` also removes them."""
 
     name = "invisible"
     kind: Kind = "notice"
