@@ -30,6 +30,7 @@ from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from midstream_mcp.config import Settings
 from midstream_mcp.core.analytics import InvalidInput
@@ -41,6 +42,22 @@ logger = logging.getLogger(__name__)
 
 NDJSON = "application/x-ndjson"
 _ACCEPTED_TYPES = ("application/x-ndjson", "application/jsonl", "application/json", "application/jsonlines")
+
+
+class DuplexStreamingResponse(StreamingResponse):
+    """A streaming response that answers while the request body is still arriving.
+
+    Starlette's ``StreamingResponse`` (under ASGI spec < 2.4, which uvicorn
+    declares) reads ``receive()`` itself to notice a disconnect, and so eats the
+    request body the handler is still reading. Here the handler reads the body;
+    a disconnect ends that read, and a failed send ends the response.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.stream_response(send)
+        except OSError:
+            logger.debug("ingest client went away")
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -115,7 +132,7 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
             return _error(404, f"unknown stream {stream_id!r}")
         if info["state"] != "open":
             return _error(409, f"stream {stream_id!r} is {info['state']}")
-        return StreamingResponse(_ingest(request, stream_id), media_type=NDJSON)
+        return DuplexStreamingResponse(_ingest(request, stream_id), media_type=NDJSON)
 
     async def _ingest(request: Request, stream_id: str) -> AsyncIterator[bytes]:
         pending: asyncio.Queue[tuple[int, Future[ChunkResult] | str] | None] = asyncio.Queue(maxsize=4096)
