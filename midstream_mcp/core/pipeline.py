@@ -55,7 +55,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -83,6 +83,8 @@ from midstream_mcp.core.events import (
     PatternMatched,
     StreamClosed,
     StreamOpened,
+    make_chunk,
+    set_seq,
 )
 from midstream_mcp.core.metrics import GlobalMetrics, StreamMetrics
 from midstream_mcp.core.sanitizer import (
@@ -225,6 +227,17 @@ class _Group:
         if self.want:
             self.results[pos] = value
         self.remaining -= 1
+        if self.remaining == 0:
+            self.future.set_result(self.results if self.want else self.n)
+
+    def add(self, k: int, exc: BaseException | None) -> None:
+        """``k`` chunks without a wanted result are done (writer thread only)."""
+        if self.future.done():
+            return
+        if exc is not None:
+            self.future.set_exception(exc)
+            return
+        self.remaining -= k
         if self.remaining == 0:
             self.future.set_result(self.results if self.want else self.n)
 
@@ -495,12 +508,12 @@ class Pipeline:
         group = _Group(len(chunks), results)
         if not chunks:
             group.future.set_result([] if results else 0)
-        for i, c in enumerate(chunks):
-            try:
-                self._enqueue(stream_id, c, None, block=True, target=(group, i))
-            except BaseException as exc:
-                group.fail(exc)
-                raise
+            return group.future
+        try:
+            self._enqueue_many(stream_id, chunks, group)
+        except BaseException as exc:
+            group.fail(exc)
+            raise
         return group.future
 
     def push_sync(
@@ -647,24 +660,7 @@ class Pipeline:
         with self._lock:
             st = self._live(stream_id)
             if len(st.queue) >= st.queue_size:
-                if st.on_full == "reject":
-                    raise Busy(
-                        "stream_id",
-                        f"busy: stream {stream_id!r} has {st.queue_size} chunks queued; retry later",
-                    )
-                if not block:
-                    raise _Full
-                deadline = time.monotonic() + st.policy.wait_timeout_s
-                while len(st.queue) >= st.queue_size:
-                    left = deadline - time.monotonic()
-                    if left <= 0:
-                        raise Busy(
-                            "stream_id",
-                            f"busy: stream {stream_id!r}: queue still full"
-                            f" after {st.policy.wait_timeout_s:g} s",
-                        )
-                    st.not_full.wait(left)
-                    st = self._live(stream_id)
+                st = self._wait_room(st, stream_id, block)
             if raw is not None:
                 text = _decode(st.decoder, raw)
             elif st.decoder.getstate()[0]:
@@ -685,6 +681,84 @@ class Pipeline:
                 self._ready.append(st)
                 self._work.notify()
         return fut
+
+    def _wait_room(self, st: _Stream, stream_id: str, block: bool) -> _Stream:
+        """Called with the lock held and the queue full: wait for room (or raise ``Busy``/``_Full``)."""
+        if st.on_full == "reject":
+            raise Busy(
+                "stream_id",
+                f"busy: stream {stream_id!r} has {st.queue_size} chunks queued; retry later",
+            )
+        if not block:
+            raise _Full
+        deadline = time.monotonic() + st.policy.wait_timeout_s
+        while len(st.queue) >= st.queue_size:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise Busy(
+                    "stream_id",
+                    f"busy: stream {stream_id!r}: queue still full after {st.policy.wait_timeout_s:g} s",
+                )
+            st.not_full.wait(left)
+            st = self._live(stream_id)
+        return st
+
+    def _enqueue_many(self, stream_id: str, chunks: Sequence[Any], group: _Group) -> None:
+        """Queue ``chunks`` under ``group``: one lock acquisition per slice that fits in the queue."""
+        max_bytes = self.config.max_chunk_bytes
+        clock = self._clock
+        n = len(chunks)
+        i = 0
+        while i < n:
+            with self._lock:
+                st = self._live(stream_id)
+                if len(st.queue) >= st.queue_size:
+                    st = self._wait_room(st, stream_id, True)
+                end = min(n, i + st.queue_size - len(st.queue))
+                q = st.queue
+                decoder = st.decoder
+                clean = not decoder.getstate()[0]  # no partial UTF-8 character carried over
+                try:
+                    while i < end:
+                        c = chunks[i]
+                        arrival = clock()
+                        tc = type(c)
+                        if (tc is str or tc is bytes) and clean and c.isascii():
+                            nbytes = len(c)
+                            text = c if tc is str else c.decode("ascii")
+                        elif isinstance(c, str):
+                            nbytes = len(c.encode("utf-8", "surrogatepass"))
+                            if nbytes <= max_bytes:
+                                if clean:
+                                    try:
+                                        c.encode("utf-8")
+                                    except UnicodeEncodeError as exc:
+                                        raise InvalidInput(
+                                            "chunk", f"contains a lone surrogate at character {exc.start}"
+                                        ) from None
+                                    text = c
+                                else:
+                                    text = _decode(decoder, c.encode("utf-8", "surrogatepass"))
+                                    clean = not decoder.getstate()[0]
+                        elif isinstance(c, (bytes, bytearray, memoryview)):
+                            raw = bytes(c)
+                            nbytes = len(raw)
+                            if nbytes <= max_bytes:
+                                text = _decode(decoder, raw)
+                                clean = not decoder.getstate()[0]
+                        else:
+                            raise InvalidInput("chunk", f"must be bytes or a string, got {type(c).__name__}")
+                        if nbytes > max_bytes:
+                            raise InvalidInput(
+                                "chunk", f"has {nbytes} bytes, more than the limit of {max_bytes}"
+                            )
+                        q.append(_Item(text, nbytes, None, arrival, (group, i)))
+                        i += 1
+                finally:
+                    if q and not st.scheduled:
+                        st.scheduled = True
+                        self._ready.append(st)
+                        self._work.notify()
 
     def _live(self, stream_id: str) -> _Stream:
         st = self._streams.get(stream_id)
@@ -809,6 +883,7 @@ class Pipeline:
         now_wall = self._wallclock()
         events: list[Event] = []
         results: list[tuple[Target, Callable[[], Any]]] = []
+        counts: dict[_Group, int] = {}  # chunks of a submit_many(results=False): counted, no result
         metrics = st.metrics
         redactor = st.redactor
         if redactor is not None:
@@ -819,113 +894,145 @@ class Pipeline:
         has_monitors = bool(st.monitors)
         done_at = self._clock()
         g = self._global
+        make = make_chunk
+        sid = st.id
+        index = st.index
+        mchunk = metrics.chunk
+        emitted_chars = 0
+        tokens_sum = 0
+        bytes_sum = 0
+        latency_sum = 0.0
+        latency_max = metrics.latency_max_ms
         for i, it in enumerate(batch):
             text = texts[i]
-            tokens = it.tokens if it.tokens is not None else (max(1, len(text) // 4) if text else 0)
-            gap = metrics.chunk(it.arrival, it.nbytes, len(text), tokens)
+            ntext = ends[i] - starts[i]
+            tokens = it.tokens
+            if tokens is None:
+                tokens = (ntext // 4 or 1) if ntext else 0
+            nbytes = it.nbytes
+            gap = mchunk(it.arrival, nbytes, ntext, tokens)
+            tokens_sum += tokens
+            bytes_sum += nbytes
             action = actions[i]
-            metrics.verdicts[action] += 1
+            is_blocked = blocked[i]
+            emitted: str | None
             if redactor is not None:
                 redactor.held += text
-                if blocked[i]:
+                if is_blocked:
                     # An attack split across chunks started earlier: withhold the part still held back.
                     start = min(
                         [starts[i]]
                         + [f.start for f in chunk_findings[i] if st.kinds.get(f.detector) == "manipulation"]
                     )
                     redactor.blocked.append((start, ends[i]))
-                    emitted: str | None = None
+                    emitted = None
                 else:
                     emitted = redactor.release(False)
             else:
-                emitted = None if blocked[i] else text
+                emitted = None if is_blocked else text
             if emitted:
-                metrics.emitted_chars += len(emitted)
+                emitted_chars += len(emitted)
             latency = (done_at - it.arrival) * 1e3
-            metrics.latency_sum_ms += latency
-            if latency > metrics.latency_max_ms:
-                metrics.latency_max_ms = latency
-            findings = tuple(_finding_dict(f) for f in chunk_findings[i])
-            ev = ChunkProcessed(
+            latency_sum += latency
+            if latency > latency_max:
+                latency_max = latency
+            cf = chunk_findings[i]
+            ev = make(
                 0,
-                st.id,
+                sid,
                 now_wall,
-                st.index,
+                index,
                 starts[i],
                 ends[i],
-                it.nbytes,
+                nbytes,
                 tokens,
                 action,
                 reasons[i],
-                blocked[i],
+                is_blocked,
                 scores[i],
                 emitted if store_text else None,
-                findings,
+                tuple(map(_finding_dict, cf)) if cf else (),
                 gap,
                 latency,
             )
             events.append(ev)
+            pc = per_chunk[i]
             chunk_events: list[Event] = []
-            flags: dict[str, Any] | None = None
-            if has_monitors:
-                flags = {
-                    "chunk": True,
-                    "index": st.index,
-                    "blocked": blocked[i],
-                    "verdict": action,
-                    "score": scores[i],
-                    "tokens": tokens,
-                    "bytes": it.nbytes,
-                }
-                flags["gap_ms"] = 0.0 if gap is None else gap
-            urgent = False
-            for what, spec, m in per_chunk[i]:
-                mev = self._match_event(st, what, spec, m, st.index, now_wall, blocked, starts, ends)
-                chunk_events.append(mev)
-                if isinstance(mev, PatternMatched):
-                    metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
-                    if flags is not None:
-                        flags["pattern:" + m.name] = True
-                        flags["pattern"] = True
-                elif isinstance(mev, IntentDetected):
-                    if mev.category == "urgency":
-                        urgent = True
-                    else:
-                        metrics.intents[mev.label] = metrics.intents.get(mev.label, 0.0) + mev.weight
+            if pc or has_monitors:
+                flags: dict[str, Any] | None = None
+                if has_monitors:
+                    flags = {
+                        "chunk": True,
+                        "index": index,
+                        "blocked": is_blocked,
+                        "verdict": action,
+                        "score": scores[i],
+                        "tokens": tokens,
+                        "bytes": nbytes,
+                        "gap_ms": 0.0 if gap is None else gap,
+                    }
+                urgent = False
+                for what, spec, m in pc:
+                    mev = self._match_event(st, what, spec, m, index, now_wall, blocked, starts, ends)
+                    chunk_events.append(mev)
+                    if isinstance(mev, PatternMatched):
+                        metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
                         if flags is not None:
-                            flags["intent:" + mev.label] = True
-                            flags["intent"] = True
-            if urgent:
-                metrics.urgent += 1
+                            flags["pattern:" + m.name] = True
+                            flags["pattern"] = True
+                    elif isinstance(mev, IntentDetected):
+                        if mev.category == "urgency":
+                            urgent = True
+                        else:
+                            metrics.intents[mev.label] = metrics.intents.get(mev.label, 0.0) + mev.weight
+                            if flags is not None:
+                                flags["intent:" + mev.label] = True
+                                flags["intent"] = True
+                if urgent:
+                    metrics.urgent += 1
+                    if flags is not None:
+                        flags["urgent"] = True
                 if flags is not None:
-                    flags["urgent"] = True
-            if flags is not None:
-                for mspec, mon in st.monitors:
-                    v = mon.step(flags).value
-                    prev = st.verdicts[mspec.name]
-                    if v != prev:
-                        st.verdicts[mspec.name] = v
-                        chunk_events.append(
-                            MonitorChanged(0, st.id, now_wall, mspec.name, mspec.formula, prev, v, st.index)
-                        )
-            events.extend(chunk_events)
+                    for mspec, mon in st.monitors:
+                        v = mon.step(flags).value
+                        prev = st.verdicts[mspec.name]
+                        if v != prev:
+                            st.verdicts[mspec.name] = v
+                            chunk_events.append(
+                                MonitorChanged(0, sid, now_wall, mspec.name, mspec.formula, prev, v, index)
+                            )
+                if chunk_events:
+                    events.extend(chunk_events)
             target = it.future
-            if isinstance(target, tuple) and not target[0].want:
-                results.append((target, _none))
+            if type(target) is tuple and not target[0].want:
+                grp = target[0]
+                counts[grp] = counts.get(grp, 0) + 1
             else:
                 related = [e for e in chunk_events if not isinstance(e, MonitorChanged)]
                 results.append((target, _result_builder(ev, emitted, related, dict(st.verdicts))))
-            st.index += 1
-            g.chunks += 1
-            g.tokens += tokens
-            g.bytes += it.nbytes
-            g.verdicts[action] += 1
-            if blocked[i]:
-                g.blocked += 1
+            index += 1
+        st.index = index
+        metrics.emitted_chars += emitted_chars
+        metrics.latency_sum_ms += latency_sum
+        metrics.latency_max_ms = latency_max
+        verdicts = metrics.verdicts
+        gverdicts = g.verdicts
+        if n == 1:
+            verdicts[actions[0]] += 1
+            gverdicts[actions[0]] += 1
+        else:
+            for action, k in Counter(actions).items():
+                verdicts[action] += k
+                gverdicts[action] += k
+        g.chunks += n
+        g.tokens += tokens_sum
+        g.bytes += bytes_sum
+        if True in blocked:
+            g.blocked += blocked.count(True)
         if closing_matches:  # only possible at close
             for what, spec, m in closing_matches:
                 events.append(self._match_event(st, what, spec, m, None, now_wall, blocked, starts, ends))
-        self._emit(st, events, results)
+        self._emit(st, events, results, counts)
 
     def _place(
         self,
@@ -1046,22 +1153,26 @@ class Pipeline:
         st: _Stream,
         events: list[Event],
         results: Sequence[tuple[Target, Callable[[], Any]]] | None,
+        counts: dict[_Group, int] | None = None,
     ) -> None:
         """Number the events, hand them to the store; publish and resolve once committed."""
         with self._seq_lock:
-            seq = self._seq
-            for ev in events:
-                object.__setattr__(ev, "seq", next(seq))  # fresh, unshared events: numbered here once
+            for ev, n in zip(events, self._seq, strict=False):  # fresh, unshared events: numbered once
+                set_seq(ev, n)
             if events:
                 st.last_seq = events[-1].seq
             fixed = [(fut, build()) for fut, build in results] if results else None
             self._global.events += len(events)
             record = st.record()
             bus = self.bus
+            sid = st.id
 
             def done(exc: BaseException | None) -> None:
                 if exc is None:
-                    bus.publish_many(events)
+                    bus.publish_many(events, stream_id=sid)
+                if counts:
+                    for grp, k in counts.items():
+                        grp.add(k, exc)
                 if fixed:
                     for target, value in fixed:
                         if isinstance(target, tuple):

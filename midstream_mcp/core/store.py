@@ -12,9 +12,12 @@ so a committed transaction survives a crash or kill of the process;
 group commit. One process owns a store file at a time (the file is opened
 in exclusive locking mode; a second opener gets a clear error).
 
-Chunks are stored as their ``chunk`` events: the text kept is the event's
-``emitted`` text, i.e. the redacted form when the stream's policy redacts,
-and nothing for blocked chunks. Raw text is never written in redact mode.
+Chunks are stored as their ``chunk`` events, one row of columns each in the
+``chunks`` table (no JSON on the hot path; other events are JSON in
+``events``; readers see both as one seq-ordered sequence of event dicts). The
+text kept is the event's ``emitted`` text, i.e. the redacted form when the
+stream's policy redacts, and nothing for blocked chunks. Raw text is never
+written in redact mode.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
-from midstream_mcp.core.events import Event
+from midstream_mcp.core.events import ChunkProcessed, Event
 
 logger = logging.getLogger("midstream_mcp.store")
 
@@ -142,7 +145,33 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq);
+CREATE TABLE IF NOT EXISTS chunks (
+    seq INTEGER PRIMARY KEY,
+    stream_id TEXT NOT NULL,
+    ts REAL NOT NULL,
+    idx INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    blocked INTEGER NOT NULL,
+    score REAL NOT NULL,
+    emitted TEXT,
+    findings TEXT,
+    gap_ms REAL,
+    latency_ms REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_stream ON chunks (stream_id, seq);
 """
+
+# Both tables in seq order, as one result: (seq, data) for JSON events, the columns for chunk events.
+_EVENT_COLS = "seq, data" + ", NULL" * 15
+_CHUNK_COLS = (
+    'seq, NULL, stream_id, ts, idx, start, "end", bytes, tokens, action, reason, blocked, score,'
+    " emitted, findings, gap_ms, latency_ms"
+)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -248,11 +277,35 @@ class SQLiteStore:
                 self.sweep()
 
     def _write(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
-        rows = [
-            (ev.seq, ev.stream_id, ev.ts, ev.kind, _dumps(ev.to_dict()))
-            for events, _, _ in batch
-            for ev in events
-        ]
+        rows: list[tuple[Any, ...]] = []
+        crows: list[tuple[Any, ...]] = []
+        chunk_type = ChunkProcessed
+        for events, _, _ in batch:
+            for ev in events:
+                if type(ev) is chunk_type:
+                    c: ChunkProcessed = ev  # type: ignore[assignment]
+                    crows.append(
+                        (
+                            c.seq,
+                            c.stream_id,
+                            c.ts,
+                            c.index,
+                            c.start,
+                            c.end,
+                            c.bytes,
+                            c.tokens,
+                            c.action,
+                            c.reason,
+                            c.blocked,
+                            c.score,
+                            c.emitted,
+                            _dumps(c.findings) if c.findings else None,
+                            c.gap_ms,
+                            c.latency_ms,
+                        )
+                    )
+                else:
+                    rows.append((ev.seq, ev.stream_id, ev.ts, ev.kind, _dumps(ev.to_dict())))
         latest: dict[str, StreamRecord] = {}
         for _, streams, _ in batch:
             for rec in streams:
@@ -275,6 +328,11 @@ class SQLiteStore:
             db = self._db
             db.execute("BEGIN")
             try:
+                if crows:
+                    db.executemany(
+                        "INSERT OR REPLACE INTO chunks VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                        crows,
+                    )
                 if rows:
                     db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?)", rows)
                 if srows:
@@ -312,19 +370,24 @@ class SQLiteStore:
                         )
                     ]
                     for sid in old:
-                        deleted += db.execute("DELETE FROM events WHERE stream_id = ?", (sid,)).rowcount
+                        for table in ("events", "chunks"):
+                            deleted += db.execute(f"DELETE FROM {table} WHERE stream_id = ?", (sid,)).rowcount
                         db.execute("DELETE FROM streams WHERE stream_id = ?", (sid,))
-                    deleted += db.execute("DELETE FROM events WHERE ts < ?", (horizon,)).rowcount
+                    for table in ("events", "chunks"):
+                        deleted += db.execute(f"DELETE FROM {table} WHERE ts < ?", (horizon,)).rowcount
                 if r.max_events_per_stream is not None:
                     for (sid,) in db.execute("SELECT stream_id FROM streams").fetchall():
                         row = db.execute(
-                            "SELECT seq FROM events WHERE stream_id = ? ORDER BY seq DESC LIMIT 1 OFFSET ?",
+                            "SELECT seq FROM (SELECT seq FROM events WHERE stream_id = ?1"
+                            " UNION ALL SELECT seq FROM chunks WHERE stream_id = ?1)"
+                            " ORDER BY seq DESC LIMIT 1 OFFSET ?2",
                             (sid, r.max_events_per_stream),
                         ).fetchone()
                         if row is not None:
-                            deleted += db.execute(
-                                "DELETE FROM events WHERE stream_id = ? AND seq <= ?", (sid, row[0])
-                            ).rowcount
+                            for table in ("events", "chunks"):
+                                deleted += db.execute(
+                                    f"DELETE FROM {table} WHERE stream_id = ? AND seq <= ?", (sid, row[0])
+                                ).rowcount
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -336,8 +399,9 @@ class SQLiteStore:
     def max_seq(self) -> int:
         with self._db_lock:
             row = self._db.execute("SELECT max(seq) FROM events").fetchone()
+            row1 = self._db.execute("SELECT max(seq) FROM chunks").fetchone()
             row2 = self._db.execute("SELECT max(last_seq) FROM streams").fetchone()
-        return max(int(row[0] or 0), int(row2[0] or 0))
+        return max(int(row[0] or 0), int(row1[0] or 0), int(row2[0] or 0))
 
     def recover(self) -> int:
         with self._db_lock:
@@ -363,30 +427,42 @@ class SQLiteStore:
     def events(
         self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100, kinds: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
-        sql = "SELECT data FROM events WHERE seq > ?"
+        where = " WHERE seq > ?"
         args: list[Any] = [after_seq]
         if stream_id is not None:
-            sql += " AND stream_id = ?"
+            where += " AND stream_id = ?"
             args.append(stream_id)
+        parts: list[str] = []
+        all_args: list[Any] = []
         if kinds:
-            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-            args.extend(kinds)
-        sql += " ORDER BY seq LIMIT ?"
-        args.append(max(0, int(limit)))
+            ev_where = where + f" AND kind IN ({','.join('?' * len(kinds))})"
+            parts.append(f"SELECT {_EVENT_COLS} FROM events{ev_where}")
+            all_args += args + list(kinds)
+        else:
+            parts.append(f"SELECT {_EVENT_COLS} FROM events{where}")
+            all_args += args
+        if not kinds or "chunk" in kinds:
+            parts.append(f"SELECT {_CHUNK_COLS} FROM chunks{where}")
+            all_args += args
+        sql = " UNION ALL ".join(parts) + " ORDER BY seq LIMIT ?"
+        all_args.append(max(0, int(limit)))
         with self._db_lock:
-            rows = self._db.execute(sql, args).fetchall()
-        return [json.loads(r[0]) for r in rows]
+            rows = self._db.execute(sql, all_args).fetchall()
+        return [json.loads(r[1]) if r[1] is not None else _chunk_dict(r) for r in rows]
 
     def count_events(self, stream_id: str | None = None) -> int:
         """How many events are stored (of one stream or all)."""
         with self._db_lock:
-            if stream_id is None:
-                row = self._db.execute("SELECT count(*) FROM events").fetchone()
-            else:
-                row = self._db.execute(
-                    "SELECT count(*) FROM events WHERE stream_id = ?", (stream_id,)
-                ).fetchone()
-        return int(row[0])
+            n = 0
+            for table in ("events", "chunks"):
+                if stream_id is None:
+                    row = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()
+                else:
+                    row = self._db.execute(
+                        f"SELECT count(*) FROM {table} WHERE stream_id = ?", (stream_id,)
+                    ).fetchone()
+                n += int(row[0])
+        return n
 
     def close(self) -> None:
         with self._cv:
@@ -417,3 +493,26 @@ def _record(row: Sequence[Any]) -> StreamRecord:
         monitors=json.loads(row[7]),
         last_seq=int(row[8]),
     )
+
+
+def _chunk_dict(r: Sequence[Any]) -> dict[str, Any]:
+    """A ``chunks`` row (in ``_CHUNK_COLS`` order) as :meth:`ChunkProcessed.to_dict` gives it."""
+    return {
+        "kind": "chunk",
+        "seq": r[0],
+        "stream_id": r[2],
+        "ts": r[3],
+        "index": r[4],
+        "start": r[5],
+        "end": r[6],
+        "bytes": r[7],
+        "tokens": r[8],
+        "action": r[9],
+        "reason": r[10],
+        "blocked": bool(r[11]),
+        "score": r[12],
+        "emitted": r[13],
+        "findings": json.loads(r[14]) if r[14] else [],
+        "gap_ms": r[15],
+        "latency_ms": r[16],
+    }
