@@ -134,9 +134,10 @@ def _run(
         interval = 1.0 / rate if rate else 0.0
         if interval:  # one chunk at a time, at a steady rate
             for i, chunk in enumerate(data):
-                target = t0 + i * interval
-                while time.perf_counter() < target:
-                    pass
+                # sleep, not spin: a real producer waits on I/O and leaves the GIL to the pipeline
+                left = t0 + i * interval - time.perf_counter()
+                if left > 0:
+                    time.sleep(left)
                 sent[i] = time.perf_counter()
                 futures.append(pipe.submit(sid, chunk, tokens=1))
         else:  # bulk: submit_many in slices (one future per slice, queue backpressure applies)

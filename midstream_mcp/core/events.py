@@ -205,7 +205,7 @@ def _fast_constructor(cls: type[Event]) -> Callable[..., Any]:
 #: emitted, findings, gap_ms, latency_ms)`` -> :class:`ChunkProcessed` (all positional, for the hot path).
 make_chunk: Callable[..., ChunkProcessed] = _fast_constructor(ChunkProcessed)
 #: Set the ``seq`` of a fresh, unpublished event (the pipeline numbers events once, before commit).
-set_seq: Callable[[Event, int], None] = Event.seq.__set__  # type: ignore[attr-defined]
+set_seq: Callable[[Event, int], None] = Event.seq.__set__  # type: ignore[misc,attr-defined]
 
 
 EVENT_TYPES: dict[str, type[Event]] = {

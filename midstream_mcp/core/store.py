@@ -9,8 +9,9 @@ thread) once its records are committed: that is what "acknowledged" means.
 Durability: the database is in WAL mode with ``synchronous=NORMAL`` by default,
 so a committed transaction survives a crash or kill of the process;
 ``synchronous="FULL"`` also survives power loss, at the cost of an fsync per
-group commit. One process owns a store file at a time (the file is opened
-in exclusive locking mode; a second opener gets a clear error).
+group commit. One process owns a store file at a time (it holds a lock on
+``<file>.lock``; a second opener gets a clear error). WAL checkpoints run on
+their own connection and thread, so their fsyncs never delay a commit.
 
 Chunks are stored as their ``chunk`` events, one row of columns each in the
 ``chunks`` table (no JSON on the hot path; other events are JSON in
@@ -26,6 +27,7 @@ import json
 import logging
 import os
 import sqlite3
+import sys
 import threading
 import time
 from collections import deque
@@ -195,20 +197,30 @@ class SQLiteStore:
         if self.path != ":memory:":
             Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
             self.path = str(Path(self.path).expanduser())
+        on_disk = self.path != ":memory:"
+        self._lockfile = _lock_file(self.path + ".lock") if on_disk else None
         try:
             self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=0.5)
-            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            if self.path != ":memory:":
+            if on_disk:
                 self._db.execute("PRAGMA journal_mode=WAL")
+                # checkpoints (and their fsyncs) run on their own connection and thread, not in commits
+                self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.executescript(_SCHEMA)
-            # take the exclusive lock now, so a second process fails here and not on its first write
+            # a process holding the file with an older, exclusive-mode store makes this fail
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("COMMIT")
         except sqlite3.OperationalError as exc:
+            _unlock_file(self._lockfile)
             raise StoreError(
                 f"cannot open stream store {self.path!r}: {exc} (in use by another process?)"
             ) from exc
+        self._ckpt_wake = threading.Event()
+        self._ckpt_stop = False
+        self._ckpt_thread: threading.Thread | None = None
+        if on_disk:
+            self._ckpt_thread = threading.Thread(target=self._checkpoints, name="midstream-ckpt", daemon=True)
+            self._ckpt_thread.start()
         self._db_lock = threading.Lock()  # the writer thread and readers share one connection
         self._cv = threading.Condition(threading.Lock())
         self._pending: deque[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]] = deque()
@@ -216,6 +228,7 @@ class SQLiteStore:
         self._appended = 0  # append() calls so far
         self._committed = 0  # append() calls committed (or failed) so far
         self._closing = False
+        self._busy = False  # a batch is being written (by the writer thread or by write_now)
         self._last_sweep = time.monotonic()
         self.commits = 0
         self._thread = threading.Thread(target=self._run, name="midstream-store", daemon=True)
@@ -236,6 +249,30 @@ class SQLiteStore:
             self._appended += 1
             self._cv.notify_all()
 
+    def write_now(
+        self, events: Sequence[Event], streams: Sequence[StreamRecord] = (), callback: Callback | None = None
+    ) -> bool:
+        """Commit on the calling thread if the store is idle; False (nothing done) if it is not.
+
+        Idle means nothing queued and no write under way, so order is kept: the
+        records follow everything appended before. Saves the hand-off to the
+        writer thread when latency matters more than overlapping analysis with
+        the commit; ``callback`` runs here, after the commit, as with :meth:`append`.
+        """
+        with self._cv:
+            if self._busy or self._pending or self._closing:
+                return False
+            self._busy = True
+            self._appended += 1
+        try:
+            self._commit([(events, streams, callback)])
+        finally:
+            with self._cv:
+                self._busy = False
+                self._committed += 1
+                self._cv.notify_all()
+        return True
+
     def flush(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
@@ -248,33 +285,74 @@ class SQLiteStore:
         return True
 
     def _run(self) -> None:
+        interval = self.retention.sweep_interval_s
         while True:
             with self._cv:
-                while not self._pending and not self._closing:
-                    self._cv.wait()
-                if not self._pending and self._closing:
+                while (self._busy or not self._pending) and not self._closing:
+                    if not self._cv.wait(interval) and not self._busy:
+                        break  # quiet for a while: time to sweep
+                if self._closing and not self._pending and not self._busy:
                     return
-                batch = list(self._pending)
-                self._pending.clear()
-            error: BaseException | None = None
-            try:
-                self._write(batch)
-            except Exception as exc:
-                logger.exception("stream store write failed")
-                error = StoreError(f"store write failed: {exc}")
-            n_events = sum(len(e) for e, _, _ in batch)
-            for _, _, cb in batch:
-                if cb is not None:
-                    try:
-                        cb(error)
-                    except Exception:
-                        logger.exception("store callback failed")
-            with self._cv:
-                self._queued_events -= n_events
-                self._committed += len(batch)
-                self._cv.notify_all()
-            if time.monotonic() - self._last_sweep > self.retention.sweep_interval_s:
-                self.sweep()
+                if self._pending and not self._busy:
+                    batch = list(self._pending)
+                    self._pending.clear()
+                    self._busy = True
+                else:
+                    batch = []
+            if batch:
+                try:
+                    self._commit(batch)
+                finally:
+                    n_events = sum(len(e) for e, _, _ in batch)
+                    with self._cv:
+                        self._busy = False
+                        self._queued_events -= n_events
+                        self._committed += len(batch)
+                        self._cv.notify_all()
+            if time.monotonic() - self._last_sweep > interval:
+                try:
+                    self.sweep()
+                except Exception:
+                    logger.exception("stream store retention sweep failed")
+
+    def _checkpoints(self) -> None:
+        """Copy the WAL into the database off the commit path (PASSIVE: never blocks the writer).
+
+        Commits keep landing while a passive checkpoint runs, so the WAL cannot
+        restart on its own under steady load; past ``_WAL_RESTART_PAGES`` a
+        RESTART checkpoint (a short writer stall, everything already copied)
+        lets it start over.
+        """
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=5.0)
+        try:
+            while not self._ckpt_stop:
+                self._ckpt_wake.wait(_CHECKPOINT_INTERVAL_S)
+                self._ckpt_wake.clear()
+                if self._ckpt_stop:
+                    break
+                try:
+                    _, frames, _ = db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    if frames > _WAL_RESTART_PAGES:
+                        db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                except sqlite3.Error:
+                    logger.debug("checkpoint failed; retrying later", exc_info=True)
+        finally:
+            db.close()
+
+    def _commit(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
+        """Write one transaction, then run its callbacks (with the error, if it failed)."""
+        error: BaseException | None = None
+        try:
+            self._write(batch)
+        except Exception as exc:
+            logger.exception("stream store write failed")
+            error = StoreError(f"store write failed: {exc}")
+        for _, _, cb in batch:
+            if cb is not None:
+                try:
+                    cb(error)
+                except Exception:
+                    logger.exception("store callback failed")
 
     def _write(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
         rows: list[tuple[Any, ...]] = []
@@ -471,14 +549,49 @@ class SQLiteStore:
             self._closing = True
             self._cv.notify_all()
         self._thread.join()
+        if self._ckpt_thread is not None:
+            self._ckpt_stop = True
+            self._ckpt_wake.set()
+            self._ckpt_thread.join()
         with self._db_lock:
-            self._db.close()
+            self._db.close()  # the last connection: checkpoints everything and removes the WAL
+        _unlock_file(self._lockfile)
+        self._lockfile = None
 
     def __enter__(self) -> SQLiteStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_CHECKPOINT_INTERVAL_S = 0.25
+_WAL_RESTART_PAGES = 16_384  # 64 MiB of 4 KiB pages
+
+
+def _lock_file(path: str) -> int:
+    """Hold an exclusive lock on ``path`` (created if needed) while the store lives: one process per file."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(
+            f"cannot open stream store {path.removesuffix('.lock')!r}: in use by another process ({exc})"
+        ) from exc
+    return fd
+
+
+def _unlock_file(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # releases the lock
 
 
 def _record(row: Sequence[Any]) -> StreamRecord:
