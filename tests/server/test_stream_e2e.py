@@ -7,6 +7,7 @@ block and the redaction; after a restart on the same store file the history is s
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -194,6 +195,42 @@ def test_http_ndjson_ingest_survives_bad_lines_and_tail_follows(tmp_path: Path) 
         assert kinds[0] == "stream_opened" and kinds.count("chunk") == 5
     finally:
         stop(server.process)
+
+
+def test_http_ingest_answers_each_line_before_the_body_ends(tmp_path: Path) -> None:
+    """Full duplex: the verdict for line 1 arrives while the request body is still open."""
+    server = start_http_server(tmp_path, env=store_env(tmp_path / "d.sqlite3"))
+    try:
+
+        async def main() -> list[dict[str, Any]]:
+            async with Client(server.mcp_url) as c:
+                sid = (await c.call_tool("stream_open", {})).structured_content["stream_id"]
+            host, port = server.base_url.removeprefix("http://").split(":")
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(
+                f"POST /v1/streams/{sid}/chunks HTTP/1.1\r\nHost: {host}:{port}\r\n"
+                "Content-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            )
+            answers = []
+            for text in ("first line ", "second line"):
+                line = json.dumps({"text": text}).encode() + b"\n"
+                writer.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                await writer.drain()
+                # Read response bytes until this line's verdict shows up; the body is still open.
+                buf = b""
+                with anyio.fail_after(10):
+                    while text.encode() not in buf:
+                        buf += await reader.read(4096)
+                answers.append(buf)
+            writer.write(b"0\r\n\r\n")
+            await writer.drain()
+            writer.close()
+            return [json.loads(x) for b in answers for x in b.split(b"\r\n") if x.startswith(b"{")]
+
+        verdicts = anyio.run(main)
+    finally:
+        stop(server.process)
+    assert [v["emitted"] for v in verdicts] == ["first line ", "second line"]
 
 
 def test_stdio_tool_path_with_restart(tmp_path: Path) -> None:
