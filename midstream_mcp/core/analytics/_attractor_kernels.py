@@ -44,7 +44,50 @@ def _dist(pts: F64, i: int, j: int, norm: int) -> float:  # pragma: no cover
     return s
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True, inline="always")
+def _nearest(
+    pts: F64, order: I64, rank: I64, i: int, theiler: int, limit: int, norm: int, floor: float
+) -> tuple[int, float]:  # pragma: no cover
+    """Nearest neighbour of row ``i`` (projection search); ``(-1, inf)`` when there is none."""
+    n = order.shape[0]
+    x0 = pts[i, 0]
+    best = np.inf
+    best_j = -1
+    up = rank[i] + 1
+    down = rank[i] - 1
+    up_open = up < n
+    down_open = down >= 0
+    while up_open or down_open:
+        if up_open:
+            j = order[up]
+            gap = pts[j, 0] - x0
+            if gap >= best:
+                up_open = False
+            else:
+                if abs(j - i) > theiler and j < limit:
+                    d = _dist(pts, i, j, norm)
+                    if floor < d < best:
+                        best = d
+                        best_j = j
+                up += 1
+                up_open = up < n
+        if down_open:
+            j = order[down]
+            gap = x0 - pts[j, 0]
+            if gap >= best:
+                down_open = False
+            else:
+                if abs(j - i) > theiler and j < limit:
+                    d = _dist(pts, i, j, norm)
+                    if floor < d < best:
+                        best = d
+                        best_j = j
+                down -= 1
+                down_open = down >= 0
+    return best_j, best
+
+
+@njit(cache=True, nogil=True)
 def nearest_neighbours(
     pts: F64, order: I64, rank: I64, queries: I64, theiler: int, limit: int, norm: int, floor: float
 ) -> tuple[I64, F64]:  # pragma: no cover
@@ -53,53 +96,18 @@ def nearest_neighbours(
     Candidates within the Theiler window or at most ``floor`` away are skipped. ``order``
     sorts the rows by their first coordinate and ``rank`` is its inverse.
     Returns the neighbour index (-1 when there is none) and the distance.
+    Serial: a few thousand queries on an attractor take milliseconds, less
+    than waking threads costs on a busy machine.
     """
     nq = queries.shape[0]
-    n = order.shape[0]
     out_idx = np.full(nq, -1, dtype=np.int64)
     out_dist = np.full(nq, np.inf)
-    for q in prange(nq):
-        i = queries[q]
-        x0 = pts[i, 0]
-        best = np.inf
-        best_j = -1
-        up = rank[i] + 1
-        down = rank[i] - 1
-        up_open = up < n
-        down_open = down >= 0
-        while up_open or down_open:
-            if up_open:
-                j = order[up]
-                gap = pts[j, 0] - x0
-                if gap >= best:
-                    up_open = False
-                else:
-                    if abs(j - i) > theiler and j < limit:
-                        d = _dist(pts, i, j, norm)
-                        if floor < d < best:
-                            best = d
-                            best_j = j
-                    up += 1
-                    up_open = up < n
-            if down_open:
-                j = order[down]
-                gap = x0 - pts[j, 0]
-                if gap >= best:
-                    down_open = False
-                else:
-                    if abs(j - i) > theiler and j < limit:
-                        d = _dist(pts, i, j, norm)
-                        if floor < d < best:
-                            best = d
-                            best_j = j
-                    down -= 1
-                    down_open = down >= 0
-        out_idx[q] = best_j
-        out_dist[q] = best
+    for q in range(nq):
+        out_idx[q], out_dist[q] = _nearest(pts, order, rank, queries[q], theiler, limit, norm, floor)
     return out_idx, out_dist
 
 
-@njit(cache=True, nogil=True, parallel=True)
+@njit(cache=True, nogil=True)
 def divergence(
     pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int, floor: float
 ) -> tuple[F64, F64]:  # pragma: no cover
@@ -116,7 +124,7 @@ def divergence(
     floor2 = floor * floor
     sums = np.zeros((blocks, horizon + 1))
     counts = np.zeros((blocks, horizon + 1))
-    for b in prange(blocks):
+    for b in range(blocks):
         # Block b holds the pairs p with (p * blocks) // npairs == b.
         lo = (b * npairs + blocks - 1) // blocks
         hi = ((b + 1) * npairs + blocks - 1) // blocks
@@ -138,6 +146,49 @@ def divergence(
     return sums, counts
 
 
+#: Mantissa bits of a distance that, with its exponent, index the bin table of the correlation sum.
+_TABLE_BITS = 10
+_SHIFT = 52 - _TABLE_BITS
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _log_bin(d: float, log_rmin: float, inv_width: float, nbins: int) -> int:  # pragma: no cover
+    if d <= 0.0:
+        return 0
+    b = int(np.floor((np.log(d) - log_rmin) * inv_width))
+    if b < 0:
+        return 0
+    if b >= nbins:
+        return nbins - 1
+    return b
+
+
+@njit(cache=True, nogil=True)
+def _bin_table(log_rmin: float, inv_width: float, nbins: int) -> tuple[I64, int]:  # pragma: no cover
+    """Bin of every positive double by its exponent and top mantissa bits, -1 where a bin edge cuts.
+
+    Key ``k`` (the bits of ``d`` shifted right by ``_SHIFT``) covers the doubles
+    from ``bits k << _SHIFT`` to ``((k + 1) << _SHIFT) - 1``; the bin is monotone in
+    ``d``, so the cell has one bin when its two ends have the same. Returns the
+    table and the key of its first entry; keys below it are bin 0, above it the last bin.
+    """
+    buf = np.empty(1)
+    ibuf = buf.view(np.int64)
+    buf[0] = np.exp(log_rmin)
+    k_lo = (ibuf[0] >> _SHIFT) - 1
+    buf[0] = np.exp(log_rmin + (nbins + 1) / inv_width)
+    k_hi = (ibuf[0] >> _SHIFT) + 1
+    table = np.empty(k_hi - k_lo + 1, dtype=np.int64)
+    for t in range(table.shape[0]):
+        k = k_lo + t
+        ibuf[0] = k << _SHIFT
+        a = _log_bin(buf[0], log_rmin, inv_width, nbins)
+        ibuf[0] = ((k + 1) << _SHIFT) - 1
+        b = _log_bin(buf[0], log_rmin, inv_width, nbins)
+        table[t] = a if a == b else -1
+    return table, k_lo
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def correlation_histogram(
     pts: F64, rows: I64, theiler: int, log_rmin: float, inv_width: float, nbins: int
@@ -147,28 +198,48 @@ def correlation_histogram(
     Every pair ``(i, j)`` with ``i`` in ``rows`` and ``j > i + theiler``
     counts once, in bin ``floor((ln d - log_rmin) * inv_width)`` clipped to
     ``[0, nbins - 1]`` (bin 0 also collects distances below ``exp(log_rmin)``,
-    including zeros). Memory is O(nbins) per thread, never O(n^2).
+    including zeros). Memory is O(nbins) per thread, never O(n^2). The bin is
+    looked up from the distance's exponent and top mantissa bits
+    (:func:`_bin_table`); only the rare distances whose table cell a bin edge
+    cuts take a logarithm, so the result is exactly that of the formula.
     """
     n = pts.shape[0]
+    dims = pts.shape[1]
     nrows = rows.shape[0]
     chunks = min(nrows, 64)
     hist = np.zeros((chunks, nbins))
+    table, k_lo = _bin_table(log_rmin, inv_width, nbins)
+    k_hi = k_lo + table.shape[0] - 1
     for c in prange(chunks):
         lo = (c * nrows) // chunks
         hi = ((c + 1) * nrows) // chunks
+        counts = np.zeros(nbins, dtype=np.int64)
+        buf = np.empty(1)
+        ibuf = buf.view(np.int64)
         for r in range(lo, hi):
             i = rows[r]
             for j in range(i + theiler + 1, n):
-                d = _dist(pts, i, j, 1)
+                d = 0.0
+                for k in range(dims):
+                    diff = abs(pts[i, k] - pts[j, k])
+                    if diff > d:
+                        d = diff
                 if d <= 0.0:
+                    counts[0] += 1
+                    continue
+                buf[0] = d
+                key = ibuf[0] >> _SHIFT
+                if key < k_lo:
                     b = 0
+                elif key > k_hi:
+                    b = nbins - 1
                 else:
-                    b = int(np.floor((np.log(d) - log_rmin) * inv_width))
+                    b = table[key - k_lo]
                     if b < 0:
-                        b = 0
-                    elif b >= nbins:
-                        b = nbins - 1
-                hist[c, b] += 1.0
+                        b = _log_bin(d, log_rmin, inv_width, nbins)
+                counts[b] += 1
+        for b in range(nbins):
+            hist[c, b] = counts[b]
     out: F64 = hist.sum(axis=0)
     return out
 
@@ -267,18 +338,64 @@ def prediction_error(
     Each query ``i`` is predicted as ``target[j]`` with ``j`` its nearest
     neighbour (euclidean) among rows ``< limit`` outside the Theiler window
     (Farmer & Sidorowich 1987; the discriminating statistic of Theiler et
-    al. 1992's surrogate tests).
+    al. 1992's surrogate tests). Serial: the surrogates run in parallel.
     """
-    idx, _ = nearest_neighbours(pts, order, rank, queries, theiler, limit, 0, floor)
     total = 0.0
     used = 0
     for q in range(queries.shape[0]):
-        j = idx[q]
+        i = queries[q]
+        j, _ = _nearest(pts, order, rank, i, theiler, limit, 0, floor)
         if j >= 0:
-            diff = target[queries[q]] - target[j]
+            diff = target[i] - target[j]
             total += diff * diff
             used += 1
     return np.sqrt(total / used) if used > 0 else np.inf
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def prediction_errors(
+    series: F64, delay: int, dim: int, steps: int, queries: I64, theiler: int, floor_fraction: float
+) -> F64:  # pragma: no cover
+    """:func:`prediction_error` ``steps`` ahead for each series ``series[s]`` (shape ``(k, n, c)``).
+
+    With ``delay > 0`` column 0 is delay-embedded in ``dim`` dimensions;
+    with ``delay == 0`` the rows are the state vectors. The target is column
+    0 ``steps`` samples after a point's last coordinate; the error is divided
+    by that column's standard deviation. Distances at most ``floor_fraction``
+    times the largest coordinate standard deviation are duplicates.
+    """
+    k = series.shape[0]
+    n = series.shape[1]
+    c = series.shape[2]
+    out = np.empty(k)
+    for s in prange(k):
+        x = series[s]
+        v = x[:, 0].copy()
+        if delay > 0:
+            span = (dim - 1) * delay
+            m = n - span - steps
+            d = dim
+        else:
+            span = 0
+            m = n - steps
+            d = c
+        pts = np.empty((m, d))
+        for t in range(m):
+            for a in range(d):
+                pts[t, a] = x[t + a * delay, 0] if delay > 0 else x[t, a]
+        target = v[span + steps : span + steps + m].copy()
+        order = np.argsort(pts[:, 0], kind="mergesort").astype(np.int64)
+        rank = np.empty(m, dtype=np.int64)
+        for r in range(m):
+            rank[order[r]] = r
+        spread = 0.0
+        for a in range(d):
+            sd = float(np.std(pts[:, a]))
+            if sd > spread:
+                spread = sd
+        err = prediction_error(pts, target, order, rank, queries, theiler, m, floor_fraction * spread)
+        out[s] = err / max(np.std(v), 1e-300)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -53,6 +53,10 @@ FLOOR = 1e-9
 MAX_DIM = 10
 #: Cao's E1 above this counts as saturated.
 CAO_THRESHOLD = 0.9
+#: Cao's E2 within this of 1 in every dimension up to STOCHASTIC_DIM is the signature of noise: the
+#: search stops there (E1 of noise creeps towards 1 only in high dimensions, where searches are slow).
+CAO_E2_TOLERANCE = 0.15
+STOCHASTIC_DIM = 3
 #: Cao's method and the surrogate test look at no more than this many samples (the first ones).
 MAX_SEARCH_SAMPLES = 20_000
 #: Query points for Cao's method.
@@ -61,8 +65,13 @@ MAX_QUERIES = 500
 MAX_PAIRS = 3_000_000
 #: Query points of the prediction error in the surrogate test.
 SURROGATE_QUERIES = 500
+#: The surrogate test looks at no more than this many samples (the first ones): deterministic data
+#: out-predicts its surrogates by far more than the 4 standard deviations needed already at this length.
+SURROGATE_SAMPLES = 4096
 #: Surrogates for the one-sided rank test at the 5% level (Theiler et al. 1992).
 N_SURROGATES = 19
+#: Surrogates computed per parallel kernel call.
+SURROGATE_BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -311,8 +320,11 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
     attractor; the dimension is the smallest ``d >= 2`` with ``E1(d) >=`` 0.9
     (``max_dim`` if none): one coordinate cannot show whether a correlation
     dimension saturates. ``E2(d)`` stays near 1 for every ``d`` when the
-    data is random. Nearest neighbours exclude a Theiler window. Only the
-    first 20,000 samples are searched.
+    data is random: when it is within 0.15 of 1 for ``d = 1, 2, 3`` and E1
+    has not saturated by then, the search stops at dimension 3 (further
+    dimensions would only make every later neighbour search brute force on
+    noise). Nearest neighbours exclude a Theiler window. Only the first
+    20,000 samples are searched.
 
     Returns
     -------
@@ -347,7 +359,19 @@ def choose_dimension(x: Any, delay: int, *, theiler: int = 0, max_dim: int = MAX
             dim = j
         elif dim < top and j > dim:
             break
+        elif dim == top and j == STOCHASTIC_DIM and _stochastic(e2) and top > j:
+            # No determinism in any low dimension: more dimensions only make the searches brute force.
+            dim = j
+            break
     return dim, e1, e2
+
+
+def _stochastic(e2: F64 | None) -> bool:
+    """Whether Cao's E2 stays near 1 in every dimension up to STOCHASTIC_DIM (random data)."""
+    if e2 is None or len(e2) < STOCHASTIC_DIM:
+        return False
+    head = e2[:STOCHASTIC_DIM]
+    return bool(np.all(np.abs(head - 1) <= CAO_E2_TOLERANCE))
 
 
 def _floor(x: F64) -> float:
@@ -395,6 +419,8 @@ def _points(
             )
         m, e1, e2 = choose_dimension(v, tau, theiler=w)
         dim_method = "Cao"
+        if m == STOCHASTIC_DIM and _stochastic(e2) and not e1[m - 1] >= CAO_THRESHOLD:
+            dim_method = "Cao (stochastic: E2 near 1)"
     else:
         m, dim_method = _positive_int(dim, "dim"), "given"
         if m > 64:
@@ -682,39 +708,34 @@ def _dimension(pts: F64, w: int) -> DimensionResult:
 # --------------------------------------------------------------------------- surrogates
 
 
-def _phase_randomised(xs: F64, rng: np.random.Generator) -> F64:
-    """Fourier-transform surrogate: same power spectrum, random phases (Theiler et al. 1992).
+def _phase_randomised(xs: F64, rng: np.random.Generator, count: int = 1) -> F64:
+    """Fourier-transform surrogates: same power spectrum, random phases (Theiler et al. 1992).
 
-    Columns of a multivariate series share the random phases, which keeps
-    their cross-spectra (Prichard & Theiler 1994).
+    Returns ``count`` surrogates, shape ``(count, n, c)``. Columns of a
+    multivariate series share the random phases, which keeps their
+    cross-spectra (Prichard & Theiler 1994).
     """
     n = len(xs)
     mean = xs.mean(axis=0)
     spec = np.fft.rfft(xs - mean, axis=0)
-    phases = np.asarray(rng.uniform(0.0, 2 * np.pi, size=spec.shape[0]), dtype=np.float64)
-    phases[0] = 0.0
+    phases = np.empty((count, spec.shape[0]))
+    for i in range(count):
+        phases[i] = rng.uniform(0.0, 2 * np.pi, size=spec.shape[0])
+    phases[:, 0] = 0.0
     if n % 2 == 0:
-        phases[-1] = 0.0
-    out = np.fft.irfft(spec * np.exp(1j * phases)[:, None], n, axis=0) + mean
+        phases[:, -1] = 0.0
+    out = np.fft.irfft(spec[None] * np.exp(1j * phases)[:, :, None], n, axis=1) + mean
     return np.ascontiguousarray(out)
 
 
-def _prediction_error(xs: F64, delay: int | None, dim: int, steps: int, w: int) -> float:
-    if delay is None:
-        pts = np.ascontiguousarray(xs[:-steps])
-        target = np.ascontiguousarray(xs[steps:, 0])
-        scale = float(xs[:, 0].std())
-    else:
-        v = xs[:, 0]
-        full = _embed(v, dim, delay)
-        m = len(full) - steps
-        pts = np.ascontiguousarray(full[:m])
-        target = np.ascontiguousarray(v[(dim - 1) * delay + steps :][:m])
-        scale = float(v.std())
-    order, rank = _sorted(pts)
-    queries = _spread(len(pts), SURROGATE_QUERIES)
-    err = _k.prediction_error(pts, target, order, rank, queries, w, len(pts), _floor(pts))
-    return float(err) / max(scale, 1e-300)
+def _prediction_errors(series: F64, delay: int | None, dim: int, steps: int, w: int) -> F64:
+    """Normalised nearest-neighbour prediction error of each series of ``series`` (``(k, n, c)``)."""
+    n = series.shape[1]
+    m = n - steps - (0 if delay is None else (dim - 1) * delay)
+    queries = _spread(m, SURROGATE_QUERIES)
+    return np.asarray(
+        _k.prediction_errors(series, delay or 0, dim, steps, queries, w, FLOOR), dtype=np.float64
+    )
 
 
 def _surrogates(
@@ -728,13 +749,16 @@ def _surrogates(
 ) -> SurrogateResult:
     steps = max(1, delay or 1)
     rng = np.random.default_rng(seed)
-    xs = np.ascontiguousarray(xs[:MAX_SEARCH_SAMPLES])
-    err = _prediction_error(xs, delay, dim, steps, w)
+    xs = np.ascontiguousarray(xs[:SURROGATE_SAMPLES])
+    err = float(_prediction_errors(xs[None], delay, dim, steps, w)[0])
     errs = np.empty(count)
-    for i in range(count):
-        errs[i] = _prediction_error(_phase_randomised(xs, rng), delay, dim, steps, w)
+    # A few surrogates per parallel call: few thread launches, yet progress and cancellation.
+    for lo in range(0, count, SURROGATE_BATCH):
+        hi = min(count, lo + SURROGATE_BATCH)
+        errs[lo:hi] = _prediction_errors(_phase_randomised(xs, rng, hi - lo), delay, dim, steps, w)
         if done is not None:
-            done(i + 1)
+            for i in range(lo, hi):
+                done(i + 1)
     rank = int(np.sum(errs <= err))
     spread = float(errs.std(ddof=1)) if count > 1 else 0.0
     z = (float(errs.mean()) - err) / spread if spread > 0 else 0.0
@@ -757,7 +781,7 @@ def surrogate_test(
     dynamics predict far better than their phase-randomised surrogates
     (Theiler et al. 1992); coloured noise predicts no better. With the default
     19 surrogates, ``rank == 0`` rejects the linear null hypothesis at 5%.
-    Only the first 20,000 samples are used.
+    Only the first 4,096 samples are used.
     """
     xs = _series(series)
     count = _positive_int(surrogates, "surrogates", 1)

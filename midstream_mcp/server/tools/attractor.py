@@ -36,7 +36,7 @@ class EmbeddingModel(BaseModel):
     delay_method: str = Field(
         description="'mutual information', 'autocorrelation', 'given' or 'state vectors'."
     )
-    dim_method: str = Field(description="'Cao', 'given' or 'state vectors'.")
+    dim_method: str = Field(description="'Cao', 'Cao (stochastic: E2 near 1)', 'given' or 'state vectors'.")
 
 
 class SurrogateModel(BaseModel):

@@ -172,6 +172,26 @@ def test_prediction_error_matches_naive() -> None:
     assert err == pytest.approx(ref, rel=1e-12)
 
 
+@pytest.mark.parametrize("delay", [0, 2])
+def test_prediction_errors_match_naive(delay: int) -> None:
+    rng = np.random.default_rng(9)
+    series = rng.normal(size=(3, 70, 2 if delay == 0 else 1))
+    dim, steps, theiler = 3, 2, 1
+    queries = np.arange(0, 50, 4, dtype=np.int64)
+    errs = kern.prediction_errors(series, delay, dim, steps, queries, theiler, 0.0)
+    for s, x in enumerate(series):
+        v = x[:, 0]
+        if delay == 0:
+            pts, span = x[: len(x) - steps], 0
+        else:
+            span = (dim - 1) * delay
+            pts = attractor._embed(v, dim, delay)[: len(v) - span - steps]
+        target = v[span + steps : span + steps + len(pts)]
+        idx, _ = naive_nn(np.ascontiguousarray(pts), queries, theiler, len(pts), 0)
+        ref = math.sqrt(np.mean([(target[i] - target[j]) ** 2 for i, j in zip(queries, idx, strict=True)]))
+        assert errs[s] == pytest.approx(ref / v.std(), rel=1e-12)
+
+
 def naive_band(values: np.ndarray, ratio: float) -> tuple[int, int]:
     best = (-1, -1)
     for a in range(len(values)):
@@ -205,8 +225,11 @@ def test_delay_embed_rows() -> None:
 def test_phase_randomised_surrogate_keeps_the_spectrum() -> None:
     rng = np.random.default_rng(8)
     x = np.cumsum(rng.normal(size=256)).reshape(-1, 1)
-    s = attractor._phase_randomised(x, np.random.default_rng(1))
-    np.testing.assert_allclose(
-        np.abs(np.fft.rfft(s[:, 0])), np.abs(np.fft.rfft(x[:, 0])), rtol=1e-8, atol=1e-8
-    )
-    assert not np.allclose(s, x)
+    batch = attractor._phase_randomised(x, np.random.default_rng(1), 3)
+    assert batch.shape == (3, 256, 1)
+    for s in batch:
+        np.testing.assert_allclose(
+            np.abs(np.fft.rfft(s[:, 0])), np.abs(np.fft.rfft(x[:, 0])), rtol=1e-8, atol=1e-8
+        )
+        assert not np.allclose(s, x)
+    assert not np.allclose(batch[0], batch[1])
