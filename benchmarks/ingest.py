@@ -13,14 +13,27 @@ acknowledgement; latency is *arrival -> event*: from the producer's submit to
 the ``chunk`` event reaching a bus subscriber (so it includes queueing, the
 analysis, the store commit and the fan-out).
 
+Server rows start the real server (``python -m midstream_mcp --http --no-warmup``,
+store in a temporary file), open the stream with the ``stream_open`` tool, and
+push either NDJSON lines ``{"text": ...}`` to ``POST /v1/streams/{id}/chunks``
+(body streamed by httpx2, verdicts read back; latency: line sent -> its verdict
+line read, and since httpx sends the whole body before reading, requests are
+``--http-lines`` lines each) or ``stream_push`` tool calls of ``--push-batch``
+chunks (latency: the call's duration, for each of its chunks).
+
 Rows are entries of ``ROWS``: a function taking the options and returning a
-:class:`Row`; the server rows (HTTP NDJSON, ``stream_push``) are added the same way.
+:class:`Row`. ``--rows core,http,push`` picks families.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import socket
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -28,6 +41,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import anyio
+import httpx2 as httpx
+from mcp import Client
 
 from midstream_mcp.core.events import ChunkProcessed, Event
 from midstream_mcp.core.pipeline import Pipeline, PipelineConfig
@@ -198,7 +215,153 @@ def row_core_paced(opts: argparse.Namespace, tmp: Path) -> Row:
     return _run(tmp, f"core, 1 stream, paced {rate:,.0f}/s", n, rate=rate, note="latency at a steady rate")
 
 
-ROWS: list[Callable[[argparse.Namespace, Path], Row]] = [row_core_saturated, row_core_fanout, row_core_paced]
+# --------------------------------------------------------------------------- server rows
+
+
+class _Server:
+    """``python -m midstream_mcp --http`` as a subprocess on a free port, store in ``tmp``."""
+
+    def __init__(self, tmp: Path, name: str) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = int(s.getsockname()[1])
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MIDSTREAM_")}
+        env["MIDSTREAM_STREAMING__STORE_PATH"] = str(tmp / f"{name}.sqlite3")
+        self.log = (tmp / f"{name}.log").open("wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "midstream_mcp", "--http", "--port", str(self.port), "--no-warmup"],
+            stdout=subprocess.DEVNULL,
+            stderr=self.log,
+            env=env,
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+        deadline = time.monotonic() + 60
+        while True:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"server did not start; see {self.log.name}")
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+
+    def call(self, tool: str, args: dict[str, Any]) -> Any:
+        async def go() -> Any:
+            async with Client(f"{self.base}/mcp") as c:
+                return (await c.call_tool(tool, args)).structured_content
+
+        return anyio.run(go)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def _ndjson(n: int, start: int = 0) -> list[bytes]:
+    return [
+        json.dumps({"text": " " + WORDS[i % len(WORDS)], "tokens": 1}).encode() + b"\n"
+        for i in range(start, start + n)
+    ]
+
+
+def _post_ndjson(
+    http: httpx.Client, url: str, lines: list[bytes], block: int = 256
+) -> tuple[list[float], list[float], list[dict[str, Any]]]:
+    """POST ``lines`` as a streamed body; returns (sent times, verdict times, verdicts) per line."""
+    sent = [0.0] * len(lines)
+    got = [0.0] * len(lines)
+    verdicts: list[dict[str, Any]] = []
+
+    def body() -> Any:
+        for i in range(0, len(lines), block):
+            now = time.perf_counter()
+            for j in range(i, min(len(lines), i + block)):
+                sent[j] = now
+            yield b"".join(lines[i : i + block])
+
+    with http.stream("POST", url, content=body(), headers={"content-type": "application/x-ndjson"}) as r:
+        r.raise_for_status()
+        for line in r.iter_lines():
+            if not line:
+                continue
+            v = json.loads(line)
+            got[v["line"] - 1] = time.perf_counter()
+            verdicts.append(v)
+    return sent, got, verdicts
+
+
+def row_http_ndjson(opts: argparse.Namespace, tmp: Path) -> Row:
+    n = opts.chunks
+    srv = _Server(tmp, "http")
+    try:
+        sid = srv.call("stream_open", {"policy": POLICY})["stream_id"]
+        url = f"{srv.base}/v1/streams/{sid}/chunks"
+        lat: list[float] = []
+        errors = 0
+        with httpx.Client(timeout=120) as http:
+            _post_ndjson(http, url, _ndjson(300))  # warm-up
+            per = opts.http_lines
+            data = _ndjson(n)
+            t0 = time.perf_counter()
+            for i in range(0, n, per):
+                sent, got, verdicts = _post_ndjson(http, url, data[i : i + per])
+                errors += sum(1 for v in verdicts if "error" in v)
+                lat += [(g - s) * 1e3 for s, g in zip(sent, got, strict=True) if g]
+            seconds = time.perf_counter() - t0
+        note = f"{opts.http_lines:,} lines per POST"
+        if errors:
+            note += f", {errors:,} error lines"
+        return Row("HTTP NDJSON, 1 stream, saturated", n, seconds, n, lat, note)
+    finally:
+        srv.stop()
+
+
+def row_stream_push(opts: argparse.Namespace, tmp: Path) -> Row:
+    n = opts.chunks
+    batch = opts.push_batch
+    srv = _Server(tmp, "push")
+    try:
+        data = [" " + WORDS[i % len(WORDS)] for i in range(n)]
+
+        async def go() -> tuple[float, int, list[float]]:
+            async with Client(f"{srv.base}/mcp") as c:
+                sid = (await c.call_tool("stream_open", {"policy": POLICY})).structured_content["stream_id"]
+                await c.call_tool("stream_push", {"stream_id": sid, "chunks": data[:300]})  # warm-up
+                lat: list[float] = []
+                tokens = 0
+                t0 = time.perf_counter()
+                for i in range(0, n, batch):
+                    part = data[i : i + batch]
+                    t = time.perf_counter()
+                    out = (
+                        await c.call_tool("stream_push", {"stream_id": sid, "chunks": part})
+                    ).structured_content
+                    ms = (time.perf_counter() - t) * 1e3
+                    lat += [ms] * len(part)
+                    tokens += sum(r["tokens"] for r in out["results"])
+                return time.perf_counter() - t0, tokens, lat
+
+        seconds, tokens, lat = anyio.run(go)
+        return Row(
+            f"stream_push tool, batches of {batch:,}", n, seconds, tokens, lat, "MCP over streamable HTTP"
+        )
+    finally:
+        srv.stop()
+
+
+ROW_FAMILIES: dict[str, list[Callable[[argparse.Namespace, Path], Row]]] = {
+    "core": [row_core_saturated, row_core_fanout, row_core_paced],
+    "http": [row_http_ndjson],
+    "push": [row_stream_push],
+}
+ROWS: list[Callable[[argparse.Namespace, Path], Row]] = [f for rows in ROW_FAMILIES.values() for f in rows]
 
 
 def main() -> None:
@@ -206,14 +369,25 @@ def main() -> None:
     ap.add_argument("--chunks", type=int, default=100_000)
     ap.add_argument("--rate", type=float, default=1_000.0, help="chunks/s of the paced row")
     ap.add_argument("--quick", action="store_true", help="10,000 chunks")
+    ap.add_argument("--rows", default="core,http,push", help="row families: core, http, push")
+    ap.add_argument("--http-lines", type=int, default=2_000, help="NDJSON lines per POST")
+    ap.add_argument("--push-batch", type=int, default=1_000, help="chunks per stream_push call")
     opts = ap.parse_args()
     if opts.quick:
         opts.chunks = 10_000
+    rows_wanted = [f for fam in opts.rows.split(",") for f in ROW_FAMILIES[fam.strip()]]
     header = ["row", "chunks", "chunks/s", "tokens/s", "p50 ms", "p99 ms", "note"]
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as d:
-        for fn in ROWS:
-            rows.append(fn(opts, Path(d)).cells())
+        results: dict[str, Row] = {}
+        for fn in rows_wanted:
+            row = fn(opts, Path(d))
+            results[fn.__name__] = row
+            if fn is row_core_fanout and "row_core_saturated" in results:
+                base = results["row_core_saturated"]
+                slow = 1 - (row.chunks / row.seconds) / (base.chunks / base.seconds)
+                row.note = f"{row.note}; slowdown {slow:.0%} vs saturated"
+            rows.append(row.cells())
             print(" | ".join(rows[-1]), flush=True)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     print()
