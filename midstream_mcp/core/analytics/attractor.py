@@ -616,7 +616,10 @@ DIST_SPAN = math.log(1e6)
 #: Fewest pairs below a radius for its correlation sum to enter the fit.
 MIN_PAIR_COUNT = 50
 #: Local slopes in the scaling range stay within this fraction of their median.
-SLOPE_TOLERANCE = 0.1
+SLOPE_TOLERANCE = 0.08
+#: The scaling range ends where this fraction of the pairs is closer: beyond it the attractor's
+#: curvature and size bend ``ln C`` (a circle's local slope is 1.03 at a third of its diameter).
+MAX_FIT_FRACTION = 0.1
 
 
 def _correlation_sum(pts: F64, w: int) -> tuple[F64, F64, F64]:
@@ -662,11 +665,11 @@ def correlation_dimension(
     The correlation sum ``C(r)``, the fraction of pairs of delay vectors
     closer than ``r`` (maximum norm; pairs within the Theiler window
     excluded, Theiler 1986), is collected in a histogram of ``ln r`` in O(n)
-    memory; beyond about 5 million pairs the reference rows are spread
+    memory; beyond about 3 million pairs the reference rows are spread
     evenly. The scaling range is found automatically: the longest run of
-    radii, with at least 50 pairs below them, over which the local slope
-    ``d ln C / d ln r`` stays within 10% of its median. The dimension is the
-    least-squares slope over that run.
+    radii, with at least 50 pairs and at most 10% of all pairs below them,
+    over which the local slope ``d ln C / d ln r`` stays within 8% of its
+    median. The dimension is the least-squares slope over that run.
 
     Parameters are as in :func:`largest_lyapunov`.
     """
@@ -684,7 +687,8 @@ def _dimension(pts: F64, w: int) -> DimensionResult:
         raise InvalidInput("series", "too few distinct pairs of points for a correlation dimension")
     with np.errstate(divide="ignore"):
         log_c = np.log(cum / total)
-    a, b = _scaling_range(log_r, log_c, usable)
+    small = usable & (cum <= MAX_FIT_FRACTION * total)
+    a, b = _scaling_range(log_r, log_c, small if small.sum() >= 4 else usable)
     slope, _, r2, se = _linfit(log_r[a : b + 1], log_c[a : b + 1])
     # The local slopes' spread within the range is a more honest error than the fit's.
     h = max(1, (b - a) // 4)

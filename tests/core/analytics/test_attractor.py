@@ -118,12 +118,33 @@ def test_sine_is_a_limit_cycle_with_zero_exponent() -> None:
     assert r.classification == "limit cycle"
 
 
+@pytest.mark.parametrize("period", [50.3, 37.7])
+def test_sine_correlation_dimension_is_one_within_a_percent(period: float) -> None:
+    # The scaling range stops before the circle's curvature bends ln C up (slope 1.03 at a third of
+    # its diameter) and tolerates the ripple of the finitely many distinct phases below.
+    x = np.sin(2 * np.pi * np.arange(10_000) / period)
+    assert attractor.correlation_dimension(x).dimension == pytest.approx(1.0, abs=0.01)
+
+
 def test_white_noise_is_noise() -> None:
     x = np.random.default_rng(1).normal(size=4000)
     r = attractor.analyze(x)
     assert r.classification == "noise"
     assert r.surrogates is not None
     assert not r.surrogates.rejected or r.surrogates.z < attractor.MIN_SURROGATE_Z
+    # Cao's E2 stays near 1: the dimension search stops early instead of climbing to 7-10.
+    assert r.embedding.dim == attractor.STOCHASTIC_DIM
+    assert r.embedding.dim_method == "Cao (stochastic: E2 near 1)"
+    assert r.embedding.cao_e2 is not None
+    assert np.all(np.abs(r.embedding.cao_e2[:3] - 1) <= attractor.CAO_E2_TOLERANCE)
+    # Noise fills its embedding: no saturating dimension.
+    assert r.dimension.dimension > 0.8 * r.embedding.dim
+
+
+def test_deterministic_data_do_not_look_stochastic_to_cao() -> None:
+    for x, delay in ((henon(3000), 1), (lorenz(3000)[:, 0], 16)):
+        _dim, _e1, e2 = attractor.choose_dimension(x, delay, theiler=10)
+        assert not attractor._stochastic(e2)
 
 
 def test_coloured_noise_is_noise_not_chaos() -> None:
