@@ -249,14 +249,32 @@ def _enough_upper_digits(text: str) -> bool:
     return len(_UPPER_DIGIT_RE.findall(text)) >= 8
 
 
-def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[tuple[int, int, str, str]]:
+def _decode_token(token: str, bare: str, prose: bool) -> tuple[int, int, str, str] | None:
+    """The first decoding of one whitespace-delimited token: (start, end) within it, kind, text."""
+    for regex, kind, decoder in _TOKEN_DECODERS:
+        if kind == "base85" and (prose or len(_SYMBOL_RE.findall(bare)) < 2 or "://" in bare):
+            continue  # base85 text mixes several symbols into letters; prose, URLs and paths are not it
+        t = regex.search(token)
+        if t is None or (kind != "base85" and t.end() - t.start() < 12):
+            continue
+        decoded = decoder(t.group())
+        if decoded is not None:
+            return t.start(), t.end(), kind, decoded
+    return None
+
+
+def find_encoded(
+    text: str, prose: bool = False, nato: bool = True, memo: dict[object, object] | None = None
+) -> Iterator[tuple[int, int, str, str]]:
     """Spans of ``text`` that are encoded payloads, with their decoded text.
 
     ``prose`` (the text reads mostly as English) skips the costlier finders
     whose payloads do not hide in prose (base85, uuencode, NATO spelling);
     ``nato=False`` (the caller saw too few NATO code words) skips NATO. At
     most a fixed number of candidates per text, each at most 8 KiB, so a
-    hostile input cannot make decoding the slow part.
+    hostile input cannot make decoding the slow part. ``memo`` (a stream's
+    cache) keeps each token's decoding, so the carry-over window is not decoded
+    again with the next chunk.
     """
     n = 0
     if not text.isascii():
@@ -285,16 +303,16 @@ def find_encoded(text: str, prose: bool = False, nato: bool = True) -> Iterator[
         n += 1
         if n > _MAX_CANDIDATES:
             break
-        for regex, kind, decoder in _TOKEN_DECODERS:
-            if kind == "base85" and (prose or len(_SYMBOL_RE.findall(bare)) < 2 or "://" in bare):
-                continue  # base85 text mixes several symbols into letters; prose, URLs and paths are not it
-            t = regex.search(token)
-            if t is None or (kind != "base85" and t.end() - t.start() < 12):
-                continue
-            decoded = decoder(t.group())
-            if decoded is not None:
-                yield at + t.start(), at + t.end(), kind, decoded
-                break
+        if memo is None:
+            got = _decode_token(token, bare, prose)
+        else:
+            key = ("token", token, prose)
+            if key in memo:
+                got = memo[key]  # type: ignore[assignment]
+            else:
+                got = memo[key] = _decode_token(token, bare, prose)
+        if got is not None:
+            yield at + got[0], at + got[1], got[2], got[3]
     if _HEX_HINT_RE.search(text):
         for m in _HEX_RE.finditer(text):
             token = m.group().strip(" :,-")

@@ -130,6 +130,7 @@ class DefaultSanitizer:
         self.detectors: tuple[Detector, ...] = tuple(
             default_detectors() if detectors is None else detectors
         ) + tuple(extra_detectors)
+        self._kinds: tuple[tuple[Detector, ...], dict[str, str]] | None = None
 
     def scan(self, text: str, context: ScanContext | None = None, policy: Policy | None = None) -> Verdict:
         """Judge ``text``: allow, warn, redact or block, with findings and (in redact mode) the redacted text.
@@ -141,26 +142,47 @@ class DefaultSanitizer:
         if not isinstance(text, str):
             raise InvalidInput("text", f"must be a string, got {type(text).__name__}")
         policy = policy or self.policy
-        context = context or DEFAULT_CONTEXT
+        findings, errors, elapsed = self._detect(text, policy, context or DEFAULT_CONTEXT)
+        if errors and not policy.fail_open:
+            return self._failed(findings, errors, elapsed)
+        return self._verdict(text, findings, policy, errors, elapsed)
+
+    def _active(self, policy: Policy) -> tuple[Detector, ...]:
+        """The detectors ``policy`` switches on, in order."""
+        return tuple(det for det in self.detectors if policy.enabled(det.name))
+
+    def _detect(
+        self,
+        text: str,
+        policy: Policy,
+        context: ScanContext,
+        active: tuple[Detector, ...] | None = None,
+        memo: dict[object, object] | None = None,
+    ) -> tuple[list[Finding], tuple[str, ...], float]:
+        """Run the detectors: (findings sorted by position, errors, elapsed seconds); never raises.
+
+        ``active`` is :meth:`_active` for ``policy`` when the caller has it already; ``memo`` is a
+        per-stream cache that detectors may use for work that depends on a substring only (see
+        :attr:`Prepared.memo`).
+        """
         t0 = time.perf_counter()
         budget = Budget(policy.time_budget_s)
-        prepared = Prepared(text)
+        prepared = Prepared(text, memo)
         # Hidden characters must not split a card number or a key into pieces nobody matches:
         # sensitive-data detectors read the text with them removed, and offsets map back.
         visible = None if prepared.is_ascii else _visible_view(text)
         visible_text = Prepared(visible[0]) if visible is not None else prepared
         findings: list[Finding] = []
         errors: list[str] = []
-        for det in self.detectors:
-            if not policy.enabled(det.name):
-                continue
+        n = len(text)
+        for det in self._active(policy) if active is None else active:
             try:
                 if det.kind == "sensitive" and visible is not None:
                     got = _remap(list(det.detect(visible_text, policy, context, budget)), visible[1])
                 else:
                     got = list(det.detect(prepared, policy, context, budget))
                 for f in got:
-                    if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= len(text)):
+                    if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= n):
                         raise ValueError("detector returned a finding outside the text")
                 findings.extend(got)
             except BudgetExceeded as exc:
@@ -171,31 +193,59 @@ class DefaultSanitizer:
                 errors.append(f"{det.name}: time budget of {policy.time_budget_s * 1e3:.1f} ms exceeded")
             if errors and not policy.fail_open:
                 break
+        if len(findings) > 1:
+            findings.sort(key=_order)
         elapsed = time.perf_counter() - t0
-        if errors:
-            if not policy.fail_open:
-                return Verdict(
-                    Action.BLOCK,
-                    "fail-closed: " + "; ".join(errors),
-                    tuple(sorted(findings, key=_order)),
-                    combine_scores(f for f in findings if self._kind(f) == "manipulation"),
-                    errors=tuple(errors),
-                    elapsed_s=elapsed,
-                )
+        if errors and policy.fail_open:
             logger.warning("sanitizer failing OPEN (policy fail_open=True): %s", "; ".join(errors))
-        return self._verdict(text, findings, policy, tuple(errors), elapsed)
+        return findings, tuple(errors), elapsed
+
+    def _failed(self, findings: list[Finding], errors: tuple[str, ...], elapsed: float) -> Verdict:
+        """The fail-closed verdict: block, saying which detectors failed."""
+        kinds = self._kind_map()
+        return Verdict(
+            Action.BLOCK,
+            "fail-closed: " + "; ".join(errors),
+            tuple(findings),
+            combine_scores(f for f in findings if kinds.get(f.detector, "notice") == "manipulation"),
+            errors=errors,
+            elapsed_s=elapsed,
+        )
+
+    def _kind_map(self) -> dict[str, str]:
+        """Detector name -> kind, rebuilt only when the detector tuple is replaced."""
+        cached = self._kinds
+        if cached is None or cached[0] is not self.detectors:
+            cached = self._kinds = (self.detectors, {det.name: det.kind for det in self.detectors})
+        return cached[1]
 
     def _kind(self, f: Finding) -> str:
-        for det in self.detectors:
-            if det.name == f.detector:
-                return det.kind
-        return "notice"
+        return self._kind_map().get(f.detector, "notice")
 
     def _verdict(
-        self, text: str, findings: list[Finding], policy: Policy, errors: tuple[str, ...], elapsed: float
+        self,
+        text: str,
+        findings: list[Finding],
+        policy: Policy,
+        errors: tuple[str, ...],
+        elapsed: float,
+        redact: bool = True,
     ) -> Verdict:
+        """Findings to a verdict; ``redact=False`` leaves the redacted text to the caller (streaming)."""
+        redacting = policy.mode == "redact"
+        if not findings and not errors:
+            return Verdict(
+                Action.ALLOW,
+                "nothing found",
+                (),
+                0.0,
+                text if redacting and redact else None,
+                (),
+                (),
+                elapsed,
+            )
         findings.sort(key=_order)
-        kinds = {det.name: det.kind for det in self.detectors}
+        kinds = self._kind_map()
         manip = [f for f in findings if kinds.get(f.detector) == "manipulation"]
         sensitive = [f for f in findings if kinds.get(f.detector) == "sensitive"]
         notices = [f for f in findings if kinds.get(f.detector, "notice") == "notice"]
@@ -212,7 +262,6 @@ class DefaultSanitizer:
             else:
                 action = Action.WARN
                 reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
-        redacting = policy.mode == "redact"
         if sensitive:
             cats = ", ".join(sorted({f.category for f in sensitive}))
             reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
@@ -226,7 +275,7 @@ class DefaultSanitizer:
             reasons.append("FAIL-OPEN after: " + "; ".join(errors))
         redacted_text: str | None = None
         redactions: tuple[Redaction, ...] = ()
-        if redacting:
+        if redacting and redact:
             redacted_text, redactions = apply_redactions(text, findings)
         return Verdict(
             action,

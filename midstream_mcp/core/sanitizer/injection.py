@@ -33,6 +33,7 @@ from midstream_mcp.core.sanitizer._decode import (
     rot13_word,
     word_coverage,
 )
+from midstream_mcp.core.sanitizer._leads import Leads, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
@@ -48,6 +49,13 @@ _ROT13_TRIGGERS = frozenset(rot13_word(w) for w in _TRIGGERS)
 _REVERSED_TRIGGERS = frozenset(w[::-1] for w in _TRIGGERS)
 _FOLDED_RULES = tuple(r for r in RULES if r.view == "folded")
 _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
+#: Per folded rule, the strings every match starts with (see :mod:`._leads`), or None: search it all.
+_FOLDED_LEADS: tuple[Leads | None, ...] = tuple(leads(r.regex) for r in _FOLDED_RULES)
+#: The same split: (exact leads, a set to intersect with the words of the text; the other leads).
+_LEAD_SETS: tuple[tuple[frozenset[str], tuple[str, ...]] | None, ...] = tuple(
+    None if ls is None else (frozenset(s for s, ex in ls if ex), tuple(s for s, ex in ls if not ex))
+    for ls in _FOLDED_LEADS
+)
 
 
 def _gate_index(rules: tuple[Rule, ...]) -> dict[str, tuple[int, ...]]:
@@ -103,7 +111,7 @@ _SUFFIX_RE = re.compile(
     r"(?P<punct>(?<!\S)(?![-*/&.,:;\"'|=+#>]+(?!\S))[!-/:-@\[-`{-~]{1,3}(?!\S))"
     r"|(?P<bracket>(?<!\S)[\[{][A-Za-z]\w*(?![\w\]}]))"
     r"|(?P<glue>\b[a-z]{3,}[A-Z]+[a-zA-Z]*\b|\b[A-Z][a-z]{2,}[A-Z]{2,}[a-zA-Z]*\b)"
-    r"|(?P<fused>[A-Za-z]{2,}[\\\]\[(){}*+!^~`|<>]{1,3}[A-Za-z\"'][A-Za-z]*)"
+    r"|(?P<fused>(?<![A-Za-z])[A-Za-z]{2,}[\\\]\[(){}*+!^~`|<>]{1,3}[A-Za-z\"'][A-Za-z]*)"
     r"|(?P<cluster>[!-/:-@\[-`{-~]{2,})"
 )
 #: Punctuation clusters that ordinary prose and markdown are full of.
@@ -156,6 +164,7 @@ class InjectionDetector:
         words = text.words
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
+        lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
         for i in _candidates(words, _FOLDED_WORDS, _FOLDED_INDEX, ()):
             rule = _FOLDED_RULES[i]
             if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
@@ -163,11 +172,11 @@ class InjectionDetector:
             if folded is None:
                 folded = text.folded
             if len(folded) <= _LONG:
-                m = rule.regex.search(folded)
+                m = _lead_search(i, folded, words, lead_at, 0, len(folded))
             else:
                 if blocks is None:
                     blocks = _blocks(folded)
-                m = _blocked_search(rule, folded, blocks)
+                m = _blocked_search(i, folded, words, lead_at, blocks)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
                 weight = None
@@ -316,12 +325,48 @@ def _blocks(folded: str) -> list[tuple[int, int, frozenset[str]]]:
 
 
 def _blocked_search(
-    rule: Rule, folded: str, blocks: list[tuple[int, int, frozenset[str]]]
+    i: int,
+    folded: str,
+    words: frozenset[str],
+    lead_at: dict[str, list[int]],
+    blocks: list[tuple[int, int, frozenset[str]]],
 ) -> re.Match[str] | None:
-    """Search ``rule`` only in the blocks where all of its gates occur together."""
-    for start, end, words in blocks:
-        if all(not g.isdisjoint(words) for g in rule.gates):
-            m = rule.regex.search(folded, start, end)
+    """Search folded rule ``i`` only in the blocks where all of its gates occur together."""
+    rule = _FOLDED_RULES[i]
+    for start, end, block_words in blocks:
+        if all(not g.isdisjoint(block_words) for g in rule.gates):
+            m = _lead_search(i, folded, words, lead_at, start, end)
+            if m is not None:
+                return m
+    return None
+
+
+def _lead_search(
+    i: int, folded: str, words: frozenset[str], lead_at: dict[str, list[int]], start: int, end: int
+) -> re.Match[str] | None:
+    """``_FOLDED_RULES[i].regex.search(folded, start, end)``, trying only where a match can start.
+
+    ``lead_at`` caches the positions of each lead string for this text (shared by all rules).
+    """
+    regex = _FOLDED_RULES[i].regex
+    lead_sets = _LEAD_SETS[i]
+    if lead_sets is None:
+        return regex.search(folded, start, end)
+    exact, other = lead_sets
+    positions: list[int] = []
+    # An exact lead is a whole word: it cannot occur where the text lacks that word.
+    for lead in (exact & words, other) if other else (exact & words,):
+        for s in lead:
+            at = lead_at.get(s)
+            if at is None:
+                at = lead_at[s] = lead_positions(folded, s)
+            positions.extend(at)
+    if not positions:
+        return None
+    positions.sort()
+    for p in positions:
+        if start <= p < end:
+            m = regex.match(folded, p, end)
             if m is not None:
                 return m
     return None
@@ -334,11 +379,7 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
     odd = len(_ODD_RE.findall(raw, 0, 20_000))
     if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
         return  # too few stray brackets and symbols to be an optimised suffix
-    marks = [
-        (m.start(), _SUFFIX_KIND[m.lastgroup or "punct"])
-        for m in _SUFFIX_RE.finditer(raw, 0, 20_000)
-        if m.lastgroup != "cluster" or m.group() not in _PROSE_CLUSTERS
-    ]
+    marks = _suffix_marks(raw)
     if len(marks) < 4:
         return
     # The densest 160-character window, and how many kinds of oddity it mixes.
@@ -361,6 +402,57 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
     score = 0.6 if best < 7 else 0.8
     span = (start, end) if carrier is None else carrier[:2]
     out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
+
+
+#: ASCII shape for the suffix scan: p punctuation, s the symbols of a fused word (also punctuation),
+#: a lower case, A upper case, space white space, 0 digits and everything else.
+_SUFFIX_SHAPE = bytes(
+    ord(
+        "s" if chr(c) in "\\][(){}*+!^~`|<>" else "p" if 33 <= c <= 126 and not chr(c).isalnum() else
+        "a" if 97 <= c <= 122 else "A" if 65 <= c <= 90 else " " if chr(c).isspace() else "0"
+    )
+    for c in range(256)
+)  # fmt: skip
+#: Punctuation where a mark can start: after white space (or at the start), or followed by more.
+_PUNCT_START_RE = re.compile(rb"(?:^|(?<= ))[ps]|[ps](?=[ps])")
+_LETTER_HINTS = (b"aA", b"as", b"As")  # a case change (glued words) or letters before a symbol (fused)
+_NOT_LETTER = (b" ", b"p", b"s", b"0")
+
+
+def _suffix_marks(raw: str) -> list[tuple[int, int]]:
+    """``(start, kind)`` of each mark of :data:`_SUFFIX_RE` in ``raw[:20000]``, prose clusters left out.
+
+    The same as ``finditer``, which tries every position: for ASCII text only the
+    positions where an alternative can start are tried (found by C-level scans
+    of a character-class view), and each match continues after the last one.
+    """
+    limit = min(len(raw), 20_000)
+    if not raw.isascii():
+        found = [(m.start(), m.lastgroup or "punct", m.group()) for m in _SUFFIX_RE.finditer(raw, 0, limit)]
+    else:
+        shape = raw[:limit].encode("ascii").translate(_SUFFIX_SHAPE)
+        cands = [m.start() for m in _PUNCT_START_RE.finditer(shape)]
+        for hint in _LETTER_HINTS:  # glue and fused marks start where a run of letters does
+            i = shape.find(hint)
+            while i >= 0:
+                cands.append(max(shape.rfind(c, 0, i) for c in _NOT_LETTER) + 1)
+                i = shape.find(hint, i + 1)
+        cands.sort()
+        found = []
+        pos = 0
+        match = _SUFFIX_RE.match
+        for c in cands:
+            if c < pos:
+                continue
+            m = match(raw, c, limit)
+            if m is not None:
+                found.append((c, m.lastgroup or "punct", m.group()))
+                pos = m.end()
+    return [
+        (at, _SUFFIX_KIND[kind])
+        for at, kind, text in found
+        if kind != "cluster" or text not in _PROSE_CLUSTERS
+    ]
 
 
 def _add_joint_signal(found: list[Finding]) -> None:
@@ -387,7 +479,7 @@ def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     raw = text.text
     words = text.words
     prose = len(words) >= 6 and len(words & _COMMON_FOLDED) >= 0.4 * len(words)
-    yield from find_encoded(raw, prose, nato=len(words & _NATO_FOLDED) >= 4)
+    yield from find_encoded(raw, prose, nato=len(words & _NATO_FOLDED) >= 4, memo=text.memo)
     if len(words & _ROT13_TRIGGERS) >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
     if len(words & _REVERSED_TRIGGERS) >= 2:

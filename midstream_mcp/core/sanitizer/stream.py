@@ -16,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.sanitizer._model import Finding, ScanContext, Verdict
+from midstream_mcp.core.sanitizer._model import DEFAULT_CONTEXT, Finding, ScanContext, Verdict
 from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer, apply_redactions
 from midstream_mcp.core.sanitizer.policy import Policy
+
+_MEMO_LIMIT = 512  # entries in a stream's detector cache before it starts over
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,10 @@ class StreamScanner:
         self._held = ""  # text received but not yet released (redact mode only)
         self._pos = 0  # characters received so far
         self._reported: dict[tuple[str, str, int], int] = {}
-        self._kinds = {d.name: d.kind for d in self.sanitizer.detectors}
+        self._kinds = self.sanitizer._kind_map()
+        self._active = self.sanitizer._active(self.policy)
+        self._memo: dict[object, object] = {}  # per-stream detector cache (see Prepared.memo)
+        self._own_scan = type(self.sanitizer).scan is not DefaultSanitizer.scan
         self.closed = False
 
     @property
@@ -91,17 +96,32 @@ class StreamScanner:
         base = self._pos - len(self._held) - len(self._tail)  # stream offset of buf[0]
         fresh_from = len(self._tail) + len(self._held)  # buf index where the new chunk starts
         self._pos += len(chunk)
-        full = self.sanitizer.scan(buf, self.context, self.policy)
-        new = self._new_findings(full.findings, base, fresh_from, len(buf), final)
-        shifted = tuple(_shift(f, base) for f in new)
-        if full.errors and not self.policy.fail_open:
+        failed: Verdict | None = None
+        if self._own_scan:
+            # A sanitizer with its own ``scan`` (a subclass) is called through it, as documented.
+            full = self.sanitizer.scan(buf, self.context, self.policy)
+            findings, errors, elapsed = list(full.findings), full.errors, full.elapsed_s
+            if errors and not self.policy.fail_open:
+                failed = full
+        else:
+            # The detection and the verdict apart: the verdict is built once, for the new findings only.
+            findings, errors, elapsed = self.sanitizer._detect(
+                buf, self.policy, self.context or DEFAULT_CONTEXT, self._active, self._memo
+            )
+            if len(self._memo) > _MEMO_LIMIT:
+                self._memo.clear()
+            if errors and not self.policy.fail_open:
+                failed = self.sanitizer._failed(findings, errors, elapsed)
+        new = self._new_findings(findings, base, fresh_from, len(buf), final)
+        shifted = [_shift(f, base) for f in new] if new else []
+        if failed is not None:
             verdict = Verdict(
-                full.action, full.reason, shifted, full.score, errors=full.errors, elapsed_s=full.elapsed_s
+                failed.action, failed.reason, tuple(shifted), failed.score, errors=errors, elapsed_s=elapsed
             )
         else:
-            verdict = self.sanitizer._verdict(chunk, list(shifted), self.policy, full.errors, full.elapsed_s)
+            verdict = self.sanitizer._verdict(chunk, shifted, self.policy, errors, elapsed, redact=False)
         if self.policy.mode == "redact":
-            emitted = self._release(buf, full.findings, final)
+            emitted = self._release(buf, findings, final)
             verdict = Verdict(
                 verdict.action,
                 verdict.reason,
@@ -119,7 +139,7 @@ class StreamScanner:
         return StreamVerdict(verdict, emitted, position)
 
     def _new_findings(
-        self, findings: tuple[Finding, ...], base: int, fresh_from: int, buf_len: int, final: bool
+        self, findings: list[Finding], base: int, fresh_from: int, buf_len: int, final: bool
     ) -> list[Finding]:
         new = []
         for f in findings:
@@ -138,7 +158,7 @@ class StreamScanner:
             new.append(f)
         return new
 
-    def _release(self, buf: str, findings: tuple[Finding, ...], final: bool) -> str:
+    def _release(self, buf: str, findings: list[Finding], final: bool) -> str:
         start = len(self._tail)
         cut = len(buf) if final else max(start, len(buf) - self.window)
         if not final:
