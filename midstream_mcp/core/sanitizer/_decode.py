@@ -32,6 +32,8 @@ _UPPER_DIGIT_RE = re.compile(r"[A-Z0-9]")
 _NOT_UPPER_DIGIT = bytes(b for b in range(256) if not (65 <= b <= 90 or 48 <= b <= 57))
 _HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
 _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
+#: ASCII: the uuencode alphabet (``!`` to backquote) is u, a newline stays, the rest is a space.
+_UU_SHAPE = bytes(117 if 33 <= c <= 96 else 10 if c == 10 else 32 for c in range(256))
 _PCT_RE = re.compile(r"(?:[^%\s]{0,24}%[0-9A-Fa-f]{2}){3,}[^%\s]{0,24}")
 _TAGS_RE = re.compile("[\U000e0020-\U000e007e]{2,}")
 _VS_RE = re.compile("[\U000e0100-\U000e017e]{3,}")
@@ -249,6 +251,24 @@ def _enough_upper_digits(text: str) -> bool:
     return len(_UPPER_DIGIT_RE.findall(text)) >= 8
 
 
+def _uu_lines(text: str) -> Iterator[re.Match[str]]:
+    """``_UU_RE.finditer(text)``, trying only line starts followed by five uuencode characters."""
+    if not text.isascii():
+        yield from _UU_RE.finditer(text)
+        return
+    shape = text.encode("ascii").translate(_UU_SHAPE)
+    pos = 0
+    i = 0 if shape.startswith(b"uuuuu") else shape.find(b"\nuuuuu")
+    while i >= 0:
+        start = i if i == 0 and shape[0] != 10 else i + 1
+        if start >= pos:
+            m = _UU_RE.match(text, start)
+            if m is not None and m.end() > m.start():
+                yield m
+                pos = m.end()
+        i = shape.find(b"\nuuuuu", i + 1)
+
+
 def _decode_token(token: str, bare: str, prose: bool) -> tuple[int, int, str, str] | None:
     """The first decoding of one whitespace-delimited token: (start, end) within it, kind, text."""
     for regex, kind, decoder in _TOKEN_DECODERS:
@@ -321,7 +341,7 @@ def find_encoded(
                 if decoded is not None:
                     yield m.start(), m.start() + len(token), "hex", decoded
     if not prose and ("`" in text or "\n" in text):
-        for m in _UU_RE.finditer(text):
+        for m in _uu_lines(text):
             decoded = _uu(m.group())
             if decoded is not None and looks_like_language(decoded):
                 yield m.start(), m.end(), "uuencode", decoded

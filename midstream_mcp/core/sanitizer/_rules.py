@@ -44,6 +44,9 @@ class Rule:
     agentic_weight: float | None = None
     name: str = ""
     literals: tuple[str, ...] = ()  # raw rules: one of these substrings must occur (checked before the regex)
+    #: Every match starts with one of ``literals`` (exactly, in any case the regex accepts them only so):
+    #: the regex is tried only where they occur.
+    anchored: bool = False
 
 
 def _alt(words: str) -> str:
@@ -71,12 +74,13 @@ def _rule(
     agentic_weight: float | None = None,
     name: str = "",
     literals: tuple[str, ...] = (),
+    anchored: bool = False,
 ) -> Rule:
     groups = (gates,) if isinstance(gates, str) else gates
     regex = re.compile(pattern(src)) if view == "folded" else re.compile(src, re.IGNORECASE | re.MULTILINE)
     # Gates are checked against the folded words of the text, for raw rules too.
     gate = tuple(frozenset(w for w in (fold(x) for x in g.split()) if w.isalpha()) for g in groups if g)
-    return Rule(category, weight, gate, regex, view, agentic_weight, name or category, literals)
+    return Rule(category, weight, gate, regex, view, agentic_weight, name or category, literals, anchored)
 
 
 # -- vocabularies ------------------------------------------------------------------------------------
@@ -964,6 +968,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:prompt|input|instructions?|message|context|document|data|session|conversation|rules|text)\b",
         view="raw",
         literals=("---", "===", "###", "***"),
+        anchored=True,
         name="section_marker",
     ),
     _rule(

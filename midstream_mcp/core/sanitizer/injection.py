@@ -58,19 +58,20 @@ _LEAD_SETS: tuple[tuple[frozenset[str], tuple[str, ...]] | None, ...] = tuple(
 )
 
 
-def _gate_index(rules: tuple[Rule, ...]) -> dict[str, tuple[int, ...]]:
-    index: dict[str, list[int]] = {}
+def _gate_masks(rules: tuple[Rule, ...]) -> dict[str, int]:
+    """Gate word -> bit mask of the rules (bit i: ``rules[i]``) whose first gate holds the word."""
+    masks: dict[str, int] = {}
     for i, rule in enumerate(rules):
         for w in rule.gates[0] if rule.gates else ():
-            index.setdefault(w, []).append(i)
-    return {w: tuple(v) for w, v in index.items()}
+            masks[w] = masks.get(w, 0) | (1 << i)
+    return masks
 
 
-_FOLDED_INDEX = _gate_index(_FOLDED_RULES)
-_FOLDED_WORDS = frozenset(_FOLDED_INDEX)
-_RAW_INDEX = _gate_index(_RAW_RULES)
-_RAW_WORDS = frozenset(_RAW_INDEX)
-_RAW_UNGATED = tuple(i for i, r in enumerate(_RAW_RULES) if not r.gates)
+_FOLDED_MASKS = _gate_masks(_FOLDED_RULES)
+_FOLDED_WORDS = frozenset(_FOLDED_MASKS)
+_RAW_MASKS = _gate_masks(_RAW_RULES)
+_RAW_WORDS = frozenset(_RAW_MASKS)
+_RAW_UNGATED = sum(1 << i for i, r in enumerate(_RAW_RULES) if not r.gates)
 _MIXED_SCRIPT_RE = re.compile(r"\b(?=\w*[a-zA-Z])(?=\w*[\u0370-\u03ff\u0400-\u04ff\u0131])\w{2,}\b")
 #: Categories whose phrasing is often *talked about* rather than used ("it may try to make you ignore ...").
 _MENTIONABLE = frozenset({"instruction_override", "restriction_removal", "system_prompt_extraction"})
@@ -122,6 +123,7 @@ _PROSE_CLUSTER_TEXT = (
 _PROSE_CLUSTERS = frozenset(_PROSE_CLUSTER_TEXT.split())
 #: Symbols that prose rarely uses and optimised suffixes are full of.
 _ODD_RE = re.compile(r"[\[\]{}<>\\^~`|]")
+_NOT_ODD = bytes(c for c in range(256) if not _ODD_RE.match(chr(c)))  # bytes.translate deletes these
 _GLUE_HINT_RE = re.compile(r"[a-z][A-Z]")
 _SUFFIX_KIND = {"punct": 0, "bracket": 1, "glue": 2, "cluster": 3, "fused": 4}
 _CODE_RE = re.compile(
@@ -165,9 +167,9 @@ class InjectionDetector:
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
         lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
-        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_INDEX, ()):
+        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_MASKS, 0):
             rule = _FOLDED_RULES[i]
-            if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
+            if len(rule.gates) > 1 and not _more_gates(rule.gates, words):
                 continue
             if folded is None:
                 folded = text.folded
@@ -186,18 +188,18 @@ class InjectionDetector:
                     # Reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered.
                     weight = 0.3
                 self._emit(rule, context, raw, start, end, carrier, out, weight)
-        for i in _candidates(words, _RAW_WORDS, _RAW_INDEX, _RAW_UNGATED):
+        for i in _candidates(words, _RAW_WORDS, _RAW_MASKS, _RAW_UNGATED):
             rule = _RAW_RULES[i]
-            if rule.literals and not any(lit in raw for lit in rule.literals):
+            if rule.literals and not _has_literal(rule.literals, raw):
                 continue
-            if len(rule.gates) > 1 and not all(not g.isdisjoint(words) for g in rule.gates[1:]):
+            if len(rule.gates) > 1 and not _more_gates(rule.gates, words):
                 continue
-            m = rule.regex.search(raw)
+            m = _anchored_search(rule, raw) if rule.anchored else rule.regex.search(raw)
             if m is not None:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        _suffix_signal(self.name, raw, carrier, out)
+        _suffix_signal(self.name, raw, carrier, out, text.memo)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
@@ -294,20 +296,44 @@ def _readable(kind: str, decoded: str) -> bool:
     return looks_like_language(decoded)
 
 
+def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
+    """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals."""
+    starts: set[int] = set()
+    for lit in rule.literals:
+        i = raw.find(lit)
+        while i >= 0:
+            starts.add(i)
+            i = raw.find(lit, i + 1)
+    for p in sorted(starts):
+        m = rule.regex.match(raw, p)
+        if m is not None:
+            return m
+    return None
+
+
+def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> bool:
+    """True when every gate after the first shares a word with ``words``."""
+    return all(not g.isdisjoint(words) for g in gates[1:])
+
+
+def _has_literal(literals: tuple[str, ...], raw: str) -> bool:
+    """True when one of ``literals`` occurs in ``raw``."""
+    return any(lit in raw for lit in literals)
+
+
 def _candidates(
-    words: frozenset[str],
-    gate_words: frozenset[str],
-    index: dict[str, tuple[int, ...]],
-    always: tuple[int, ...],
+    words: frozenset[str], gate_words: frozenset[str], masks: dict[str, int], always: int
 ) -> list[int]:
     """Indices of the rules whose first gate shares a word with ``words`` (plus ungated ones), in order."""
-    hits = words & gate_words
-    if not hits:
-        return list(always)
-    found = set(always)
-    for w in hits:
-        found.update(index[w])
-    return sorted(found)
+    m = always
+    for w in words & gate_words:
+        m |= masks[w]
+    out = []
+    while m:
+        low = m & -m
+        out.append(low.bit_length() - 1)
+        m ^= low
+    return out
 
 
 def _blocks(folded: str) -> list[tuple[int, int, frozenset[str]]]:
@@ -372,14 +398,26 @@ def _lead_search(
     return None
 
 
-def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
-    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words."""
+def _suffix_signal(
+    name: str,
+    raw: str,
+    carrier: tuple[int, int, str] | None,
+    out: list[Finding],
+    memo: dict[object, object] | None = None,
+) -> None:
+    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words.
+
+    ``memo`` (a stream's cache) keeps the marks of each line (see :func:`_suffix_marks`).
+    """
     if len(raw) < 24:
         return
-    odd = len(_ODD_RE.findall(raw, 0, 20_000))
+    if raw.isascii():
+        odd = len(raw[:20_000].encode("ascii").translate(None, _NOT_ODD))
+    else:
+        odd = len(_ODD_RE.findall(raw, 0, 20_000))
     if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
         return  # too few stray brackets and symbols to be an optimised suffix
-    marks = _suffix_marks(raw)
+    marks = _line_marks(raw, memo) if memo is not None and len(raw) <= 20_000 else _suffix_marks(raw)
     if len(marks) < 4:
         return
     # The densest 160-character window, and how many kinds of oddity it mixes.
@@ -397,8 +435,9 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
     line_start = raw.rfind("\n", 0, start) + 1
     line_end = raw.find("\n", end)
     lines = raw[line_start : line_end if line_end >= 0 else len(raw)]
-    if len(_CODE_RE.findall(lines)) >= 2:
-        return  # source code is dense in brackets and camelCase by nature
+    hits = _CODE_RE.finditer(lines)
+    if next(hits, None) is not None and next(hits, None) is not None:
+        return  # source code (two hits or more) is dense in brackets and camelCase by nature
     score = 0.6 if best < 7 else 0.8
     span = (start, end) if carrier is None else carrier[:2]
     out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
@@ -417,6 +456,28 @@ _SUFFIX_SHAPE = bytes(
 _PUNCT_START_RE = re.compile(rb"(?:^|(?<= ))[ps]|[ps](?=[ps])")
 _LETTER_HINTS = (b"aA", b"as", b"As")  # a case change (glued words) or letters before a symbol (fused)
 _NOT_LETTER = (b" ", b"p", b"s", b"0")
+
+
+def _line_marks(raw: str, memo: dict[object, object]) -> list[tuple[int, int]]:
+    """:func:`_suffix_marks` line by line, each line's marks cached in ``memo``.
+
+    No mark holds white space and every look-around of the pattern treats the
+    edge of the text like white space, so the marks of a text are the marks of
+    its lines, shifted: the lines carried over from the previous chunk are not
+    scanned again.
+    """
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for line in raw.split("\n"):
+        if line:
+            key = ("suffix", line)
+            got = memo.get(key)
+            if got is None:
+                got = memo[key] = _suffix_marks(line)
+            for at, kind in got:  # type: ignore[attr-defined]
+                out.append((pos + at, kind))
+        pos += len(line) + 1
+    return out
 
 
 def _suffix_marks(raw: str) -> list[tuple[int, int]]:
