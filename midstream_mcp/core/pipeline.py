@@ -511,7 +511,7 @@ class Pipeline:
             group.future.set_result([] if results else 0)
             return group.future
         try:
-            self._enqueue_many(stream_id, chunks, group)
+            self._enqueue_many(stream_id, chunks, group, None, block=True)
         except BaseException as exc:
             group.fail(exc)
             raise
@@ -544,11 +544,25 @@ class Pipeline:
     async def push_many(
         self, stream_id: str, chunks: Iterable[bytes | str], *, tokens: Sequence[int | None] | None = None
     ) -> list[ChunkResult]:
-        """Queue chunks in order and await all their results (one error stops the rest from being queued)."""
-        futures: list[Future[ChunkResult]] = []
-        for i, c in enumerate(chunks):
-            futures.append(await self._aenqueue(stream_id, c, tokens[i] if tokens is not None else None))
-        return [await asyncio.wrap_future(f) for f in futures]
+        """Queue chunks in order and await all their results (one error stops the rest from being queued).
+
+        One future for the whole batch, and the queue lock taken once per slice
+        that fits: the fast path for an async producer with many chunks at hand.
+        """
+        items = list(chunks)
+        if tokens is not None and len(tokens) != len(items):
+            raise InvalidInput("tokens", f"must have one entry per chunk ({len(items)}), got {len(tokens)}")
+        if not items:
+            return []
+        group = _Group(len(items), True)
+        try:
+            done = self._enqueue_many(stream_id, items, group, tokens, block=False)
+            if done < len(items):  # the queue is full: wait for room off the event loop
+                await asyncio.to_thread(self._enqueue_many, stream_id, items, group, tokens, True, done)
+        except BaseException as exc:
+            group.fail(exc)
+            raise
+        return list(await asyncio.wrap_future(group.future))
 
     async def _aenqueue(self, stream_id: str, chunk: Any, tokens: int | None) -> Future[ChunkResult]:
         try:
@@ -704,16 +718,30 @@ class Pipeline:
             st = self._live(stream_id)
         return st
 
-    def _enqueue_many(self, stream_id: str, chunks: Sequence[Any], group: _Group) -> None:
-        """Queue ``chunks`` under ``group``: one lock acquisition per slice that fits in the queue."""
+    def _enqueue_many(
+        self,
+        stream_id: str,
+        chunks: Sequence[Any],
+        group: _Group,
+        tokens: Sequence[int | None] | None,
+        block: bool,
+        start: int = 0,
+    ) -> int:
+        """Queue ``chunks[start:]`` under ``group``, one lock acquisition per slice that fits in the queue.
+
+        Returns how many chunks of ``chunks`` are queued: all of them, or with
+        ``block=False`` those before the queue filled up.
+        """
         max_bytes = self.config.max_chunk_bytes
         clock = self._clock
         n = len(chunks)
-        i = 0
+        i = start
         while i < n:
             with self._lock:
                 st = self._live(stream_id)
                 if len(st.queue) >= st.queue_size:
+                    if not block and st.on_full == "wait":
+                        return i
                     st = self._wait_room(st, stream_id, True)
                 end = min(n, i + st.queue_size - len(st.queue))
                 q = st.queue
@@ -722,6 +750,9 @@ class Pipeline:
                 try:
                     while i < end:
                         c = chunks[i]
+                        tok = None if tokens is None else tokens[i]
+                        if tok is not None and (isinstance(tok, bool) or not isinstance(tok, int) or tok < 0):
+                            raise InvalidInput("tokens", f"must be a non-negative integer, got {tok!r}")
                         arrival = clock()
                         tc = type(c)
                         if (tc is str or tc is bytes) and clean and c.isascii():
@@ -753,13 +784,14 @@ class Pipeline:
                             raise InvalidInput(
                                 "chunk", f"has {nbytes} bytes, more than the limit of {max_bytes}"
                             )
-                        q.append(_Item(text, nbytes, None, arrival, (group, i)))
+                        q.append(_Item(text, nbytes, tok, arrival, (group, i)))
                         i += 1
                 finally:
                     if q and not st.scheduled:
                         st.scheduled = True
                         self._ready.append(st)
                         self._work.notify()
+        return i
 
     def _live(self, stream_id: str) -> _Stream:
         st = self._streams.get(stream_id)
@@ -1186,7 +1218,12 @@ class Pipeline:
                             target.set_exception(exc)
 
             # Nothing else to analyse and the store idle: commit here, saving a thread hand-off.
-            if self._write_now is not None and not self._ready and self._write_now(events, (record,), done):
+            if (
+                self._write_now is not None
+                and not st.queue
+                and not self._ready
+                and self._write_now(events, (record,), done)
+            ):
                 return
             self.store.append(events, (record,), done)
 

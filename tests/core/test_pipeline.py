@@ -446,3 +446,60 @@ def test_many_chunks_bounded_memory(pipe: Pipeline) -> None:
     assert results[-1].matches and results[-1].matches[0]["pattern"] == "needle"
     st_ = pipe._streams[sid]
     assert len(st_.patterns[0][1]._buf) <= 64 and len(st_.redactor.held if st_.redactor else "") == 0
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def test_async_push_many_one_future_tokens_and_partial_failure(tmp_path: Path) -> None:
+    async def go(pipe: Pipeline) -> None:
+        sid = pipe.open({"sanitizer": False}, stream_id="a")["stream_id"]
+        results = await pipe.push_many(sid, ["one ", b"two ", "three"], tokens=[1, None, 7])
+        assert [r.index for r in results] == [0, 1, 2]
+        assert [r.tokens for r in results] == [1, 1, 7]
+        assert [r.emitted for r in results] == ["one ", "two ", "three"]
+        with pytest.raises(InvalidInput, match="tokens"):
+            await pipe.push_many(sid, ["x", "y"], tokens=[1])
+        with pytest.raises(InvalidInput, match="invalid UTF-8"):
+            await pipe.push_many(sid, ["ok ", b"\xff"])
+        # the chunk before the bad one was queued and processed; the stream carries on
+        after = await pipe.push_many(sid, ["after"])
+        assert after[0].index == 4
+
+    with Pipeline(PipelineConfig(queue_size=2), store=SQLiteStore(tmp_path / "p.sqlite3")) as pipe:
+        asyncio.run(go(pipe))  # queue_size 2: push_many waits for room off the event loop
+        assert pipe.get("a")["metrics"]["chunks"] == 5
+        pipe.store.close()
+
+
+def test_bulk_submit_matches_one_by_one(tmp_path: Path) -> None:
+    # sanitizer off: with it, a finding may be decided a chunk earlier when it sees more right-hand context
+    policy = {
+        "sanitizer": False,
+        "patterns": ["lazy dog", {"regex": r"\d{3}-\d{2}-\d{4}", "name": "ssn", "max_span": 16}],
+    }
+    text = "the quick brown fox jumps over the lazy dog, ssn 123-45-6789, caf\u00e9 ok " * 3
+    raw = text.encode()
+    pieces = [raw[i : i + 3] for i in range(0, len(raw), 3)]  # splits the UTF-8 of the e-acute too
+    outs = []
+    for bulk in (False, True):
+        with Pipeline(store=SQLiteStore(tmp_path / f"b{bulk}.sqlite3")) as pipe:
+            sid = pipe.open(policy, stream_id="s")["stream_id"]
+            if bulk:
+                assert pipe.submit_many(sid, pieces, results=False).result(30) == len(pieces)
+            else:
+                for p in pieces:
+                    pipe.push_sync(sid, p, timeout=30)
+            pipe.close_sync(sid)
+            evs = pipe.events(sid, 0, 10_000)
+            chunks = [
+                {k: v for k, v in e.items() if k not in ("seq", "ts", "latency_ms", "gap_ms")}
+                for e in evs
+                if e["kind"] == "chunk"
+            ]
+            matches = sorted((e["pattern"], e["start"], e["end"]) for e in evs if e["kind"] == "pattern")
+            outs.append((chunks, matches))
+            pipe.store.close()
+    assert outs[0] == outs[1]
+    assert "".join(c["emitted"] for c in outs[0][0]) == text
+    assert len(outs[0][1]) == 6

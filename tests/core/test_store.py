@@ -134,3 +134,33 @@ def test_nothing_acknowledged_is_lost_on_kill(tmp_path: Path) -> None:
         assert rec is not None and rec.state == "interrupted"
         stored = {e["seq"] for e in store.events("victim", 0, 100_000)}
         assert {seq for _, seq in acked} <= stored
+
+
+def test_chunk_rows_read_back_like_to_dict_and_in_seq_order(tmp_path: Path) -> None:
+    from midstream_mcp.core.events import PatternMatched, make_chunk
+
+    finding = {"detector": "d", "category": "c", "start": 1, "end": 2, "score": 0.5, "evidence": "x*"}
+    chunk = make_chunk(2, "s", 3.5, 0, 0, 5, 5, 1, "warn", "why", False, 0.25, "hello", (finding,), None, 0.1)
+    assert chunk == ChunkProcessed(
+        2, "s", 3.5, 0, 0, 5, 5, 1, "warn", "why", False, 0.25, "hello", (finding,), None, 0.1
+    )
+    evs = [
+        StreamOpened(1, "s", 1.0, {"a": 1}),
+        chunk,
+        PatternMatched(3, "s", 3.5, "p", "literal", 0, 5, 0, "hello", 0),
+        ChunkProcessed(4, "s", 4.0, index=1, blocked=True, emitted=None, gap_ms=2.0),
+    ]
+    with SQLiteStore(tmp_path / "c.sqlite3") as store:
+        done = threading.Event()
+        assert store.write_now(evs[:2], [_rec("s", last=2)], lambda exc: done.set())  # idle: commits here
+        assert done.is_set()
+        store.append(evs[2:], [_rec("s", last=4)])
+        store.flush()
+        assert store.events("s", 0, 100) == [e.to_dict() for e in evs]
+        assert [e["seq"] for e in store.events(None, 1, 2)] == [2, 3]
+        assert [e["kind"] for e in store.events("s", kinds=["chunk"])] == ["chunk", "chunk"]
+        assert store.count_events("s") == 4 and store.max_seq() == 4
+        with pytest.raises(Exception, match="in use"):
+            SQLiteStore(tmp_path / "c.sqlite3")  # one owner per file, in this process too
+    with SQLiteStore(tmp_path / "c.sqlite3") as again:  # released on close
+        assert again.count_events() == 4
