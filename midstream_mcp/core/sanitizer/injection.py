@@ -199,7 +199,7 @@ class InjectionDetector:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        _suffix_signal(self.name, raw, carrier, out, text.memo)
+        _suffix_signal(self.name, raw, carrier, out)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
@@ -398,17 +398,8 @@ def _lead_search(
     return None
 
 
-def _suffix_signal(
-    name: str,
-    raw: str,
-    carrier: tuple[int, int, str] | None,
-    out: list[Finding],
-    memo: dict[object, object] | None = None,
-) -> None:
-    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words.
-
-    ``memo`` (a stream's cache) keeps the marks of each line (see :func:`_suffix_marks`).
-    """
+def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
+    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words."""
     if len(raw) < 24:
         return
     if raw.isascii():
@@ -417,7 +408,7 @@ def _suffix_signal(
         odd = len(_ODD_RE.findall(raw, 0, 20_000))
     if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
         return  # too few stray brackets and symbols to be an optimised suffix
-    marks = _line_marks(raw, memo) if memo is not None and len(raw) <= 20_000 else _suffix_marks(raw)
+    marks = _suffix_marks(raw)
     if len(marks) < 4:
         return
     # The densest 160-character window, and how many kinds of oddity it mixes.
@@ -456,28 +447,6 @@ _SUFFIX_SHAPE = bytes(
 _PUNCT_START_RE = re.compile(rb"(?:^|(?<= ))[ps]|[ps](?=[ps])")
 _LETTER_HINTS = (b"aA", b"as", b"As")  # a case change (glued words) or letters before a symbol (fused)
 _NOT_LETTER = (b" ", b"p", b"s", b"0")
-
-
-def _line_marks(raw: str, memo: dict[object, object]) -> list[tuple[int, int]]:
-    """:func:`_suffix_marks` line by line, each line's marks cached in ``memo``.
-
-    No mark holds white space and every look-around of the pattern treats the
-    edge of the text like white space, so the marks of a text are the marks of
-    its lines, shifted: the lines carried over from the previous chunk are not
-    scanned again.
-    """
-    out: list[tuple[int, int]] = []
-    pos = 0
-    for line in raw.split("\n"):
-        if line:
-            key = ("suffix", line)
-            got = memo.get(key)
-            if got is None:
-                got = memo[key] = _suffix_marks(line)
-            for at, kind in got:  # type: ignore[attr-defined]
-                out.append((pos + at, kind))
-        pos += len(line) + 1
-    return out
 
 
 def _suffix_marks(raw: str) -> list[tuple[int, int]]:
