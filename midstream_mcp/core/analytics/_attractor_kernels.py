@@ -108,6 +108,127 @@ def nearest_neighbours(
 
 
 @njit(cache=True, nogil=True)
+def build_grid(pts: F64, limit: int) -> tuple[I64, I64, F64]:  # pragma: no cover
+    """Box grid over the first two coordinates of rows ``< limit`` (Schreiber 1995's box-assisted search).
+
+    About four rows per box on average. Returns ``start`` (box ``c`` holds
+    ``members[start[c]:start[c + 1]]``, boxes numbered ``cx * g + cy``),
+    ``members`` and ``geometry = (g, lo0, lo1, width0, width1)``.
+    """
+    g = max(1, int(np.sqrt(limit / 4.0)))
+    lo0 = np.inf
+    hi0 = -np.inf
+    lo1 = np.inf
+    hi1 = -np.inf
+    for t in range(limit):
+        lo0 = min(lo0, pts[t, 0])
+        hi0 = max(hi0, pts[t, 0])
+        lo1 = min(lo1, pts[t, 1])
+        hi1 = max(hi1, pts[t, 1])
+    w0 = (hi0 - lo0) / g if hi0 > lo0 else 1.0
+    w1 = (hi1 - lo1) / g if hi1 > lo1 else 1.0
+    geometry = np.array([float(g), lo0, lo1, w0, w1])
+    start = np.zeros(g * g + 1, dtype=np.int64)
+    box = np.empty(limit, dtype=np.int64)
+    for t in range(limit):
+        box[t] = _box(pts[t, 0], pts[t, 1], geometry)
+        start[box[t] + 1] += 1
+    for c in range(g * g):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    members = np.empty(limit, dtype=np.int64)
+    for t in range(limit):
+        members[fill[box[t]]] = t
+        fill[box[t]] += 1
+    return start, members, geometry
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _cell(v: float, lo: float, width: float, g: int) -> int:  # pragma: no cover
+    c = int(np.floor((v - lo) / width))
+    if c < 0:
+        return 0
+    if c >= g:
+        return g - 1
+    return c
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _box(v0: float, v1: float, geometry: F64) -> int:  # pragma: no cover
+    g = int(geometry[0])
+    return _cell(v0, geometry[1], geometry[3], g) * g + _cell(v1, geometry[2], geometry[4], g)
+
+
+@njit(cache=True, nogil=True)
+def _grid_nearest(
+    pts: F64,
+    start: I64,
+    members: I64,
+    geometry: F64,
+    i: int,
+    theiler: int,
+    norm: int,
+    floor: float,
+) -> tuple[int, float]:  # pragma: no cover
+    """Nearest neighbour of row ``i`` among the grid's rows; ties go to the lowest index.
+
+    Rings of boxes around the query's box are searched outwards until the
+    next ring cannot hold anything closer: a row in ring ``r`` is at least
+    ``(r - 1)`` box widths away in one of the first two coordinates, a lower
+    bound on both norms.
+    """
+    g = int(geometry[0])
+    cx = _cell(pts[i, 0], geometry[1], geometry[3], g)
+    cy = _cell(pts[i, 1], geometry[2], geometry[4], g)
+    wmin = min(geometry[3], geometry[4])
+    best = np.inf
+    best_j = -1
+    for r in range(g + 1):
+        if r >= 1 and (r - 1) * wmin > best:
+            break
+        for dx in range(-r, r + 1):
+            x = cx + dx
+            if x < 0 or x >= g:
+                continue
+            step = 1 if (dx == -r or dx == r) else 2 * r
+            dy = -r
+            while dy <= r:
+                y = cy + dy
+                if 0 <= y < g:
+                    c = x * g + y
+                    for p in range(start[c], start[c + 1]):
+                        j = members[p]
+                        if abs(j - i) > theiler:
+                            d = _dist(pts, i, j, norm)
+                            if d > floor and (d < best or (d == best and j < best_j)):
+                                best = d
+                                best_j = j
+                dy += step
+    return best_j, best
+
+
+@njit(cache=True, nogil=True)
+def grid_neighbours(
+    pts: F64, queries: I64, theiler: int, limit: int, norm: int, floor: float
+) -> tuple[I64, F64]:  # pragma: no cover
+    """As :func:`nearest_neighbours`, by a box grid on the first two coordinates (needs ``d >= 2``).
+
+    The projection method visits a slab whose width is the neighbour
+    distance; in 3 or more dimensions (noise, or a high embedding) that slab
+    holds a large part of the points, the grid's few boxes do not. Ties go
+    to the lowest index, as in a brute-force scan.
+    """
+    start, members, geometry = build_grid(pts, limit)
+    nq = queries.shape[0]
+    out_idx = np.full(nq, -1, dtype=np.int64)
+    out_dist = np.full(nq, np.inf)
+    for q in range(nq):
+        i = queries[q]
+        out_idx[q], out_dist[q] = _grid_nearest(pts, start, members, geometry, i, theiler, norm, floor)
+    return out_idx, out_dist
+
+
+@njit(cache=True, nogil=True)
 def divergence(
     pts: F64, refs: I64, nbrs: I64, horizon: int, blocks: int, floor: float
 ) -> tuple[F64, F64]:  # pragma: no cover
@@ -297,10 +418,6 @@ def cao_step(
     for t in range(m):
         for k in range(d):
             pts[t, k] = x[t + k * delay]
-    order = np.argsort(pts[:, 0]).astype(np.int64)
-    rank = np.empty(m, dtype=np.int64)
-    for r in range(m):
-        rank[order[r]] = r
     nq = 0
     for q in range(queries.shape[0]):
         if queries[q] < m:
@@ -311,7 +428,14 @@ def cao_step(
         if queries[q] < m:
             qs[c] = queries[q]
             c += 1
-    idx, dist = nearest_neighbours(pts, order, rank, qs, theiler, m, 1, floor)
+    if d >= 2:
+        idx, dist = grid_neighbours(pts, qs, theiler, m, 1, floor)
+    else:
+        order = np.argsort(pts[:, 0]).astype(np.int64)
+        rank = np.empty(m, dtype=np.int64)
+        for r in range(m):
+            rank[order[r]] = r
+        idx, dist = nearest_neighbours(pts, order, rank, qs, theiler, m, 1, floor)
     total = 0.0
     total_star = 0.0
     used = 0
@@ -384,16 +508,29 @@ def prediction_errors(
             for a in range(d):
                 pts[t, a] = x[t + a * delay, 0] if delay > 0 else x[t, a]
         target = v[span + steps : span + steps + m].copy()
-        order = np.argsort(pts[:, 0], kind="mergesort").astype(np.int64)
-        rank = np.empty(m, dtype=np.int64)
-        for r in range(m):
-            rank[order[r]] = r
         spread = 0.0
         for a in range(d):
             sd = float(np.std(pts[:, a]))
             if sd > spread:
                 spread = sd
-        err = prediction_error(pts, target, order, rank, queries, theiler, m, floor_fraction * spread)
+        floor = floor_fraction * spread
+        if d >= 2:
+            idx, _ = grid_neighbours(pts, queries, theiler, m, 0, floor)
+            total = 0.0
+            used = 0
+            for q in range(queries.shape[0]):
+                j = idx[q]
+                if j >= 0:
+                    diff = target[queries[q]] - target[j]
+                    total += diff * diff
+                    used += 1
+            err = np.sqrt(total / used) if used > 0 else np.inf
+        else:
+            order = np.argsort(pts[:, 0], kind="mergesort").astype(np.int64)
+            rank = np.empty(m, dtype=np.int64)
+            for r in range(m):
+                rank[order[r]] = r
+            err = prediction_error(pts, target, order, rank, queries, theiler, m, floor)
         out[s] = err / max(np.std(v), 1e-300)
     return out
 

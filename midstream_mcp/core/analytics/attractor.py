@@ -439,6 +439,15 @@ def _sorted(pts: F64) -> tuple[I64, I64]:
     return order, rank
 
 
+def _neighbours(pts: F64, order: I64, rank: I64, refs: I64, theiler: int, limit: int, floor: float) -> I64:
+    """Euclidean nearest neighbours: box grid in 2 or more dimensions, projection method in one."""
+    if pts.shape[1] == 1:
+        idx, _ = _k.nearest_neighbours(pts, order, rank, refs, theiler, limit, 0, floor)
+    else:
+        idx, _ = _k.grid_neighbours(pts, refs, theiler, limit, 0, floor)
+    return np.asarray(idx, dtype=np.int64)
+
+
 def _linfit(x: F64, y: F64) -> tuple[float, float, float, float]:
     """Least-squares slope, intercept, R^2 and the slope's standard error."""
     xm, ym = x.mean(), y.mean()
@@ -469,12 +478,12 @@ def _divergence_curve(pts: F64, period: float, theiler: int, horizon: int | None
     h = cap if horizon is None else horizon
     if horizon is None:
         h = int(min(cap, max(20, 5 * period)))
-    order, rank = _sorted(pts)
+    order, rank = _sorted(pts) if pts.shape[1] == 1 else (np.zeros(0, np.int64), np.zeros(0, np.int64))
     floor = _floor(pts)
     while True:
         limit = m - h
         refs = _spread(limit, MAX_REFERENCES)
-        idx, _ = _k.nearest_neighbours(pts, order, rank, refs, theiler, limit, 0, floor)
+        idx = _neighbours(pts, order, rank, refs, theiler, limit, floor)
         found = idx >= 0
         if found.sum() < BLOCKS:
             raise InvalidInput(

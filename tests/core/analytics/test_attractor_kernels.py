@@ -61,6 +61,32 @@ def test_nearest_neighbours_match_brute_force(norm: int, dims: int, theiler: int
         assert j == ref_j or dist(pts[i], pts[j], norm) == dist(pts[i], pts[ref_j], norm)
 
 
+@pytest.mark.parametrize("norm", [0, 1])
+@pytest.mark.parametrize("dims", [2, 5])
+@pytest.mark.parametrize("theiler", [0, 5])
+@pytest.mark.parametrize("n", [9, 400])
+def test_grid_neighbours_match_brute_force(norm: int, dims: int, theiler: int, n: int) -> None:
+    rng = np.random.default_rng(dims * 10 + theiler + norm + n)
+    pts = rng.normal(size=(n, dims)) * np.linspace(1.0, 0.2, dims)  # unequal extents: rectangular boxes
+    pts[-1] *= 5.0  # an outlier stretches the grid; queries beyond the limit fall outside it
+    pts[1] = pts[5]  # an exact duplicate is skipped
+    if n > 20:
+        pts[20] = pts[90] + 1e-13  # so is a rounding-level one
+        pts[30] = 2 * pts[31] - pts[32]  # 31 is equally far from 30 and 32: ties go to the lower index
+    queries = np.arange(0, n, 3, dtype=np.int64)
+    limit = n - 4
+    idx, dd = kern.grid_neighbours(pts, queries, theiler, limit, norm, 1e-9)
+    ref_idx, ref_d = naive_nn(pts, queries, theiler, limit, norm, 1e-9)
+    np.testing.assert_array_equal(idx, ref_idx)
+    np.testing.assert_allclose(dd, ref_d, rtol=1e-12)
+
+
+def test_grid_neighbours_none_outside_window() -> None:
+    pts = np.stack([np.arange(10.0), np.zeros(10)], axis=1)
+    idx, dd = kern.grid_neighbours(pts, np.array([5], dtype=np.int64), 20, 10, 0, 0.0)
+    assert idx[0] == -1 and dd[0] == math.inf
+
+
 def test_nearest_neighbours_none_outside_window() -> None:
     pts = np.arange(10, dtype=np.float64).reshape(-1, 1)
     order, rank = sorted_index(pts)
