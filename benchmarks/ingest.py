@@ -28,6 +28,7 @@ Rows are entries of ``ROWS``: a function taking the options and returning a
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import socket
@@ -215,6 +216,43 @@ def row_core_paced(opts: argparse.Namespace, tmp: Path) -> Row:
     return _run(tmp, f"core, 1 stream, paced {rate:,.0f}/s", n, rate=rate, note="latency at a steady rate")
 
 
+def row_core_async_batches(opts: argparse.Namespace, tmp: Path) -> Row:
+    """What an asyncio producer (the server's ingest route) gets with ``await pipeline.push_many(batch)``."""
+    n = opts.chunks
+    batch = 256
+    pipe = _pipeline(tmp, "async")
+    try:
+        sid = pipe.open(POLICY)["stream_id"]
+        pipe.push_many_sync(sid, chunks_of(300))
+        data = chunks_of(n)
+
+        async def go() -> tuple[float, list[float]]:
+            lat: list[float] = []
+            pending: list[tuple[float, int, Any]] = []
+            t0 = time.perf_counter()
+            for i in range(0, n, batch):  # keep a few batches in flight, like a body being read
+                part = data[i : i + batch]
+                pending.append(
+                    (time.perf_counter(), len(part), asyncio.ensure_future(pipe.push_many(sid, part)))
+                )
+                if len(pending) >= 8:
+                    sent, k, fut = pending.pop(0)
+                    await fut
+                    lat += [(time.perf_counter() - sent) * 1e3] * k
+            for sent, k, fut in pending:
+                await fut
+                lat += [(time.perf_counter() - sent) * 1e3] * k
+            return time.perf_counter() - t0, lat
+
+        seconds, lat = asyncio.run(go())
+        return Row(
+            "core, asyncio push_many x256", n, seconds, n, lat, "8 batches in flight; latency per batch"
+        )
+    finally:
+        pipe.shutdown()
+        pipe.store.close()
+
+
 # --------------------------------------------------------------------------- server rows
 
 
@@ -357,7 +395,7 @@ def row_stream_push(opts: argparse.Namespace, tmp: Path) -> Row:
 
 
 ROW_FAMILIES: dict[str, list[Callable[[argparse.Namespace, Path], Row]]] = {
-    "core": [row_core_saturated, row_core_fanout, row_core_paced],
+    "core": [row_core_saturated, row_core_fanout, row_core_paced, row_core_async_batches],
     "http": [row_http_ndjson],
     "push": [row_stream_push],
 }

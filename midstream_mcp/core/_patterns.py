@@ -104,6 +104,7 @@ class TokenSequenceMatcher:
     __slots__ = (
         "_base",
         "_carry",
+        "_hits",
         "_in_set",
         "_last_end",
         "_window",
@@ -135,6 +136,7 @@ class TokenSequenceMatcher:
         self._base = 0  # stream offset of _carry[0]
         self._window: deque[tuple[str, int, int]] = deque(maxlen=self.m + self.k)
         self._in_set: deque[bool] = deque(maxlen=self.m + self.k)
+        self._hits = 0  # sum(self._in_set), kept up to date
         self._last_end = -1
 
     def feed(self, text: str, final: bool = False) -> list[Match]:
@@ -143,18 +145,34 @@ class TokenSequenceMatcher:
         base = self._base
         out: list[Match] = []
         end_of_complete = 0
+        nbuf = len(buf)
+        window, in_set, pset = self._window, self._in_set, self.pattern_set
+        lower = self.ignore_case
+        cap = self.m + self.k
+        need = self.m - self.k
+        min_len = max(1, need)
+        hits = self._hits
         for tm in TOKEN_RE.finditer(buf):
             s, e = tm.span()
             is_word = tm.lastindex == 1
-            if is_word and e == len(buf) and not final:
+            if is_word and e == nbuf and not final:
                 break  # a word at the end may continue in the next piece
             end_of_complete = e
-            tok = tm.group().lower() if self.ignore_case else tm.group()
-            self._window.append((tok, base + s, base + e))
-            self._in_set.append(tok in self.pattern_set)
-            hit = self._check(final and e == len(buf), is_word)
-            if hit is not None:
-                out.append(hit)
+            tok = tm.group()
+            if lower:
+                tok = tok.lower()
+            window.append((tok, base + s, base + e))
+            if len(in_set) == cap and in_set[0]:
+                hits -= 1  # about to fall out of the window
+            inside = tok in pset
+            in_set.append(inside)
+            if inside:
+                hits += 1
+            if hits >= need and len(window) >= min_len:  # else _check cannot match: skip the call
+                hit = self._check(final and e == nbuf, is_word)
+                if hit is not None:
+                    out.append(hit)
+        self._hits = hits
         if final:
             self._carry, self._base = "", base + len(buf)
         else:

@@ -365,6 +365,7 @@ class _Stream:
             (m, m.compiled.monitor()) for m in policy.monitors
         ]
         self.verdicts = {m.name: m.compiled.initial_verdict.value for m in policy.monitors}
+        self.last_verdict: dict[str, Any] = {}  # monitor name -> Verdict object of the last step
         self.metrics = StreamMetrics(opened)
         self.index = 0
         self.pos = 0  # characters received (analysed) so far
@@ -1027,7 +1028,11 @@ class Pipeline:
                         flags["urgent"] = True
                 if flags is not None:
                     for mspec, mon in st.monitors:
-                        v = mon.step(flags).value
+                        vobj = mon.step(flags)
+                        if vobj is st.last_verdict.get(mspec.name):
+                            continue  # unchanged (Verdict members are singletons): skip the enum lookups
+                        st.last_verdict[mspec.name] = vobj
+                        v = vobj.value
                         prev = st.verdicts[mspec.name]
                         if v != prev:
                             st.verdicts[mspec.name] = v

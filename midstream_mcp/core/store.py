@@ -229,6 +229,7 @@ class SQLiteStore:
         self._committed = 0  # append() calls committed (or failed) so far
         self._closing = False
         self._busy = False  # a batch is being written (by the writer thread or by write_now)
+        self._policies: dict[str, tuple[dict[str, Any], str]] = {}  # stream_id -> (policy, its JSON)
         self._last_sweep = time.monotonic()
         self.commits = 0
         self._thread = threading.Thread(target=self._run, name="midstream-store", daemon=True)
@@ -395,7 +396,7 @@ class SQLiteStore:
                 r.opened_at,
                 r.closed_at,
                 r.label,
-                _dumps(r.policy),
+                self._policy_json(r),
                 _dumps(r.metrics),
                 _dumps(r.monitors),
                 r.last_seq,
@@ -427,6 +428,17 @@ class SQLiteStore:
                 db.execute("ROLLBACK")
                 raise
             self.commits += 1
+
+    def _policy_json(self, r: StreamRecord) -> str:
+        """The policy as JSON, serialised once per stream (it never changes; commits repeat the record)."""
+        cached = self._policies.get(r.stream_id)
+        if cached is not None and cached[0] is r.policy:
+            return cached[1]
+        text = _dumps(r.policy)
+        if len(self._policies) >= 4096:
+            self._policies.clear()
+        self._policies[r.stream_id] = (r.policy, text)
+        return text
 
     def sweep(self, now: float | None = None) -> int:
         """Apply the retention limits now; returns how many events were deleted."""
