@@ -65,6 +65,7 @@ class StreamScanner:
         self._reported: dict[tuple[str, str, int], int] = {}
         self._kinds = self.sanitizer._kind_map()
         self._active = self.sanitizer._active(self.policy)
+        self._active_for = self.policy  # the policy ``_active`` was worked out for
         self._memo: dict[object, object] = {}  # per-stream detector cache (see Prepared.memo)
         self._own_scan = type(self.sanitizer).scan is not DefaultSanitizer.scan
         self.closed = False
@@ -105,6 +106,8 @@ class StreamScanner:
                 failed = full
         else:
             # The detection and the verdict apart: the verdict is built once, for the new findings only.
+            if self._active_for is not self.policy:
+                self._active, self._active_for = self.sanitizer._active(self.policy), self.policy
             findings, errors, elapsed = self.sanitizer._detect(
                 buf, self.policy, self.context or DEFAULT_CONTEXT, self._active, self._memo
             )
