@@ -207,44 +207,65 @@ class ChunkResult:
 
 
 class _Group:
-    """One future for many chunks (``submit_many``): cheaper than a future per chunk."""
+    """One future for many chunks (``submit_many``): cheaper than a future per chunk.
 
-    __slots__ = ("future", "n", "remaining", "results", "want")
+    ``queued`` counts the chunks queued so far; :meth:`truncate` makes the group
+    expect only those (the rest were refused), resolving it when they are done.
+    """
+
+    __slots__ = ("future", "lock", "n", "queued", "remaining", "results", "want")
 
     def __init__(self, n: int, want: bool) -> None:
         self.future: Future[Any] = Future()
+        self.lock = threading.Lock()
         self.n = n
+        self.queued = 0
         self.remaining = n
         self.results: list[Any] = [None] * n if want else []
         self.want = want
 
     def set(self, pos: int, value: Any, exc: BaseException | None) -> None:
-        """Called on the store's writer thread only."""
-        if self.future.done():
-            return
-        if exc is not None:
-            self.future.set_exception(exc)
-            return
-        if self.want:
-            self.results[pos] = value
-        self.remaining -= 1
-        if self.remaining == 0:
-            self.future.set_result(self.results if self.want else self.n)
+        """One chunk is committed (store callback: writer thread, or the worker committing inline)."""
+        with self.lock:
+            if self.future.done():
+                return
+            if exc is not None:
+                self.future.set_exception(exc)
+                return
+            if self.want:
+                self.results[pos] = value
+            self.remaining -= 1
+            if self.remaining == 0:
+                self.future.set_result(self.results if self.want else self.n)
 
     def add(self, k: int, exc: BaseException | None) -> None:
-        """``k`` chunks without a wanted result are done (writer thread only)."""
-        if self.future.done():
-            return
-        if exc is not None:
-            self.future.set_exception(exc)
-            return
-        self.remaining -= k
-        if self.remaining == 0:
-            self.future.set_result(self.results if self.want else self.n)
+        """``k`` chunks without a wanted result are done (store callback)."""
+        with self.lock:
+            if self.future.done():
+                return
+            if exc is not None:
+                self.future.set_exception(exc)
+                return
+            self.remaining -= k
+            if self.remaining == 0:
+                self.future.set_result(self.results if self.want else self.n)
+
+    def truncate(self, k: int) -> None:
+        """Only the first ``k`` chunks were queued: resolve with their results once they are done."""
+        with self.lock:
+            if self.future.done() or k >= self.n:
+                return
+            self.remaining -= self.n - k
+            self.n = k
+            if self.want:
+                del self.results[k:]
+            if self.remaining == 0:
+                self.future.set_result(self.results if self.want else self.n)
 
     def fail(self, exc: BaseException) -> None:
-        if not self.future.done():
-            self.future.set_exception(exc)
+        with self.lock:
+            if not self.future.done():
+                self.future.set_exception(exc)
 
 
 Target = Future[Any] | tuple[_Group, int]
@@ -566,6 +587,36 @@ class Pipeline:
             raise
         return list(await asyncio.wrap_future(group.future))
 
+    async def push_accepted(
+        self, stream_id: str, chunks: Sequence[bytes | str], *, tokens: Sequence[int | None] | None = None
+    ) -> tuple[list[ChunkResult], Exception | None]:
+        """Queue chunks in order until one is refused; await the results of those accepted.
+
+        Returns ``(results, error)``: the results of the chunks queued before the
+        first refused one (all of them when ``error`` is None) and the refusal
+        (:class:`InvalidInput` / :class:`Busy`). An accepted chunk is processed
+        and committed whatever happens after it. One future for the batch and
+        one event-loop wake-up per commit, instead of one per chunk: what an
+        ingest route should call with each batch of lines it has parsed.
+        """
+        items = list(chunks)
+        if tokens is not None and len(tokens) != len(items):
+            raise InvalidInput("tokens", f"must have one entry per chunk ({len(items)}), got {len(tokens)}")
+        if not items:
+            return [], None
+        group = _Group(len(items), True)
+        error: Exception | None = None
+        try:
+            done = self._enqueue_many(stream_id, items, group, tokens, block=False)
+            if done < len(items):  # the queue is full: wait for room off the event loop
+                await asyncio.to_thread(self._enqueue_many, stream_id, items, group, tokens, True, done)
+        except Exception as exc:
+            error = exc
+            group.truncate(group.queued)
+        if group.queued == 0:
+            return [], error
+        return list(await asyncio.wrap_future(group.future)), error
+
     async def _aenqueue(self, stream_id: str, chunk: Any, tokens: int | None) -> Future[ChunkResult]:
         try:
             return self._enqueue(stream_id, chunk, tokens, block=False)
@@ -789,6 +840,7 @@ class Pipeline:
                         q.append(_Item(text, nbytes, tok, arrival, (group, i)))
                         i += 1
                 finally:
+                    group.queued = i
                     if q and not st.scheduled:
                         st.scheduled = True
                         self._ready.append(st)

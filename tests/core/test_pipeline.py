@@ -503,3 +503,23 @@ def test_bulk_submit_matches_one_by_one(tmp_path: Path) -> None:
     assert outs[0] == outs[1]
     assert "".join(c["emitted"] for c in outs[0][0]) == text
     assert len(outs[0][1]) == 6
+
+
+def test_push_accepted_returns_the_accepted_prefix_and_the_refusal(tmp_path: Path) -> None:
+    async def go(pipe: Pipeline) -> None:
+        sid = pipe.open({"sanitizer": False}, stream_id="acc")["stream_id"]
+        results, error = await pipe.push_accepted(sid, ["a ", "b ", "c ", "d "], tokens=[1, 2, 3, 4])
+        assert error is None and [r.tokens for r in results] == [1, 2, 3, 4]
+        results, error = await pipe.push_accepted(sid, ["e ", "f ", b"\xff", "never"])
+        assert isinstance(error, InvalidInput) and "UTF-8" in str(error)
+        assert [(r.index, r.emitted) for r in results] == [(4, "e "), (5, "f ")]
+        results, error = await pipe.push_accepted(sid, [b"\xff"])
+        assert results == [] and error is not None
+        await pipe.close(sid)
+        results, error = await pipe.push_accepted(sid, ["late"])
+        assert results == [] and isinstance(error, InvalidInput) and "closed" in str(error)
+
+    with Pipeline(PipelineConfig(queue_size=2), store=SQLiteStore(tmp_path / "acc.sqlite3")) as pipe:
+        asyncio.run(go(pipe))
+        assert pipe.get("acc")["metrics"]["chunks"] == 6
+        pipe.store.close()
