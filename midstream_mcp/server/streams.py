@@ -148,17 +148,7 @@ class StreamService:
         and that refusal (None when all were accepted): an accepted chunk is
         processed and committed whatever happens after it.
         """
-        pipeline = self.pipeline
-        futures = []
-        error: Exception | None = None
-        for chunk in chunks:
-            try:
-                futures.append(await pipeline._aenqueue(stream_id, chunk, None))
-            except Exception as exc:  # InvalidInput / Busy: stop queueing, keep what was accepted
-                error = exc
-                break
-        results = [await asyncio.wrap_future(f) for f in futures]
-        return results, error
+        return await self.pipeline.push_accepted(stream_id, chunks)
 
     async def tail(self, stream_id: str | None) -> AsyncIterator[Event]:
         """Events as they are committed (all streams, or one), until the caller stops iterating."""
