@@ -596,26 +596,39 @@ class Pipeline:
         first refused one (all of them when ``error`` is None) and the refusal
         (:class:`InvalidInput` / :class:`Busy`). An accepted chunk is processed
         and committed whatever happens after it. One future for the batch and
-        one event-loop wake-up per commit, instead of one per chunk: what an
-        ingest route should call with each batch of lines it has parsed.
+        one event-loop wake-up per commit, instead of one per chunk.
+        """
+        results, error = await self.queue_accepted(stream_id, chunks, tokens=tokens)
+        return list(await results), error
+
+    async def queue_accepted(
+        self, stream_id: str, chunks: Sequence[bytes | str], *, tokens: Sequence[int | None] | None = None
+    ) -> tuple[asyncio.Future[list[ChunkResult]], Exception | None]:
+        """:meth:`push_accepted` in two steps: returns once the chunks are queued, results to await later.
+
+        Returns ``(results, error)`` where ``results`` is an asyncio future of
+        the accepted chunks' results. For a producer that keeps reading while
+        earlier batches are analysed (an NDJSON route: queue each parsed batch
+        in order, hand the future to the writer of the response).
         """
         items = list(chunks)
         if tokens is not None and len(tokens) != len(items):
             raise InvalidInput("tokens", f"must have one entry per chunk ({len(items)}), got {len(tokens)}")
-        if not items:
-            return [], None
         group = _Group(len(items), True)
         error: Exception | None = None
-        try:
-            done = self._enqueue_many(stream_id, items, group, tokens, block=False)
-            if done < len(items):  # the queue is full: wait for room off the event loop
-                await asyncio.to_thread(self._enqueue_many, stream_id, items, group, tokens, True, done)
-        except Exception as exc:
-            error = exc
-            group.truncate(group.queued)
+        if items:
+            try:
+                done = self._enqueue_many(stream_id, items, group, tokens, block=False)
+                if done < len(items):  # the queue is full: wait for room off the event loop
+                    await asyncio.to_thread(self._enqueue_many, stream_id, items, group, tokens, True, done)
+            except Exception as exc:
+                error = exc
+                group.truncate(group.queued)
         if group.queued == 0:
-            return [], error
-        return list(await asyncio.wrap_future(group.future)), error
+            empty: asyncio.Future[list[ChunkResult]] = asyncio.get_running_loop().create_future()
+            empty.set_result([])
+            return empty, error
+        return asyncio.wrap_future(group.future), error
 
     async def _aenqueue(self, stream_id: str, chunk: Any, tokens: int | None) -> Future[ChunkResult]:
         try:

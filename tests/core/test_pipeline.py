@@ -523,3 +523,19 @@ def test_push_accepted_returns_the_accepted_prefix_and_the_refusal(tmp_path: Pat
         asyncio.run(go(pipe))
         assert pipe.get("acc")["metrics"]["chunks"] == 6
         pipe.store.close()
+
+
+def test_queue_accepted_returns_once_queued_and_keeps_batch_order(tmp_path: Path) -> None:
+    async def go(pipe: Pipeline) -> None:
+        sid = pipe.open({"sanitizer": False}, stream_id="q")["stream_id"]
+        first, e1 = await pipe.queue_accepted(sid, ["a ", "b "])
+        second, e2 = await pipe.queue_accepted(sid, ["c ", b"\xff", "d "])
+        empty, e3 = await pipe.queue_accepted(sid, [])
+        assert e1 is None and isinstance(e2, InvalidInput) and e3 is None
+        assert [r.index for r in await first] == [0, 1]
+        assert [r.emitted for r in await second] == ["c "]
+        assert await empty == []
+
+    with Pipeline(store=SQLiteStore(tmp_path / "q.sqlite3")) as pipe:
+        asyncio.run(go(pipe))
+        pipe.store.close()
