@@ -23,7 +23,6 @@ import binascii
 import json
 import logging
 from collections.abc import AsyncIterator
-from concurrent.futures import Future
 from typing import Any
 
 from mcp.server import MCPServer
@@ -58,6 +57,10 @@ class DuplexStreamingResponse(StreamingResponse):
             await self.stream_response(send)
         except OSError:
             logger.debug("ingest client went away")
+
+
+#: What the ingest writer answers: (line numbers, their results) or (line number, error).
+_Answer = tuple[list[int], "asyncio.Future[list[ChunkResult]]"] | tuple[int, str]
 
 
 def _line(obj: dict[str, Any]) -> bytes:
@@ -135,7 +138,10 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
         return DuplexStreamingResponse(_ingest(request, stream_id), media_type=NDJSON)
 
     async def _ingest(request: Request, stream_id: str) -> AsyncIterator[bytes]:
-        pending: asyncio.Queue[tuple[int, Future[ChunkResult] | str] | None] = asyncio.Queue(maxsize=4096)
+        # The reader queues each piece's lines as one batch (in order) and hands the writer
+        # (line numbers, future of their results) or (line number, error): one future and one
+        # event-loop wake-up per batch, not per chunk.
+        pending: asyncio.Queue[_Answer | None] = asyncio.Queue(maxsize=1024)
         pipeline = service.pipeline
 
         async def read() -> None:
@@ -145,6 +151,7 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
             try:
                 async for piece in request.stream():
                     buf += piece
+                    lines: list[tuple[int, bytes]] = []
                     while True:
                         nl = buf.find(b"\n")
                         if nl < 0:
@@ -154,7 +161,8 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
                             skipping = False
                             continue
                         n += 1
-                        await handle(n, raw)
+                        lines.append((n, raw))
+                    await submit(lines)
                     if len(buf) > max_line and not skipping:
                         n += 1
                         await pending.put((n, f"line longer than {max_line} bytes"))
@@ -163,24 +171,40 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
                         buf = b""
                 if buf.strip() and not skipping:
                     n += 1
-                    await handle(n, buf)
+                    await submit([(n, buf)])
             finally:
                 await pending.put(None)
 
-        async def handle(n: int, raw: bytes) -> None:
-            if not raw.strip():
-                return
-            try:
-                chunk, tokens = parse_chunk_line(raw)
-            except ValueError as exc:
-                await pending.put((n, str(exc)))
-                return
-            try:
-                fut = await pipeline._aenqueue(stream_id, chunk, tokens)
-            except InvalidInput as exc:
-                await pending.put((n, str(exc)))
-                return
-            await pending.put((n, fut))
+        async def submit(lines: list[tuple[int, bytes]]) -> None:
+            run: list[tuple[int, bytes | str, int | None]] = []
+            for n, raw in lines:
+                if not raw.strip():
+                    continue
+                try:
+                    chunk, tokens = parse_chunk_line(raw)
+                except ValueError as exc:
+                    await flush(run)
+                    run = []
+                    await pending.put((n, str(exc)))
+                    continue
+                run.append((n, chunk, tokens))
+            await flush(run)
+
+        async def flush(run: list[tuple[int, bytes | str, int | None]]) -> None:
+            while run:
+                fut, error = await pipeline.queue_accepted(
+                    stream_id, [c for _, c, _ in run], tokens=[t for _, _, t in run]
+                )
+                if error is None:
+                    await pending.put(([n for n, _, _ in run], fut))
+                    return
+                # Rare: a chunk was refused (invalid UTF-8, oversize, stream closed). Those before
+                # it are queued; answer it with the error and go on with the rest, in order.
+                done = await fut
+                k = len(done)
+                await pending.put(([n for n, _, _ in run[:k]], fut))
+                await pending.put((run[k][0], str(error)))
+                run = run[k + 1 :]
 
         reader = asyncio.get_running_loop().create_task(read())
         try:
@@ -188,14 +212,14 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
                 item = await pending.get()
                 if item is None:
                     break
-                out = [await _answer(*item)]
+                out = [await _answer(item)]
                 # Answer everything already decided in one write.
                 while not pending.empty():
                     nxt = pending.get_nowait()
                     if nxt is None:
                         pending.put_nowait(None)
                         break
-                    out.append(await _answer(*nxt))
+                    out.append(await _answer(nxt))
                 yield b"".join(out)
         finally:
             reader.cancel()
@@ -204,13 +228,16 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
             except (asyncio.CancelledError, Exception):
                 logger.debug("ingest reader ended", exc_info=True)
 
-    async def _answer(n: int, item: Future[ChunkResult] | str) -> bytes:
-        if isinstance(item, str):
-            return _line({"line": n, "error": item})
+    async def _answer(item: _Answer) -> bytes:
+        where, what = item
+        if isinstance(what, str):
+            return _line({"line": where, "error": what})
+        assert isinstance(where, list)
         try:
-            return _line(_verdict(n, await asyncio.wrap_future(item)))
+            results = await what
         except Exception as exc:
-            return _line({"line": n, "error": str(exc)})
+            return b"".join(_line({"line": n, "error": str(exc)}) for n in where)
+        return b"".join(_line(_verdict(n, r)) for n, r in zip(where, results, strict=False))
 
     @server.custom_route("/v1/events", methods=["GET"])
     async def tail_events(request: Request) -> Response:
