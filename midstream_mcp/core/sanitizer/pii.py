@@ -37,11 +37,13 @@ _EMAIL = re.compile(
 #: IBAN and phone number has and almost no prose does. Gate of the numeric families.
 _NUM_GATE = re.compile(r"\d(?:[ .\-()/]{0,2}\d){5}")
 #: A number token: optional ``+``, digit groups and bracketed area codes joined by single separators.
-#: Atomic and possessive, so a run is taken whole and never cut back to a shorter look-alike.
+#: Atomic and possessive, so a run is taken whole and never cut back to a shorter look-alike. Both
+#: are written as a capturing lookahead plus a back-reference, ``(?=(X))(?P=...)``: the ``(?>...)`` and
+#: ``*+`` syntax gives wrong matches on early Python 3.11 releases (Debian's 3.11.2; 3.11.7 is right).
 _NUM_TOKEN = re.compile(
     r"[+(\d](?<![\w+\-.:/#][+(\d])(?<!\d,[+(\d])"
-    r"(?>(?<=\+)(?:\(\d{1,5}\)|\d{1,15})|(?<=\()\d{1,5}\)|(?<=\d)\d{0,18})"
-    r"(?:[ .\-]?\(\d{1,5}\)|(?<=\))[ .\-]?\d{1,15}|[ .\-]\d{1,15})*+"
+    r"(?=(?P<head>(?<=\+)(?:\(\d{1,5}\)|\d{1,15})|(?<=\()\d{1,5}\)|(?<=\d)\d{0,18}))(?P=head)"
+    r"(?=(?P<groups>(?:[ .\-]?\(\d{1,5}\)|(?<=\))[ .\-]?\d{1,15}|[ .\-]\d{1,15})*))(?P=groups)"
     r"(?P<ext>\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w]|[/,:.]\d)"
 )
 _NOT_DIGITS = str.maketrans("", "", " .-()+")
