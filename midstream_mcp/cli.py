@@ -90,7 +90,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> int:
     server = build_server(settings)
     streams = server.app_state.streams  # type: ignore[attr-defined]
     try:
-        _ = streams.pipeline  # open the stream store now: a bad path fails at start, not mid-session
+        streams.open_store_now()  # a bad store path fails at start, not mid-session
     except StoreError as exc:
         logger.error("%s", exc)
         return 2

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
 
-#: Modules whose ``warmup()`` function is called, in order.
+#: Modules imported in order, and their ``warmup()`` function called when they have one.
 WARMUP_MODULES: tuple[str, ...] = (
     "midstream_mcp.core.analytics._strings",
     "midstream_mcp.core.analytics.compare",
     "midstream_mcp.core.analytics.ltl",
     "midstream_mcp.core.analytics.attractor",
+    "midstream_mcp.core.sanitizer",
+    "midstream_mcp.core.pipeline",
 )
 
 
@@ -49,8 +51,9 @@ def _run(state: Warmup, modules: tuple[str, ...]) -> None:
     start = time.perf_counter()
     for name in modules:
         try:
-            fn: Callable[[], None] = importlib.import_module(name).warmup
-            fn()
+            fn: Callable[[], None] | None = getattr(importlib.import_module(name), "warmup", None)
+            if fn is not None:
+                fn()
         except Exception as exc:  # a warm-up failure must never take the server down
             logger.exception("warm-up of %s failed", name)
             state.errors.append(f"{name}: {exc}")

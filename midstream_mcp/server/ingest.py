@@ -23,7 +23,7 @@ import binascii
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
 from mcp.server.transport_security import TransportSecurityMiddleware
@@ -33,9 +33,11 @@ from starlette.types import Receive, Scope, Send
 
 from midstream_mcp.config import Settings
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.pipeline import ChunkResult
 from midstream_mcp.server.http import transport_security
 from midstream_mcp.server.streams import StreamService
+
+if TYPE_CHECKING:
+    from midstream_mcp.core.pipeline import ChunkResult
 
 logger = logging.getLogger(__name__)
 

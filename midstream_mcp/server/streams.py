@@ -14,14 +14,16 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from midstream_mcp.config import Settings
 from midstream_mcp.core.events import Event, EventBus
-from midstream_mcp.core.pipeline import ChunkResult, Pipeline, PipelineConfig
 from midstream_mcp.core.store import Retention, SQLiteStore, StoreError
 from midstream_mcp.server.resources.notifier import CoalescingNotifier
 from midstream_mcp.server.resources.subscriptions import Subscriptions
+
+if TYPE_CHECKING:  # the pipeline (and the sanitizer it loads) is imported on first use
+    from midstream_mcp.core.pipeline import ChunkResult, Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +79,7 @@ class StreamService:
         self._subscriptions = subscriptions
         self._lock = threading.Lock()
         self._pipeline: Pipeline | None = None
+        self._store: SQLiteStore | None = None
         self.notifier = CoalescingNotifier(
             subscriptions.updated, max_per_second=settings.streaming.notify_max_per_second
         )
@@ -93,7 +96,15 @@ class StreamService:
                     self._pipeline = self._build()
         return self._pipeline
 
+    def open_store_now(self) -> None:
+        """Open the stream store at start-up, so a bad path fails then and not mid-session."""
+        with self._lock:
+            if self._store is None and self._pipeline is None:
+                self._store = open_store(self.settings)
+
     def _build(self) -> Pipeline:
+        from midstream_mcp.core.pipeline import Pipeline, PipelineConfig
+
         cfg = self.settings.streaming
         config = PipelineConfig(
             max_streams=cfg.max_streams,
@@ -106,7 +117,8 @@ class StreamService:
             max_batch=cfg.max_batch,
         )
         bus = EventBus()
-        pipeline = Pipeline(config, store=open_store(self.settings), bus=bus)
+        store, self._store = self._store or open_store(self.settings), None
+        pipeline = Pipeline(config, store=store, bus=bus)
         bus.subscribe(self._on_event, maxsize=100_000)
         return pipeline
 
@@ -121,6 +133,9 @@ class StreamService:
         await self.notifier.stop()
         with self._lock:
             pipeline, self._pipeline = self._pipeline, None
+            unused, self._store = self._store, None
+        if unused is not None:
+            unused.close()
         if pipeline is not None:
             await asyncio.to_thread(pipeline.shutdown)
             pipeline.store.close()

@@ -7,7 +7,7 @@ overrides, scans, and shapes the verdict as a pydantic model.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from mcp.server import MCPServer
 from mcp.types import CallToolResult
@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from midstream_mcp.config import SanitizerSettings
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.sanitizer import DEFAULT_SANITIZER, Policy, ScanContext, Verdict
 from midstream_mcp.server.tools._common import PURE_COMPUTATION, structured, tool_errors
+
+if TYPE_CHECKING:  # imported on first use: compiling its rules is not start-up work
+    from midstream_mcp.core.sanitizer import Policy, Verdict
 
 #: A long text gets this much extra scan time per 1,000 characters on top of the base budget.
 BUDGET_PER_KCHAR_S = 0.02
@@ -96,6 +98,8 @@ class SanitizeResult(BaseModel):
 
 def build_policy(settings: SanitizerSettings, overrides: PolicyArg | None, mode: str, length: int) -> Policy:
     """The configured policy with the call's overrides; the time budget grows with the text."""
+    from midstream_mcp.core.sanitizer import Policy
+
     values: dict[str, object] = {
         "warn_threshold": settings.warn_threshold,
         "block_threshold": settings.block_threshold,
@@ -165,6 +169,8 @@ def register(server: MCPServer, settings: SanitizerSettings) -> None:
         (offsets, category, masked evidence) and, in redact mode, the redacted text. The sanitizer
         fails closed: a detector error or time-out blocks and says why.
         """
+        from midstream_mcp.core.sanitizer import DEFAULT_SANITIZER, ScanContext
+
         with tool_errors():
             if len(text) > settings.max_text_chars:
                 raise InvalidInput(

@@ -7,7 +7,7 @@ async: the pipeline has its own worker thread and the event loop only waits.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field
 
 from midstream_mcp.config import Settings
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.pipeline import ChunkResult
-from midstream_mcp.core.transport.upstream import UpstreamError, build_request, stream_chat
 from midstream_mcp.server.streams import StreamService, events_uri, stream_uri
 from midstream_mcp.server.tools._common import structured, tool_errors
+
+if TYPE_CHECKING:
+    from midstream_mcp.core.pipeline import ChunkResult
 
 #: Chunks one stream_push call may carry.
 MAX_CHUNKS_PER_CALL = 10_000
@@ -285,6 +286,8 @@ def register(server: MCPServer, service: StreamService, settings: Settings) -> N
         Each delta is a chunk: sanitised, matched and monitored as it arrives; subscribers of the
         stream's resources see it live. Returns the released (sanitised) text and the verdicts.
         """
+        from midstream_mcp.core.transport.upstream import UpstreamError, build_request, stream_chat
+
         up = settings.upstream
         with tool_errors():
             request = build_request(
