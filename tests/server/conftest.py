@@ -10,11 +10,34 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx2 as httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def run_in_memory(body: Any, settings: Any = None, mode: str = "auto") -> Any:
+    """Build the server, connect the SDK's in-memory client, and return ``await body(client)``."""
+    from mcp import Client
+
+    from midstream_mcp.config import Settings
+    from midstream_mcp.server.app import build_server
+
+    server = build_server(settings or Settings(warmup=False))
+
+    async def main() -> Any:
+        async with Client(server, mode=mode) as client:
+            return await body(client)
+
+    return anyio.run(main)
+
+
+def text_of(result: Any) -> str:
+    """The text blocks of a tool result, joined."""
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
 def free_port() -> int:

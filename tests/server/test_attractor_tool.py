@@ -6,13 +6,13 @@ import base64
 import math
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
 from midstream_mcp.config import LimitsSettings, Settings
-from midstream_mcp.server.app import ANALYSIS_TOOLS, build_server
+from midstream_mcp.server.app import ANALYSIS_TOOLS
 from midstream_mcp.server.tools import attractor as attractor_tools
+from tests.server.conftest import run_in_memory as run
 
 SINE = [math.sin(0.3 * t) for t in range(600)]
 
@@ -23,16 +23,6 @@ def logistic(n: int) -> list[float]:
         x = 4.0 * x * (1.0 - x)
         out.append(x)
     return out[100:]
-
-
-def run(body: Any, settings: Settings | None = None, mode: str = "auto") -> Any:
-    server = build_server(settings or Settings(warmup=False))
-
-    async def main() -> Any:
-        async with Client(server, mode=mode) as client:
-            return await body(client)
-
-    return anyio.run(main)
 
 
 def call(args: dict[str, Any], settings: Settings | None = None) -> Any:

@@ -7,12 +7,12 @@ import math
 import re
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
 from midstream_mcp.config import LimitsSettings, Settings
-from midstream_mcp.server.app import build_server
+from tests.server.conftest import run_in_memory as run
+from tests.server.conftest import text_of
 
 TOOLS = {"compare_sequences", "compare_many", "find_pattern"}
 
@@ -29,22 +29,8 @@ def naive_dtw(a: list[float], b: list[float]) -> float:
     return math.sqrt(d[n][m])
 
 
-def run(coro_fn: Any, settings: Settings | None = None, mode: str = "auto") -> Any:
-    server = build_server(settings or Settings(warmup=False))
-
-    async def main() -> Any:
-        async with Client(server, mode=mode) as client:
-            return await coro_fn(client)
-
-    return anyio.run(main)
-
-
 async def call(client: Client, name: str, args: dict[str, Any]) -> Any:
     return await client.call_tool(name, args)
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

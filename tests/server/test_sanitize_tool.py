@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import anyio
 import pytest
 from mcp import Client
 
 from midstream_mcp.config import SanitizerSettings, Settings
-from midstream_mcp.server.app import build_server
+from tests.server.conftest import run_in_memory as run
+from tests.server.conftest import text_of
 
 CARD = "4111 1111 1111 1111"  # the well-known Visa test number (passes Luhn)
-
-
-def run(coro_fn: Any, settings: Settings | None = None, mode: str = "auto") -> Any:
-    server = build_server(settings or Settings(warmup=False))
-
-    async def main() -> Any:
-        async with Client(server, mode=mode) as client:
-            return await coro_fn(client)
-
-    return anyio.run(main)
 
 
 def call(args: dict[str, Any], settings: Settings | None = None, mode: str = "auto") -> Any:
@@ -29,10 +19,6 @@ def call(args: dict[str, Any], settings: Settings | None = None, mode: str = "au
         return await client.call_tool("sanitize", args)
 
     return run(body, settings, mode)
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])
