@@ -95,7 +95,7 @@ from midstream_mcp.core.sanitizer import (
     ScanContext,
     StreamScanner,
 )
-from midstream_mcp.core.sanitizer.engine import combine_scores
+from midstream_mcp.core.sanitizer.engine import judge
 from midstream_mcp.core.store import SQLiteStore, Store, StreamRecord
 
 __all__ = [
@@ -1391,37 +1391,6 @@ def _finding_dict(f: Finding) -> dict[str, Any]:
 def _chunk_verdict(
     findings: list[Finding], kinds: Mapping[str, str], san: SanitizerSpec
 ) -> tuple[str, str, float]:
-    """The sanitizer's verdict rules (see ``DefaultSanitizer``) applied to the findings new in one chunk."""
-    policy = san.policy
-    manip = [f for f in findings if kinds.get(f.detector) == "manipulation"]
-    sensitive = [f for f in findings if kinds.get(f.detector) == "sensitive"]
-    notices = [f for f in findings if kinds.get(f.detector, "notice") == "notice"]
-    score = combine_scores(manip)
-    rank = {"allow": 0, "warn": 1, "redact": 2, "block": 3}
-    action = "allow"
-    reasons: list[str] = []
-
-    def at_least(a: str) -> None:
-        nonlocal action
-        if rank[a] > rank[action]:
-            action = a
-
-    if manip and score >= policy.warn_threshold:
-        cats = ", ".join(sorted({f.category for f in manip}))
-        if score >= policy.block_threshold:
-            at_least("block")
-            reasons.append(f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})")
-        else:
-            at_least("warn")
-            reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
-    redacting = policy.mode == "redact"
-    if sensitive:
-        cats = ", ".join(sorted({f.category for f in sensitive}))
-        reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
-        at_least("redact" if redacting else "warn")
-    if notices:
-        cats = ", ".join(sorted({f.category for f in notices}))
-        stripped = redacting and any(f.placeholder is not None for f in notices)
-        reasons.append(f"{'stripped' if stripped else 'contains'} invisible text ({cats})")
-        at_least("redact" if stripped else "warn")
-    return action, "; ".join(reasons) if reasons else "nothing found", score
+    """The sanitizer's verdict rules applied to the findings new in one chunk."""
+    action, reasons, score = judge(findings, kinds, san.policy)
+    return action.value, "; ".join(reasons) if reasons else "nothing found", score

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from midstream_mcp.server.resources.notifier import CoalescingNotifier
 from midstream_mcp.server.resources.subscriptions import Subscriptions
 
 if TYPE_CHECKING:  # the pipeline (and the sanitizer it loads) is imported on first use
-    from midstream_mcp.core.pipeline import ChunkResult, Pipeline
+    from midstream_mcp.core.pipeline import Pipeline
 
 logger = logging.getLogger(__name__)
 
@@ -155,21 +154,3 @@ class StreamService:
         touch(METRICS_URI)
         if event.kind in ("stream_opened", "stream_closed"):
             touch(STREAMS_URI)
-
-    async def push_all(self, stream_id: str, chunks: list[bytes | str]) -> tuple[list[ChunkResult], Any]:
-        """Queue ``chunks`` in order and await every accepted one.
-
-        Returns the results of the chunks accepted before the first refused one
-        and that refusal (None when all were accepted): an accepted chunk is
-        processed and committed whatever happens after it.
-        """
-        return await self.pipeline.push_accepted(stream_id, chunks)
-
-    async def tail(self, stream_id: str | None) -> AsyncIterator[Event]:
-        """Events as they are committed (all streams, or one), until the caller stops iterating."""
-        sub = self.pipeline.bus.subscribe(None, stream_id, maxsize=10_000)
-        try:
-            async for event in sub:
-                yield event
-        finally:
-            sub.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol, runtime_checkable
 
 from midstream_mcp.core.analytics import InvalidInput
@@ -245,32 +245,7 @@ class DefaultSanitizer:
                 elapsed,
             )
         findings.sort(key=_order)
-        kinds = self._kind_map()
-        manip = [f for f in findings if kinds.get(f.detector) == "manipulation"]
-        sensitive = [f for f in findings if kinds.get(f.detector) == "sensitive"]
-        notices = [f for f in findings if kinds.get(f.detector, "notice") == "notice"]
-        score = combine_scores(manip)
-        action = Action.ALLOW
-        reasons: list[str] = []
-        if manip and score >= policy.warn_threshold:
-            cats = ", ".join(sorted({f.category for f in manip}))
-            if score >= policy.block_threshold:
-                action = Action.BLOCK
-                reasons.append(
-                    f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})"
-                )
-            else:
-                action = Action.WARN
-                reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
-        if sensitive:
-            cats = ", ".join(sorted({f.category for f in sensitive}))
-            reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
-            action = max(action, Action.REDACT if redacting else Action.WARN, key=lambda a: a.rank)
-        if notices:
-            cats = ", ".join(sorted({f.category for f in notices}))
-            stripped = redacting and any(f.placeholder is not None for f in notices)
-            reasons.append(f"{'stripped' if stripped else 'contains'} invisible text ({cats})")
-            action = max(action, Action.REDACT if stripped else Action.WARN, key=lambda a: a.rank)
+        action, reasons, score = judge(findings, self._kind_map(), policy)
         if errors:
             reasons.append("FAIL-OPEN after: " + "; ".join(errors))
         redacted_text: str | None = None
@@ -287,6 +262,51 @@ class DefaultSanitizer:
             errors,
             elapsed,
         )
+
+
+def judge(
+    findings: Iterable[Finding], kinds: Mapping[str, str], policy: Policy
+) -> tuple[Action, list[str], float]:
+    """The verdict rules: ``(action, reasons, manipulation score)`` for ``findings`` under ``policy``.
+
+    ``kinds`` maps detector names to their kind. Manipulation signals combine into a
+    score that warns or blocks at the policy's thresholds; personal data and secrets
+    warn (scan mode) or redact (redact mode); invisible text warns, or redacts when
+    redaction strips it. The most severe action wins.
+    """
+    manip: list[Finding] = []
+    sensitive: list[Finding] = []
+    notices: list[Finding] = []
+    for f in findings:
+        kind = kinds.get(f.detector, "notice")
+        if kind == "manipulation":
+            manip.append(f)
+        elif kind == "sensitive":
+            sensitive.append(f)
+        elif kind == "notice":
+            notices.append(f)
+    score = combine_scores(manip)
+    action = Action.ALLOW
+    reasons: list[str] = []
+    if manip and score >= policy.warn_threshold:
+        cats = ", ".join(sorted({f.category for f in manip}))
+        if score >= policy.block_threshold:
+            action = Action.BLOCK
+            reasons.append(f"manipulation score {score:.2f} >= block {policy.block_threshold:.2f} ({cats})")
+        else:
+            action = Action.WARN
+            reasons.append(f"manipulation score {score:.2f} >= warn {policy.warn_threshold:.2f} ({cats})")
+    redacting = policy.mode == "redact"
+    if sensitive:
+        cats = ", ".join(sorted({f.category for f in sensitive}))
+        reasons.append(f"{'redacted' if redacting else 'contains'} {cats}")
+        action = max(action, Action.REDACT if redacting else Action.WARN, key=lambda a: a.rank)
+    if notices:
+        cats = ", ".join(sorted({f.category for f in notices}))
+        stripped = redacting and any(f.placeholder is not None for f in notices)
+        reasons.append(f"{'stripped' if stripped else 'contains'} invisible text ({cats})")
+        action = max(action, Action.REDACT if stripped else Action.WARN, key=lambda a: a.rank)
+    return action, reasons, score
 
 
 def _order(f: Finding) -> tuple[int, int, str]:

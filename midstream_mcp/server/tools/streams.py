@@ -202,9 +202,9 @@ def register(server: MCPServer, service: StreamService, settings: Settings) -> N
     ) -> Annotated[CallToolResult, StreamPushResult]:
         """Push chunks into an open stream and get each chunk's verdict once it is analysed and stored.
 
-        A blocked chunk's emitted text is null: never forward it. If a chunk is refused (oversize,
-        stream closed, queue full with on_full='reject'), the error names it; chunks before it were
-        accepted and processed.
+        A blocked chunk's emitted text is null: never forward it. An oversize chunk refuses the
+        whole call before anything is queued. If a chunk is refused later (stream closed, queue full
+        with on_full='reject'), the error names it; chunks before it were accepted and processed.
         """
         service.start()
         limit = settings.streaming.max_chunk_bytes
@@ -212,7 +212,7 @@ def register(server: MCPServer, service: StreamService, settings: Settings) -> N
             size = len(chunk.encode("utf-8", "surrogatepass"))
             if size > limit:
                 raise ToolError(f"chunks[{i}]: has {size} bytes, more than the limit of {limit}")
-        results, error = await service.push_all(stream_id, list(chunks))
+        results, error = await service.pipeline.push_accepted(stream_id, chunks)
         if error is not None:
             where = f"chunks[{len(results)}]"
             detail = str(error)
