@@ -75,14 +75,19 @@ MAX_TABLE_CELLS: Final = 1 << 24
 _MAX_CLAUSES: Final = 4096
 
 
-def _minimal(clauses: frozenset[frozenset[int]]) -> frozenset[frozenset[int]]:
-    """Drop every clause that contains another (absorption: x | (x & y) = x)."""
+def _minimal(clauses: set[int]) -> frozenset[int]:
+    """Drop every clause that contains another (absorption: x | (x & y) = x).
+
+    A clause is a bit set of base formulas, so containment is ``k & c == k``.
+    """
     if len(clauses) < 2:
-        return clauses
-    ordered = sorted(clauses, key=len)
-    kept: list[frozenset[int]] = []
-    for c in ordered:
-        if not any(k <= c for k in kept):
+        return frozenset(clauses)
+    kept: list[int] = []
+    for c in sorted(clauses, key=int.bit_count):
+        for k in kept:
+            if k & c == k:
+                break
+        else:
             kept.append(c)
     return frozenset(kept)
 
@@ -93,6 +98,10 @@ class _Store:
     def __init__(self) -> None:
         self.nodes: list[tuple[int, Any, Any]] = [(TRUE, None, None), (FALSE, None, None)]
         self.ids: dict[tuple[int, Any, Any], int] = {n: i for i, n in enumerate(self.nodes)}
+        # support[i]: bit mask of the atoms node i reads at the current position (not under X/N/past).
+        self.support: list[int] = [0, 0]
+        # Progression rebuilds the same junctions over and over; their simplification is the cost.
+        self._junctions: dict[tuple[int, tuple[int, ...]], int] = {}
 
     def mk(self, kind: int, a: Any = None, b: Any = None) -> int:
         key = (kind, a, b)
@@ -101,6 +110,15 @@ class _Store:
             i = len(self.nodes)
             self.nodes.append(key)
             self.ids[key] = i
+            if kind == LIT:
+                sup = 1 << a
+            elif kind in (AND, OR):
+                sup = 0
+                for c in a:
+                    sup |= self.support[c]
+            else:
+                sup = 0
+            self.support.append(sup)
         return i
 
     def lit(self, atom: int, positive: bool) -> int:
@@ -108,14 +126,23 @@ class _Store:
 
     def junction(self, kind: int, children: Sequence[int]) -> int:
         """AND/OR with flattening, constant absorption, dedup, sorting and ``p & !p`` folding."""
+        key = (kind, tuple(children))
+        r = self._junctions.get(key)
+        if r is None:
+            r = self._junction(kind, children)
+            self._junctions[key] = r
+        return r
+
+    def _junction(self, kind: int, children: Sequence[int]) -> int:
         unit, zero = (TRUE, FALSE) if kind == AND else (FALSE, TRUE)
+        nodes = self.nodes
         flat: set[int] = set()
         for c in children:
             if c == zero:
                 return zero
             if c == unit:
                 continue
-            node = self.nodes[c]
+            node = nodes[c]
             if node[0] == kind:
                 flat.update(node[1])
             else:
@@ -124,9 +151,11 @@ class _Store:
             return unit
         if len(flat) == 1:
             return next(iter(flat))
-        lits = {(self.nodes[c][1], self.nodes[c][2]) for c in flat if self.nodes[c][0] == LIT}
-        if any((atom, not pos) in lits for atom, pos in lits):
-            return zero
+        polarity: dict[int, bool] = {}
+        for c in flat:
+            k, atom, pos = nodes[c]
+            if k == LIT and polarity.setdefault(atom, pos) != pos:
+                return zero  # p & !p, or p | !p
         return self.mk(kind, tuple(sorted(flat)))
 
     def temporal(self, kind: int, a: int, b: int | None = None) -> int:
@@ -177,15 +206,17 @@ class _Builder:
         self.past_bit: dict[int, int] = {}
         self.root = self.nnf(formula, True)
         self._unfold: dict[int, int] = {}
-        self._support: dict[int, int] = {}
         self._assign: dict[tuple[int, int, int], int] = {}
         self._cur: dict[tuple[int, int], int] = {}
         self._psub: dict[tuple[int, int], int] = {}
         self._end: dict[int, bool] = {}
         self._strip: dict[int, int] = {}
         self._relevant: dict[int, int] = {}
-        self._dnf: dict[int, frozenset[frozenset[int]]] = {}
+        self._dnf: dict[int, frozenset[int]] = {}
+        self._bases: list[int] = []  # base formulas (non-AND/OR nodes) by clause bit
+        self._base_bit: dict[int, int] = {}
         self._canon: dict[int, int] = {}
+        self._split: dict[tuple[int, ...], list[tuple[int, int, tuple[int, ...]]]] = {}
 
     # -- negation normal form ------------------------------------------------
     def nnf(self, f: Formula, pos: bool) -> int:
@@ -305,48 +336,47 @@ class _Builder:
             out.append(self.cur(a if kind in (Y, Z) else node, bits))
         return out
 
-    def support(self, e: int) -> int:
-        r = self._support.get(e)
-        if r is None:
-            kind, a, _ = self.s.nodes[e]
-            if kind == LIT:
-                r = 1 << a
-            elif kind in (AND, OR):
-                r = 0
-                for c in a:
-                    r |= self.support(c)
-            else:
-                r = 0
-            self._support[e] = r
-        return r
-
     def assign(self, e: int, atom: int, value: int) -> int:
-        if not self.support(e) >> atom & 1:
-            return e
+        """``e`` with ``atom`` set to ``value``; callers only pass nodes that read ``atom``."""
         key = (e, atom, value)
         r = self._assign.get(key)
         if r is None:
-            kind, a, b = self.s.nodes[e]
+            s = self.s
+            kind, a, b = s.nodes[e]
             if kind == LIT:
                 r = TRUE if bool(b) == bool(value) else FALSE
             else:
-                r = self.s.junction(kind, [self.assign(c, atom, value) for c in a])
+                sup = s.support
+                r = s.junction(kind, [self.assign(c, atom, value) if sup[c] >> atom & 1 else c for c in a])
             self._assign[key] = r
         return r
 
-    def split(
-        self, exprs: tuple[int, ...], fmask: int, fval: int, out: list[tuple[int, int, tuple[int, ...]]]
-    ) -> None:
-        """Shannon-expand ``exprs`` on the atoms they still mention (lowest index first)."""
+    def split(self, exprs: tuple[int, ...]) -> list[tuple[int, int, tuple[int, ...]]]:
+        """Shannon-expand ``exprs`` on the atoms they still mention (lowest index first).
+
+        Returns ``(mask, value, leaf)`` triples: every letter whose bits under
+        ``mask`` equal ``value`` turns ``exprs`` into the atom-free ``leaf``.
+        The expansion depends only on ``exprs``, so it is memoised: branches and
+        states that reach the same sub-expressions share the work.
+        """
+        r = self._split.get(exprs)
+        if r is not None:
+            return r
+        support = self.s.support
         sup = 0
         for e in exprs:
-            sup |= self.support(e)
+            sup |= support[e]
         if not sup:
-            out.append((fmask, fval, exprs))
-            return
-        i = (sup & -sup).bit_length() - 1
-        for v in (0, 1):
-            self.split(tuple(self.assign(e, i, v) for e in exprs), fmask | 1 << i, fval | v << i, out)
+            r = [(0, 0, exprs)]
+        else:
+            i = (sup & -sup).bit_length() - 1
+            bit = 1 << i
+            r = []
+            for v in (0, 1):
+                sub = self.split(tuple([self.assign(e, i, v) if support[e] & bit else e for e in exprs]))
+                r.extend((m | bit, val | (bit if v else 0), leaf) for m, val, leaf in sub)
+        self._split[exprs] = r
+        return r
 
     def end_value(self, e: int) -> bool:
         """Does the atom-free combination of obligations ``e`` hold if the trace ends now?"""
@@ -375,33 +405,38 @@ class _Builder:
             self._strip[e] = r
         return r
 
-    def dnf(self, e: int) -> frozenset[frozenset[int]]:
+    def dnf(self, e: int) -> frozenset[int]:
         """Minimal DNF of a positive combination of base formulas (non-AND/OR nodes).
 
         A monotone Boolean function has exactly one irredundant DNF (its prime
         implicants), so this makes ``x | (x & y)`` and ``x`` the same state;
         sorting alone would let such obligations grow forever (``F a U F a``).
+        Each clause is a bit set over ``self._bases``.
         """
         r = self._dnf.get(e)
         if r is None:
             kind, a, _ = self.s.nodes[e]
             if kind == TRUE:
-                r = frozenset({frozenset()})
+                r = frozenset((0,))
             elif kind == FALSE:
                 r = frozenset()
             elif kind == OR:
-                r = _minimal(frozenset().union(*(self.dnf(c) for c in a)))
+                r = _minimal(set().union(*(self.dnf(c) for c in a)))
             elif kind == AND:
-                acc: frozenset[frozenset[int]] = frozenset({frozenset()})
+                acc: frozenset[int] = frozenset((0,))
                 for c in a:
-                    acc = _minimal(frozenset(x | y for x in acc for y in self.dnf(c)))
+                    acc = _minimal({x | y for x in acc for y in self.dnf(c)})
                     if len(acc) > _MAX_CLAUSES:
                         raise InvalidInput(
                             "formula", "is too large to monitor: split it into smaller properties"
                         )
                 r = acc
             else:
-                r = frozenset({frozenset({e})})
+                bit = self._base_bit.get(e)
+                if bit is None:
+                    bit = self._base_bit[e] = len(self._bases)
+                    self._bases.append(e)
+                r = frozenset((1 << bit,))
             self._dnf[e] = r
         return r
 
@@ -409,8 +444,16 @@ class _Builder:
         """The node of ``e``'s minimal DNF: one id per distinct obligation."""
         r = self._canon.get(e)
         if r is None:
-            s = self.s
-            r = s.junction(OR, [s.junction(AND, sorted(clause)) for clause in self.dnf(e)])
+            s, bases = self.s, self._bases
+            clauses = []
+            for clause in self.dnf(e):
+                members = []
+                while clause:
+                    low = clause & -clause
+                    members.append(bases[low.bit_length() - 1])
+                    clause ^= low
+                clauses.append(s.junction(AND, members))
+            r = s.junction(OR, clauses)
             self._canon[e] = r
         return r
 
@@ -430,10 +473,21 @@ class _Builder:
             self._relevant[f] = r
         return r
 
+    def successor(self, leaf: tuple[int, ...]) -> tuple[bool, int, int]:
+        """The state after a position whose letter turned the obligations into ``leaf``."""
+        nbits = 0
+        for j, be in enumerate(leaf[1:]):
+            if be == TRUE:
+                nbits |= 1 << j
+        g = self.canonical(self.strip(leaf[0]))
+        return (self.end_value(leaf[0]), g, nbits & self.relevant_bits(g))
+
     def build(self, max_states: int, max_cells: int) -> tuple[np.ndarray, np.ndarray, int]:
         k = len(self.atom_index)
         n_letters = 1 << k
         letters = np.arange(n_letters, dtype=np.int64)
+        cubes: dict[tuple[int, int], npt.NDArray[np.intp]] = {}  # letters matching (mask, value)
+        successors: dict[tuple[int, ...], tuple[bool, int, int]] = {}
         init_bits = 0
         for node, j in self.past_bit.items():
             init_bits |= _INITIAL_BIT[self.s.nodes[node][0]] << j
@@ -447,16 +501,11 @@ class _Builder:
             _, g, bits = queue.popleft()
             e = self.past_subst(self.unfold(g), bits)
             exprs = (e, *self.next_bit_exprs(bits)) if self.past else (e,)
-            leaves: list[tuple[int, int, tuple[int, ...]]] = []
-            self.split(exprs, 0, 0, leaves)
             row = np.empty(n_letters, dtype=np.int32)
-            for fmask, fval, leaf in leaves:
-                nbits = 0
-                for j, be in enumerate(leaf[1:]):
-                    if be == TRUE:
-                        nbits |= 1 << j
-                g2 = self.canonical(self.strip(leaf[0]))
-                key = (self.end_value(leaf[0]), g2, nbits & self.relevant_bits(g2))
+            for fmask, fval, leaf in self.split(exprs):
+                key = successors.get(leaf)
+                if key is None:
+                    key = successors[leaf] = self.successor(leaf)
                 t = ids.get(key)
                 if t is None:
                     t = len(order)
@@ -469,10 +518,10 @@ class _Builder:
                     ids[key] = t
                     order.append(key)
                     queue.append(key)
-                if fmask == 0:
-                    row[:] = t
-                else:
-                    row[(letters & fmask) == fval] = t
+                cube = cubes.get((fmask, fval))
+                if cube is None:
+                    cube = cubes[fmask, fval] = np.flatnonzero((letters & fmask) == fval)
+                row[cube] = t
             rows.append(row)
         table = np.stack(rows)
         accepting = np.fromiter((key[0] for key in order), dtype=np.bool_, count=len(order))
