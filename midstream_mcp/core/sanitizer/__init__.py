@@ -7,6 +7,7 @@ over a stream of chunks. The default sanitizer fails closed: a detector error
 or a time-budget overrun blocks.
 """
 
+from midstream_mcp.core.sanitizer import _fast
 from midstream_mcp.core.sanitizer._base import Budget, BudgetExceeded, Detector, Prepared
 from midstream_mcp.core.sanitizer._model import Action, Finding, Redaction, ScanContext, Verdict
 from midstream_mcp.core.sanitizer.engine import (
@@ -44,4 +45,15 @@ __all__ = [
     "default_detectors",
     "redact",
     "scan",
+    "warmup",
 ]
+
+
+def warmup() -> None:
+    """Compile (or load from the cache) the sanitizer's numba kernels and switch them on.
+
+    Called by the background warm-up at server start (``midstream_mcp.core.warmup``). Until it
+    has run, the detectors use their pure-Python paths, which find exactly the same things,
+    so no request ever waits for a compilation.
+    """
+    _fast.load()

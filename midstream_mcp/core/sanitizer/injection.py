@@ -20,6 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
+
+from midstream_mcp.core.sanitizer import _fast
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared, excerpt
 from midstream_mcp.core.sanitizer._decode import (
     COMMON_WORDS,
@@ -436,10 +439,42 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
         odd = len(_ODD_RE.findall(raw, 0, 20_000))
     if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
         return  # too few stray brackets and symbols to be an optimised suffix
-    marks = _suffix_marks(raw)
-    if len(marks) < 4:
+    kernels = _fast.KERNELS
+    data = None
+    best: int
+    kinds: int
+    start: int
+    last: int
+    if kernels is not None and raw.isascii():
+        data = np.frombuffer(raw[:20_000].encode("ascii"), np.uint8)
+        count, best, kinds, start, last = kernels.suffix_window(data, _fast.PROSE_CODES, 160)
+        if count < 4:
+            return
+    else:
+        marks = _suffix_marks(raw)
+        if len(marks) < 4:
+            return
+        best, kinds, start, last = _densest(marks)
+    end = min(len(raw), last + 24)
+    if best < 5 or (kinds < 2 and best < 7):
         return
-    # The densest 160-character window, and how many kinds of oddity it mixes.
+    line_start = raw.rfind("\n", 0, start) + 1
+    line_end = raw.find("\n", end)
+    stop = line_end if line_end >= 0 else len(raw)
+    if data is not None and kernels is not None and stop <= len(data):
+        code = kernels.code_hits(data, line_start, stop, _fast.CODE_WORDS, _fast.CODE_STARTS) >= 2
+    else:
+        hits = _CODE_RE.finditer(raw[line_start:stop])
+        code = next(hits, None) is not None and next(hits, None) is not None
+    if code:
+        return  # source code (two hits or more) is dense in brackets and camelCase by nature
+    score = 0.6 if best < 7 else 0.8
+    span = (start, end) if carrier is None else carrier[:2]
+    out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
+
+
+def _densest(marks: list[tuple[int, int]]) -> tuple[int, int, int, int]:
+    """The densest run of marks within 160 characters: (count, kinds in it, first, last position)."""
     best, best_i, j = 0, 0, 0
     for i in range(len(marks)):
         while marks[i][0] - marks[j][0] > 160:
@@ -447,19 +482,7 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
         if i - j + 1 > best:
             best, best_i = i - j + 1, i
     window = marks[best_i - best + 1 : best_i + 1]
-    kinds = len({k for _, k in window})
-    start, end = window[0][0], min(len(raw), window[-1][0] + 24)
-    if best < 5 or (kinds < 2 and best < 7):
-        return
-    line_start = raw.rfind("\n", 0, start) + 1
-    line_end = raw.find("\n", end)
-    lines = raw[line_start : line_end if line_end >= 0 else len(raw)]
-    hits = _CODE_RE.finditer(lines)
-    if next(hits, None) is not None and next(hits, None) is not None:
-        return  # source code (two hits or more) is dense in brackets and camelCase by nature
-    score = 0.6 if best < 7 else 0.8
-    span = (start, end) if carrier is None else carrier[:2]
-    out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
+    return best, len({k for _, k in window}), window[0][0], window[-1][0]
 
 
 #: ASCII shape for the suffix scan: p punctuation, s the symbols of a fused word (also punctuation),
