@@ -164,3 +164,36 @@ def test_chunk_rows_read_back_like_to_dict_and_in_seq_order(tmp_path: Path) -> N
             SQLiteStore(tmp_path / "c.sqlite3")  # one owner per file, in this process too
     with SQLiteStore(tmp_path / "c.sqlite3") as again:  # released on close
         assert again.count_events() == 4
+
+
+@pytest.mark.parametrize("n", [1, 61, 62, 63, 124, 200])
+def test_many_chunk_rows_in_one_commit_read_back_whole(tmp_path: Path, n: int) -> None:
+    # Chunk rows are inserted 62 to a statement: every row of every statement, and the remainder, lands.
+    from midstream_mcp.core.events import make_chunk
+
+    evs = [
+        make_chunk(
+            i,
+            f"s{i % 2}",
+            float(i),
+            i,
+            3 * i,
+            3 * i + 3,
+            3,
+            1,
+            "allow",
+            f"r{i}",
+            False,
+            i / 1000,
+            f"t{i}",
+            (),
+            None,
+            0.5,
+        )
+        for i in range(1, n + 1)
+    ]
+    with SQLiteStore(tmp_path / "m.sqlite3") as store:
+        store.append(evs, [])
+        store.flush()
+        assert store.events(None, 0, n + 10) == [e.to_dict() for e in evs]
+        assert store.count_events("s1") == (n + 1) // 2
