@@ -1,15 +1,17 @@
-"""The NDJSON verdict writer gives exactly what ``json.dumps`` gives for the verdict's dict."""
+"""NDJSON ingest lines: any input line parses or fails with a ValueError; verdict lines are exact JSON."""
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from midstream_mcp.core.pipeline import ChunkResult
-from midstream_mcp.server.ingest import _verdict_line
+from midstream_mcp.server.ingest import _verdict_line, parse_chunk_line
 
 _text = st.text(max_size=40)
 _json_value = st.recursive(
@@ -64,3 +66,47 @@ def test_verdict_line_is_the_json_of_the_verdict(line: int, r: ChunkResult) -> N
     assert out == json.dumps(expected, separators=(",", ":")).encode() + b"\n"
     assert json.loads(out) == expected
     assert out.count(b"\n") == 1  # one NDJSON line, whatever the strings hold
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.binary(max_size=200)
+    | st.text(max_size=100).map(str.encode)
+    | _json_value.map(lambda v: json.dumps(v).encode())
+)
+def test_any_line_parses_or_says_why(raw: bytes) -> None:
+    try:
+        chunk, tokens = parse_chunk_line(raw)
+    except ValueError as exc:
+        assert str(exc)  # a reason for the client's error line
+        return
+    assert isinstance(chunk, (str, bytes))
+    assert tokens is None or (type(tokens) is int and tokens >= 0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60), st.none() | st.integers(0, 10**6), st.binary(max_size=60))
+def test_well_formed_lines_round_trip(text: str, tokens: int | None, data: bytes) -> None:
+    obj: dict[str, object] = {"text": text} if tokens is None else {"text": text, "tokens": tokens}
+    assert parse_chunk_line(json.dumps(obj).encode()) == (text, tokens)
+    assert parse_chunk_line(json.dumps(text).encode()) == (text, None)
+    b64 = json.dumps({"b64": base64.b64encode(data).decode()}).encode()
+    assert parse_chunk_line(b64) == (data, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        (b"[1]", "expected an object"),
+        (b'{"text": 5}', "text: must be a string"),
+        (b'{"text": "a", "tokens": -1}', "tokens: must be a non-negative integer"),
+        (b'{"text": "a", "tokens": true}', "tokens: must be a non-negative integer"),
+        (b'{"b64": "***"}', "b64: not valid base64"),
+        (b'{"other": 1}', "expected an object"),
+    ],
+)
+def test_bad_lines_name_the_problem(raw: bytes, reason: str) -> None:
+    with pytest.raises(ValueError, match=reason):
+        parse_chunk_line(raw)
