@@ -102,6 +102,7 @@ class _Store:
         self.support: list[int] = [0, 0]
         # Progression rebuilds the same junctions over and over; their simplification is the cost.
         self._junctions: dict[tuple[int, tuple[int, ...]], int] = {}
+        self.complement: dict[int, int] = {}  # literal node -> the opposite literal's node
 
     def mk(self, kind: int, a: Any = None, b: Any = None) -> int:
         key = (kind, a, b)
@@ -122,7 +123,11 @@ class _Store:
         return i
 
     def lit(self, atom: int, positive: bool) -> int:
-        return self.mk(LIT, atom, positive)
+        i = self.mk(LIT, atom, positive)
+        if i not in self.complement:
+            j = self.mk(LIT, atom, not positive)
+            self.complement[i], self.complement[j] = j, i
+        return i
 
     def junction(self, kind: int, children: Sequence[int]) -> int:
         """AND/OR with flattening, constant absorption, dedup, sorting and ``p & !p`` folding."""
@@ -151,10 +156,10 @@ class _Store:
             return unit
         if len(flat) == 1:
             return next(iter(flat))
-        polarity: dict[int, bool] = {}
+        complement = self.complement
         for c in flat:
-            k, atom, pos = nodes[c]
-            if k == LIT and polarity.setdefault(atom, pos) != pos:
+            d = complement.get(c)
+            if d is not None and d in flat:
                 return zero  # p & !p, or p | !p
         return self.mk(kind, tuple(sorted(flat)))
 
