@@ -45,7 +45,7 @@ class Budget:
 class Prepared:
     """One text and the derived views detectors share, each computed at most once."""
 
-    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "memo", "text")
+    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "memo", "text", "vocab")
 
     def __init__(self, text: str, memo: dict[object, object] | None = None) -> None:
         self.text = text
@@ -57,6 +57,8 @@ class Prepared:
         self._folded: str | None = None
         self._offsets: list[int] | None = None
         self._words: frozenset[str] | None = None
+        #: The injection detector's word gates of this text, once worked out (see ``injection._gates``).
+        self.vocab: object = None
 
     @property
     def folded(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 from types import ModuleType
+from typing import Any
 
 #: The loaded :mod:`._kernels` module, or None (pure-Python paths).
 KERNELS: ModuleType | None = None
@@ -18,6 +19,8 @@ PROSE_CODES: object = None
 #: The keywords of ``injection._CODE_RE``, concatenated, and where each starts (for ``code_hits``).
 CODE_WORDS: object = None
 CODE_STARTS: object = None
+#: The arguments of ``gate_view`` after the text (see :func:`_gate_args`).
+GATE_ARGS: tuple[Any, ...] = ()
 _LOCK = threading.Lock()
 
 
@@ -32,7 +35,8 @@ def load() -> ModuleType:
         from midstream_mcp.core.sanitizer import _kernels as k
         from midstream_mcp.core.sanitizer import injection
 
-        global PROSE_CODES, CODE_WORDS, CODE_STARTS
+        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS
+        GATE_ARGS = _gate_args(k, injection)
         CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
         CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
         PROSE_CODES = np.array(
@@ -46,8 +50,47 @@ def load() -> ModuleType:
         k.densest(pos, kinds, m, 160)
         k.suffix_window(sample, PROSE_CODES, 160)
         k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
+        k.gate_view(sample, *GATE_ARGS)
         KERNELS = k
         return k
+
+
+def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
+    """The injection detector's vocabulary, word sets and rule gates as the arrays ``gate_view`` takes."""
+    import numpy as np
+
+    words = injection._VOCAB_LIST
+    index = {w: i for i, w in enumerate(words)}
+    vocab = [w.encode("ascii") for w in words]
+    vbytes = np.frombuffer(b"".join(vocab), np.uint8)
+    vstarts = np.cumsum([0] + [len(w) for w in vocab]).astype(np.int64)
+    table = k.vocab_table(vocab, 1 << max(10, (4 * len(vocab)).bit_length()))
+    vsets = np.zeros(len(words), np.int64)
+    for bit, group in enumerate(injection._WORD_SETS):
+        for w in group:
+            if w in index:
+                vsets[index[w]] |= 1 << bit
+    # Gate groups: one per (rule, gate), numbered in rule order; folded rules first, then raw rules.
+    rules = list(injection._FOLDED_RULES) + list(injection._RAW_RULES)
+    rgroups_ptr = [0]
+    by_word: list[list[int]] = [[] for _ in words]
+    group = 0
+    for rule in rules:
+        for gate in rule.gates:
+            for w in gate:
+                if w in index:
+                    by_word[index[w]].append(group)
+            group += 1
+        rgroups_ptr.append(group)
+    vgroups_ptr = np.cumsum([0] + [len(g) for g in by_word]).astype(np.int64)
+    vgroups = np.array([g for gs in by_word for g in gs], np.int64)
+    always = np.array(
+        [0] * len(injection._FOLDED_RULES) + [0 if r.gates else 1 for r in injection._RAW_RULES], np.int64
+    )
+    return (
+        table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
+        np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
+    )  # fmt: skip
 
 
 def unload() -> None:

@@ -310,3 +310,149 @@ def code_hits(b: np.ndarray, lo: int, hi: int, words: np.ndarray, starts: np.nda
             hits += 1
             p = end
     return hits
+
+
+# -- the words of a folded text ------------------------------------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hash(b: np.ndarray, s: int, e: int) -> int:
+    h = 0
+    for k in range(s, e):
+        h = (h * 31 + b[k]) & 0xFFFFFFFF
+    return h
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, n: int) -> bool:
+    for k in range(n):  # noqa: SIM110 (numba compiles no generator expressions)
+        if a[i + k] != b[j + k]:
+            return False
+    return True
+
+
+def vocab_table(words: list[bytes], size: int) -> np.ndarray:
+    """Open-addressing table (``size`` a power of two) of ``words``: slot -> word index + 1, 0 empty."""
+    table = np.zeros(size, np.int64)
+    for i, w in enumerate(words):
+        h = 0
+        for c in w:
+            h = (h * 31 + c) & 0xFFFFFFFF
+        j = h & (size - 1)
+        while table[j]:
+            j = (j + 1) & (size - 1)
+        table[j] = i + 1
+    return table
+
+
+@njit(cache=True, nogil=True)
+def word_view(
+    b: np.ndarray, table: np.ndarray, vocab: np.ndarray, vstarts: np.ndarray
+) -> tuple[np.ndarray, int]:
+    """The ``[a-z]+`` words of ``b``: which of the vocabulary occur, and how many distinct words there are.
+
+    ``vocab``/``vstarts``: the vocabulary concatenated and where each word starts (plus the end);
+    ``table``: :func:`vocab_table` of it. Returns the vocabulary indices in order of first occurrence.
+    """
+    n = b.shape[0]
+    size = 16
+    while size < n + 2:
+        size *= 2
+    slot_s = np.full(size, -1, np.int64)
+    slot_e = np.zeros(size, np.int64)
+    ids = np.empty(vstarts.shape[0], np.int64)
+    nids = 0
+    distinct = 0
+    vmask = table.shape[0] - 1
+    p = 0
+    while p < n:
+        if not _lower(b[p]):
+            p += 1
+            continue
+        s = p
+        while p < n and _lower(b[p]):
+            p += 1
+        length = p - s
+        h = _hash(b, s, p)
+        i = h & (size - 1)
+        new = True
+        while slot_s[i] >= 0:
+            if slot_e[i] - slot_s[i] == length and _same(b, slot_s[i], b, s, length):
+                new = False
+                break
+            i = (i + 1) & (size - 1)
+        if not new:
+            continue
+        slot_s[i] = s
+        slot_e[i] = p
+        distinct += 1
+        j = h & vmask
+        while table[j] != 0:
+            v = table[j] - 1
+            if vstarts[v + 1] - vstarts[v] == length and _same(vocab, vstarts[v], b, s, length):
+                ids[nids] = v
+                nids += 1
+                break
+            j = (j + 1) & vmask
+    return ids[:nids], distinct
+
+
+@njit(cache=True, nogil=True)
+def gate_view(
+    b: np.ndarray,
+    table: np.ndarray,
+    vocab: np.ndarray,
+    vstarts: np.ndarray,
+    vsets: np.ndarray,
+    nsets: int,
+    vgroups_ptr: np.ndarray,
+    vgroups: np.ndarray,
+    rgroups_ptr: np.ndarray,
+    rgroups: np.ndarray,
+    always: np.ndarray,
+) -> np.ndarray:
+    """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
+
+    ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *hit indices,
+    *passing rule indices]``. A word set ``s`` is the vocabulary words with bit ``s`` of
+    ``vsets``; a rule passes when each of its gate groups (``rgroups`` CSR) holds a word of the
+    text (``vgroups`` CSR: the groups of each vocabulary word), or when ``always`` says so.
+    """
+    ids, distinct = word_view(b, table, vocab, vstarts)
+    nids = ids.shape[0]
+    nrules = rgroups_ptr.shape[0] - 1
+    ngroups = rgroups.shape[0]
+    hit = np.zeros(ngroups, np.uint8)
+    counts = np.zeros(nsets, np.int64)
+    for k in range(nids):
+        v = ids[k]
+        bits = vsets[v]
+        for s in range(nsets):
+            if (bits >> s) & 1:
+                counts[s] += 1
+        for g in range(vgroups_ptr[v], vgroups_ptr[v + 1]):
+            hit[vgroups[g]] = 1
+    out = np.empty(3 + nsets + nids + nrules, np.int64)
+    out[0] = distinct
+    for s in range(nsets):
+        out[1 + s] = counts[s]
+    out[1 + nsets] = nids
+    at = 3 + nsets
+    for k in range(nids):
+        out[at + k] = ids[k]
+    at += nids
+    npass = 0
+    for r in range(nrules):
+        ok = always[r] != 0
+        if not ok:
+            lo, hi = rgroups_ptr[r], rgroups_ptr[r + 1]
+            ok = hi > lo
+            for g in range(lo, hi):
+                if hit[rgroups[g]] == 0:
+                    ok = False
+                    break
+        if ok:
+            out[at + npass] = r
+            npass += 1
+    out[2 + nsets] = npass
+    return out[: at + npass]

@@ -115,6 +115,22 @@ _CIPHERED_COMMON = (
     - _COMMON_FOLDED
 )
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
+#: Every word any gate here asks about: the word set of a text is only ever intersected with subsets
+#: of this, so the text's words outside it need not be collected (see :func:`_gates`).
+_VOCAB_LIST = tuple(
+    sorted(
+        w
+        for w in frozenset().union(
+            *(g for r in RULES for g in r.gates),
+            *(ls[0] for ls in _LEAD_SETS if ls is not None),
+            _COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS,
+        )
+        if w.isascii() and w.isalpha() and w.islower()  # anything else is never an [a-z]+ word
+    )
+)  # fmt: skip
+_VOCAB = frozenset(_VOCAB_LIST)
+#: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
+_WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
 _LONG = 1024  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
 _OVERLAP = 320
@@ -178,23 +194,21 @@ class InjectionDetector:
     ) -> None:
         """Append findings for ``text``; inside a decoded payload, spans are the ``carrier`` span."""
         raw = text.text
-        words = text.words
+        gates = _gates(text)
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
         lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
         punct: frozenset[int] | None = None  # the ASCII punctuation bytes of the text (literal gates)
-        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_MASKS, 0):
+        for i in gates.folded:
             rule = _FOLDED_RULES[i]
-            if len(rule.gates) > 1 and not _more_gates(rule.gates, words):
-                continue
             if folded is None:
                 folded = text.folded
             if len(folded) <= _LONG:
-                m = _lead_search(i, folded, words, lead_at, 0, len(folded))
+                m = _lead_search(i, folded, gates.words, lead_at, 0, len(folded))
             else:
                 if blocks is None:
                     blocks = _blocks(folded)
-                m = _blocked_search(i, folded, words, lead_at, blocks)
+                m = _blocked_search(i, folded, gates.words, lead_at, blocks)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
                 weight = None
@@ -204,15 +218,13 @@ class InjectionDetector:
                     # Reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered.
                     weight = 0.3
                 self._emit(rule, context, raw, start, end, carrier, out, weight)
-        for i in _candidates(words, _RAW_WORDS, _RAW_MASKS, _RAW_UNGATED):
+        for i in gates.raw:
             rule = _RAW_RULES[i]
             if rule.literals:
                 if punct is None:
                     punct = frozenset(raw.encode("utf-8", "surrogatepass").translate(None, _NOT_PUNCT))
                 if not _has_literal(_RAW_LITERALS[i], raw, punct):
                     continue
-            if len(rule.gates) > 1 and not _more_gates(rule.gates, words):
-                continue
             m = (
                 _anchored_search(rule, raw, _RAW_LITERALS[i], punct)
                 if rule.anchored
@@ -336,6 +348,76 @@ def _anchored_search(
         if m is not None:
             return m
     return None
+
+
+class _Gates:
+    """What the word gates let through for one text.
+
+    ``folded``/``raw``: the indices of the folded and raw rules every gate of which shares a
+    word with the text (and the ungated raw rules), in order; ``counts``: how many words of the
+    text each of :data:`_WORD_SETS` holds; ``n``: how many distinct words the text has;
+    ``words``: the text's words that are in :data:`_VOCAB` (every set this module intersects
+    the words with is a subset of it).
+    """
+
+    __slots__ = ("_ids", "_words", "counts", "folded", "n", "raw")
+
+    def __init__(
+        self,
+        n: int,
+        counts: list[int],
+        folded: list[int],
+        raw: list[int],
+        words: frozenset[str] | None,
+        ids: list[int],
+    ) -> None:
+        self.n, self.counts, self.folded, self.raw = n, counts, folded, raw
+        self._words, self._ids = words, ids
+
+    @property
+    def words(self) -> frozenset[str]:
+        if self._words is None:
+            self._words = frozenset(map(_VOCAB_LIST.__getitem__, self._ids))
+        return self._words
+
+
+def _gates(text: Prepared) -> _Gates:
+    """The word gates of ``text`` (cached on it): one kernel pass when the kernels are loaded."""
+    view = text.vocab
+    if isinstance(view, _Gates):
+        return view
+    kernels = _fast.KERNELS
+    if kernels is not None:
+        data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
+        out = kernels.gate_view(data, *_fast.GATE_ARGS).tolist()
+        ns = len(_WORD_SETS)
+        nids = out[1 + ns]
+        ids = out[3 + ns : 3 + ns + nids]
+        nf = len(_FOLDED_RULES)
+        passing = out[3 + ns + nids :]
+        folded = [r for r in passing if r < nf]
+        raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
+        view = _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids)
+    else:
+        view = _gates_py(text.words)
+    text.vocab = view
+    return view
+
+
+def _gates_py(words: frozenset[str]) -> _Gates:
+    """:class:`_Gates` from the whole word set (the reference the kernel must agree with)."""
+    folded = [
+        i
+        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_MASKS, 0)
+        if len(_FOLDED_RULES[i].gates) <= 1 or _more_gates(_FOLDED_RULES[i].gates, words)
+    ]
+    raw = [
+        i
+        for i in _candidates(words, _RAW_WORDS, _RAW_MASKS, _RAW_UNGATED)
+        if len(_RAW_RULES[i].gates) <= 1 or _more_gates(_RAW_RULES[i].gates, words)
+    ]
+    counts = [len(words & s) for s in _WORD_SETS]
+    return _Gates(len(words), counts, folded, raw, words & _VOCAB, [])
 
 
 def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> bool:
@@ -558,23 +640,23 @@ def _add_joint_signal(found: list[Finding]) -> None:
 
 def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     raw = text.text
-    words = text.words
-    prose = len(words) >= 6 and len(words & _COMMON_FOLDED) >= 0.4 * len(words)
-    yield from find_encoded(raw, prose, nato=len(words & _NATO_FOLDED) >= 4, memo=text.memo)
-    if len(words & _ROT13_TRIGGERS) >= 2:
+    gates = _gates(text)
+    common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gates.counts
+    prose = gates.n >= 6 and common >= 0.4 * gates.n
+    yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo)
+    if rot13_triggers >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
-    if len(words & _REVERSED_TRIGGERS) >= 2:
+    if reversed_triggers >= 2:
         yield 0, len(raw), "reversed", raw[::-1]
-    yield from _ciphered_lines(raw, words)
-    if len(words & _LETTERS) >= 4:
+    if ciphered >= 2:
+        yield from _ciphered_lines(raw)
+    if letters >= 4:
         for start, end, squeezed in find_split_letters(raw):
             yield start, end, "split_letters", squeezed
 
 
-def _ciphered_lines(raw: str, words: frozenset[str]) -> Iterable[tuple[int, int, str, str]]:
+def _ciphered_lines(raw: str) -> Iterable[tuple[int, int, str, str]]:
     """Lines of words that are not English but become English under rot13, Atbash or reversal."""
-    if len(words & _CIPHERED_COMMON) < 2:
-        return
     pos = 0
     for n, line in enumerate(raw.split("\n")):
         start, pos = pos, pos + len(line) + 1
