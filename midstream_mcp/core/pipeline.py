@@ -96,6 +96,7 @@ from midstream_mcp.core.sanitizer import (
     StreamScanner,
 )
 from midstream_mcp.core.sanitizer.engine import judge
+from midstream_mcp.core.sanitizer.release import HeldText
 from midstream_mcp.core.store import SQLiteStore, Store, StreamRecord
 
 __all__ = [
@@ -294,58 +295,6 @@ class _Close:
     future: Future[dict[str, Any]]
 
 
-class _Redactor:
-    """Redact-mode release: holds back the last ``window`` characters, never releases part of a span."""
-
-    __slots__ = ("base", "blocked", "held", "max_held", "spans", "window")
-
-    def __init__(self, window: int, max_held: int) -> None:
-        self.window = window
-        self.max_held = max_held
-        self.held = ""
-        self.base = 0  # stream offset of held[0]
-        self.spans: list[tuple[int, int, str]] = []  # (start, end, placeholder), stream offsets
-        self.blocked: list[tuple[int, int]] = []
-
-    def release(self, final: bool) -> str:
-        total = self.base + len(self.held)
-        cut = total if final else max(self.base, total - self.window)
-        if not final:
-            for s, e, _ in self.spans:
-                if self.base <= s < cut < e:
-                    cut = s
-            if total - cut > self.max_held:
-                cut = total - self.max_held
-        if cut <= self.base:
-            return ""
-        edits: list[tuple[int, int, str]] = []
-        for s, e, ph in self.spans:
-            if e > self.base and s < cut:
-                edits.append((max(s, self.base), min(e, cut), ph if s >= self.base else ""))
-        for s, e in self.blocked:
-            if e > self.base and s < cut:
-                edits.append((max(s, self.base), min(e, cut), ""))
-        text = self.held[: cut - self.base]
-        if edits:
-            edits.sort(key=lambda x: (x[0], -x[1]))
-            out: list[str] = []
-            pos = self.base
-            for s, e, ph in edits:
-                if e <= pos:
-                    continue
-                if s >= pos:
-                    out.append(text[pos - self.base : s - self.base])
-                    out.append(ph)
-                pos = max(pos, e)
-            out.append(text[pos - self.base :])
-            text = "".join(out)
-        self.held = self.held[cut - self.base :]
-        self.base = cut
-        self.spans = [x for x in self.spans if x[1] > cut]
-        self.blocked = [x for x in self.blocked if x[1] > cut]
-        return text
-
-
 class _Stream:
     """One open stream: its queue (guarded by the pipeline lock) and its analysis state (worker only)."""
 
@@ -375,7 +324,7 @@ class _Stream:
             self.scanner = StreamScanner(
                 pipe.sanitizer, san.policy.with_(mode="scan"), context, window=window, max_held=cfg.max_held
             )
-        self.redactor = _Redactor(window, max(cfg.max_held, window)) if policy.redacting else None
+        self.redactor = HeldText(window, cfg.max_held) if policy.redacting else None
         self.kinds = {d.name: d.kind for d in pipe.sanitizer.detectors}
         self.patterns: list[tuple[PatternSpec, RegexMatcher | TokenSequenceMatcher]] = [
             (p, p.matcher()) for p in policy.patterns
@@ -989,7 +938,7 @@ class Pipeline:
         if redactor is not None:
             for f in (f for fs in chunk_findings for f in fs):
                 if f.placeholder is not None:
-                    redactor.spans.append((f.start, f.end, f.placeholder))
+                    redactor.redact(f.start, f.end, f.placeholder)
         store_text = policy.store_text
         has_monitors = bool(st.monitors)
         done_at = self._clock()
@@ -1017,14 +966,14 @@ class Pipeline:
             is_blocked = blocked[i]
             emitted: str | None
             if redactor is not None:
-                redactor.held += text
+                redactor.append(text)
                 if is_blocked:
                     # An attack split across chunks started earlier: withhold the part still held back.
                     start = min(
                         [starts[i]]
                         + [f.start for f in chunk_findings[i] if st.kinds.get(f.detector) == "manipulation"]
                     )
-                    redactor.blocked.append((start, ends[i]))
+                    redactor.withhold(start, ends[i])
                     emitted = None
                 else:
                     emitted = redactor.release(False)
