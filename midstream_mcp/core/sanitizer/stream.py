@@ -8,7 +8,9 @@ on the chunk and the window, never on how long the stream has been running.
 
 In redact mode the scanner holds back the last ``window`` characters (and any
 span still open at the boundary) so that it can redact a span before any part
-of it is released; :meth:`StreamScanner.close` releases the rest.
+of it is released, and never releases a blocked chunk, nor the held-back start
+of an attack that a later chunk completes (see :mod:`.release`);
+:meth:`StreamScanner.close` releases the rest.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass
 
 from midstream_mcp.core.analytics import InvalidInput
 from midstream_mcp.core.sanitizer._model import DEFAULT_CONTEXT, Finding, ScanContext, Verdict
-from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer, apply_redactions
+from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer
 from midstream_mcp.core.sanitizer.policy import Policy
+from midstream_mcp.core.sanitizer.release import HeldText
 
 _MEMO_LIMIT = 512  # entries in a stream's detector cache before it starts over
 
@@ -29,8 +32,9 @@ class StreamVerdict:
 
     ``verdict.findings`` are the findings new with this chunk, with offsets
     into the whole stream. ``emitted`` is the text released downstream now:
-    the chunk itself in scan mode, the redacted releasable prefix in redact
-    mode (it lags behind by at most the window until :meth:`StreamScanner.close`).
+    the chunk itself in scan mode (the caller acts on the verdict), the redacted
+    releasable prefix in redact mode (it lags behind by at most the window until
+    :meth:`StreamScanner.close`, and leaves out blocked text).
     """
 
     verdict: Verdict
@@ -60,7 +64,7 @@ class StreamScanner:
         self.window = window
         self.max_held = max_held
         self._tail = ""  # released text kept as left context
-        self._held = ""  # text received but not yet released (redact mode only)
+        self._held = HeldText(window, max_held)  # text received but not yet released (redact mode only)
         self._pos = 0  # characters received so far
         self._reported: dict[tuple[str, str, int], int] = {}
         self._kinds = self.sanitizer._kind_map()
@@ -93,9 +97,10 @@ class StreamScanner:
 
     def _step(self, chunk: str, final: bool) -> StreamVerdict:
         position = self._pos
-        buf = self._tail + self._held + chunk
-        base = self._pos - len(self._held) - len(self._tail)  # stream offset of buf[0]
-        fresh_from = len(self._tail) + len(self._held)  # buf index where the new chunk starts
+        held = self._held.held
+        buf = self._tail + held + chunk
+        base = self._pos - len(held) - len(self._tail)  # stream offset of buf[0]
+        fresh_from = len(self._tail) + len(held)  # buf index where the new chunk starts
         self._pos += len(chunk)
         failed: Verdict | None = None
         if self._own_scan:
@@ -124,7 +129,7 @@ class StreamScanner:
         else:
             verdict = self.sanitizer._verdict(chunk, shifted, self.policy, errors, elapsed, redact=False)
         if self.policy.mode == "redact":
-            emitted = self._release(buf, findings, final)
+            emitted = self._release(chunk, buf, base, findings, shifted, verdict, final)
             verdict = Verdict(
                 verdict.action,
                 verdict.reason,
@@ -161,32 +166,35 @@ class StreamScanner:
             new.append(f)
         return new
 
-    def _release(self, buf: str, findings: list[Finding], final: bool) -> str:
-        start = len(self._tail)
-        cut = len(buf) if final else max(start, len(buf) - self.window)
-        if not final:
-            for f in findings:
-                if f.placeholder is not None and f.start < cut < f.end and f.start >= start:
-                    cut = f.start  # never release part of a span that may still be redacted
-        if not final and cut - start < len(buf) - start - self.max_held:
-            cut = len(buf) - self.max_held  # a span that never closes cannot hold the stream forever
-        inside = [
-            Finding(
-                f.detector,
-                f.category,
-                max(f.start, start) - start,
-                min(f.end, cut) - start,
-                f.score,
-                f.evidence,
-                f.placeholder,
+    def _release(
+        self,
+        chunk: str,
+        buf: str,
+        base: int,
+        findings: list[Finding],
+        new: list[Finding],
+        verdict: Verdict,
+        final: bool,
+    ) -> str:
+        held = self._held
+        held.append(chunk)
+        for f in new:  # stream offsets
+            if f.placeholder is not None:
+                held.redact(f.start, f.end, f.placeholder)
+        if verdict.action == "block":
+            # An attack split across chunks started earlier: withhold the part still held back too.
+            start = min(
+                [self._pos - len(chunk)]
+                + [f.start for f in new if self._kinds.get(f.detector) == "manipulation"]
             )
-            for f in findings
-            if f.placeholder is not None and f.end > start and f.start < cut
+            held.withhold(start, self._pos)
+        # Personal data or a secret still growing at the end is not reported yet: hold it back whole.
+        growing = [
+            base + f.start for f in findings if f.placeholder is not None and f.end == len(buf) and not final
         ]
-        emitted, _ = apply_redactions(buf[start:cut], inside)
-        released = buf[:cut]
+        emitted = held.release(final, min(growing) if growing else None)
+        released = buf[: held.base - base]
         self._tail = released[-self.window :]
-        self._held = buf[cut:]
         return emitted
 
     def _prune(self, base: int) -> None:
