@@ -163,13 +163,9 @@ def register(server: MCPServer[Any], service: StreamService, settings: Settings)
             skipping = False
             try:
                 async for piece in request.stream():
-                    buf += piece
+                    *complete, buf = (buf + piece).split(b"\n")  # one pass, not a slice per line
                     lines: list[tuple[int, bytes]] = []
-                    while True:
-                        nl = buf.find(b"\n")
-                        if nl < 0:
-                            break
-                        raw, buf = buf[:nl], buf[nl + 1 :]
+                    for raw in complete:
                         if skipping:  # the rest of an over-long line
                             skipping = False
                             continue

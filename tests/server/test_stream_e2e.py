@@ -152,10 +152,12 @@ def test_http_ndjson_ingest_survives_bad_lines_and_tail_follows(tmp_path: Path) 
             json.dumps(["not", "a", "chunk"]),
             json.dumps("a bare string chunk"),
         ]
-        body = ("\n".join(lines) + "\n").encode()
+        # and a line over the line limit (4 x max_chunk_bytes + 1 KiB) that never ends
+        body = ("\n".join(lines) + "\n" + json.dumps({"text": "y" * 300_000})).encode()
         url = f"{server.base_url}/v1/streams/{sid}/chunks"
         with httpx.Client(timeout=30) as http:
-            r = http.post(url, content=body, headers={"content-type": "application/x-ndjson"})
+            pieces = (body[i : i + 16_384] for i in range(0, len(body), 16_384))  # lines straddle pieces
+            r = http.post(url, content=pieces, headers={"content-type": "application/x-ndjson"})
             assert r.status_code == 200, r.text
             answers = [json.loads(x) for x in r.text.splitlines()]
             by_line = {a["line"]: a for a in answers}
@@ -166,6 +168,7 @@ def test_http_ndjson_ingest_survives_bad_lines_and_tail_follows(tmp_path: Path) 
             assert "more than the limit" in by_line[6]["error"]
             assert "expected an object" in by_line[7]["error"]
             assert by_line[8]["emitted"] == "a bare string chunk"
+            assert "longer than" in by_line[9]["error"]
             assert [a["index"] for a in answers if "index" in a] == [0, 1, 2, 3]
             # The stream and the server carry on.
             again = http.post(
