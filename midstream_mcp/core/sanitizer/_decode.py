@@ -19,8 +19,12 @@ import base64
 import binascii
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from urllib.parse import unquote
+
+import numpy as np
+
+from midstream_mcp.core.sanitizer import _fast
 
 _B64_RE = re.compile(r"(?<![A-Za-z0-9+/_\-])[A-Za-z0-9+/_\-]{12,}={0,2}")
 # Hex of text: every byte of printable ASCII starts with a digit 2-7 (which also makes scanning fast).
@@ -311,12 +315,21 @@ def find_encoded(
                 yield m.start(), m.end(), "invisible_bits", decoded
         for m in _BRAILLE_RE.finditer(text):
             yield m.start(), m.end(), "braille", braille(m.group())
-    pos = 0
-    for token in text.split() if _enough_upper_digits(text) else ():
-        if len(token) < 10:
-            continue
-        at = text.find(token, pos)
-        pos = at + len(token)
+    kernels = _fast.KERNELS
+    if kernels is not None and text.isascii():
+        # One kernel pass: the same tokens and hex runs, without ordinary words and without regexes.
+        scan = kernels.decode_scan(np.frombuffer(text.encode("ascii"), np.uint8), 10).tolist()
+        ntok = scan[1] if scan[0] >= 8 else 0
+        tokens: Iterable[tuple[int, str]] = [
+            (scan[i], text[scan[i] : scan[i + 1]]) for i in range(2, 2 + 2 * ntok, 2)
+        ]
+        hexes: Iterable[tuple[int, int]] = [
+            (scan[i], scan[i + 1]) for i in range(2 + 2 * scan[1], len(scan), 2)
+        ]
+    else:
+        tokens = _long_tokens(text)
+        hexes = [m.span() for m in _HEX_RE.finditer(text)] if _HEX_HINT_RE.search(text) else []
+    for at, token in tokens:
         bare = token.strip(".,;:!?\"'()[]")
         if len(token) > _MAX_SPAN or (bare.isalpha() and (bare.islower() or bare.istitle())):
             continue  # an ordinary word
@@ -333,13 +346,12 @@ def find_encoded(
                 got = memo[key] = _decode_token(token, bare, prose)
         if got is not None:
             yield at + got[0], at + got[1], got[2], got[3]
-    if _HEX_HINT_RE.search(text):
-        for m in _HEX_RE.finditer(text):
-            token = m.group().strip(" :,-")
-            if len(token) <= _MAX_SPAN:
-                decoded = _hex(token)
-                if decoded is not None:
-                    yield m.start(), m.start() + len(token), "hex", decoded
+    for start, end in hexes:
+        token = text[start:end].strip(" :,-")
+        if len(token) <= _MAX_SPAN:
+            decoded = _hex(token)
+            if decoded is not None:
+                yield start, start + len(token), "hex", decoded
     if not prose and ("`" in text or "\n" in text):
         for m in _uu_lines(text):
             decoded = _uu(m.group())
@@ -360,6 +372,20 @@ def find_encoded(
             _NATO[w.lower()] for w in re.findall(r"[A-Za-z-]+", m.group()) if w.lower() in _NATO
         )
         yield m.start(), m.end(), "nato", letters
+
+
+def _long_tokens(text: str) -> Iterator[tuple[int, str]]:
+    """``(offset, token)`` of every whitespace-delimited token of 10 characters or more, if the
+    text holds enough capitals and digits for an encoded token to hide in it."""
+    if not _enough_upper_digits(text):
+        return
+    pos = 0
+    for token in text.split():
+        if len(token) < 10:
+            continue
+        at = text.find(token, pos)
+        pos = at + len(token)
+        yield at, token
 
 
 _TOKEN_DECODERS = (

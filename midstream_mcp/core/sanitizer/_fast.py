@@ -51,6 +51,7 @@ def load() -> ModuleType:
         k.suffix_window(sample, PROSE_CODES, 160)
         k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
         k.gate_view(sample, *GATE_ARGS)
+        k.decode_scan(sample, 10)
         KERNELS = k
         return k
 
@@ -87,9 +88,18 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     always = np.array(
         [0] * len(injection._FOLDED_RULES) + [0 if r.gates else 1 for r in injection._RAW_RULES], np.int64
     )
+    # Lead words of the folded rules whose leads are all whole words of the vocabulary (the
+    # others find their own start positions).
+    rleads_ptr = [0]
+    rleads: list[int] = []
+    for i in range(len(injection._FOLDED_RULES)):
+        if injection._KERNEL_LEADS[i]:
+            rleads.extend(sorted(index[w] for w in injection._LEAD_SETS[i][0]))
+        rleads_ptr.append(len(rleads))
     return (
         table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
+        np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
     )  # fmt: skip
 
 

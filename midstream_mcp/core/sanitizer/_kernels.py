@@ -315,22 +315,6 @@ def code_hits(b: np.ndarray, lo: int, hi: int, words: np.ndarray, starts: np.nda
 # -- the words of a folded text ------------------------------------------------------------------
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _hash(b: np.ndarray, s: int, e: int) -> int:
-    h = 0
-    for k in range(s, e):
-        h = (h * 31 + b[k]) & 0xFFFFFFFF
-    return h
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, n: int) -> bool:
-    for k in range(n):  # noqa: SIM110 (numba compiles no generator expressions)
-        if a[i + k] != b[j + k]:
-            return False
-    return True
-
-
 def vocab_table(words: list[bytes], size: int) -> np.ndarray:
     """Open-addressing table (``size`` a power of two) of ``words``: slot -> word index + 1, 0 empty."""
     table = np.zeros(size, np.int64)
@@ -346,58 +330,6 @@ def vocab_table(words: list[bytes], size: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def word_view(
-    b: np.ndarray, table: np.ndarray, vocab: np.ndarray, vstarts: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """The ``[a-z]+`` words of ``b``: which of the vocabulary occur, and how many distinct words there are.
-
-    ``vocab``/``vstarts``: the vocabulary concatenated and where each word starts (plus the end);
-    ``table``: :func:`vocab_table` of it. Returns the vocabulary indices in order of first occurrence.
-    """
-    n = b.shape[0]
-    size = 16
-    while size < n + 2:
-        size *= 2
-    slot_s = np.full(size, -1, np.int64)
-    slot_e = np.zeros(size, np.int64)
-    ids = np.empty(vstarts.shape[0], np.int64)
-    nids = 0
-    distinct = 0
-    vmask = table.shape[0] - 1
-    p = 0
-    while p < n:
-        if not _lower(b[p]):
-            p += 1
-            continue
-        s = p
-        while p < n and _lower(b[p]):
-            p += 1
-        length = p - s
-        h = _hash(b, s, p)
-        i = h & (size - 1)
-        new = True
-        while slot_s[i] >= 0:
-            if slot_e[i] - slot_s[i] == length and _same(b, slot_s[i], b, s, length):
-                new = False
-                break
-            i = (i + 1) & (size - 1)
-        if not new:
-            continue
-        slot_s[i] = s
-        slot_e[i] = p
-        distinct += 1
-        j = h & vmask
-        while table[j] != 0:
-            v = table[j] - 1
-            if vstarts[v + 1] - vstarts[v] == length and _same(vocab, vstarts[v], b, s, length):
-                ids[nids] = v
-                nids += 1
-                break
-            j = (j + 1) & vmask
-    return ids[:nids], distinct
-
-
-@njit(cache=True, nogil=True)
 def gate_view(
     b: np.ndarray,
     table: np.ndarray,
@@ -410,38 +342,110 @@ def gate_view(
     rgroups_ptr: np.ndarray,
     rgroups: np.ndarray,
     always: np.ndarray,
+    rleads_ptr: np.ndarray,
+    rleads: np.ndarray,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
 
     ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *hit indices,
-    *passing rule indices]``. A word set ``s`` is the vocabulary words with bit ``s`` of
-    ``vsets``; a rule passes when each of its gate groups (``rgroups`` CSR) holds a word of the
-    text (``vgroups`` CSR: the groups of each vocabulary word), or when ``always`` says so.
+    *passing rule indices, then per passing rule with leads: count, *positions]``.
+
+    The words are the ``[a-z]+`` runs of ``b``; the vocabulary is ``vocab``/``vstarts``
+    (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
+    ``s`` is the vocabulary words with bit ``s`` of ``vsets``; a rule passes when each of its gate
+    groups (``rgroups`` CSR) holds a word of the text (``vgroups`` CSR: the groups of each
+    vocabulary word), or when ``always`` says so. A rule with leads (``rleads`` CSR, vocabulary
+    indices; empty: the caller finds its own) gets the positions, in order, where one of its
+    leads is a whole word at a word start: the only places its match can start.
+    (Written without helper calls: numba's call overhead per word showed in the profile.)
     """
-    ids, distinct = word_view(b, table, vocab, vstarts)
-    nids = ids.shape[0]
+    n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
-    ngroups = rgroups.shape[0]
-    hit = np.zeros(ngroups, np.uint8)
+    nvocab = vstarts.shape[0] - 1
+    size = 16
+    while size < n + 2:
+        size *= 2
+    smask = size - 1
+    slot_s = np.full(size, -1, np.int64)  # distinct words seen: start, end, vocabulary index or -1
+    slot_e = np.empty(size, np.int64)
+    slot_v = np.empty(size, np.int64)
+    occ_pos = np.empty(n // 2 + 1, np.int64)  # vocabulary words at word starts: where, which
+    occ_v = np.empty(n // 2 + 1, np.int64)
+    nocc = 0
+    hit = np.zeros(rgroups.shape[0], np.uint8)
+    head = 3 + nsets
+    ids = np.empty(n // 2 + 1, np.int64)
     counts = np.zeros(nsets, np.int64)
-    for k in range(nids):
-        v = ids[k]
-        bits = vsets[v]
-        for s in range(nsets):
-            if (bits >> s) & 1:
-                counts[s] += 1
-        for g in range(vgroups_ptr[v], vgroups_ptr[v + 1]):
-            hit[vgroups[g]] = 1
-    out = np.empty(3 + nsets + nids + nrules, np.int64)
-    out[0] = distinct
-    for s in range(nsets):
-        out[1 + s] = counts[s]
-    out[1 + nsets] = nids
-    at = 3 + nsets
-    for k in range(nids):
-        out[at + k] = ids[k]
-    at += nids
+    nids = 0
+    distinct = 0
+    vmask = table.shape[0] - 1
+    p = 0
+    while p < n:
+        x = b[p]
+        if x < 97 or x > 122:
+            p += 1
+            continue
+        s = p
+        h = 0
+        while p < n:
+            x = b[p]
+            if x < 97 or x > 122:
+                break
+            h = (h * 31 + x) & 0xFFFFFFFF
+            p += 1
+        length = p - s
+        i = h & smask
+        v = -2  # not looked up yet
+        while slot_s[i] >= 0:
+            ss = slot_s[i]
+            if slot_e[i] - ss == length:
+                same = True
+                for q in range(length):
+                    if b[ss + q] != b[s + q]:
+                        same = False
+                        break
+                if same:
+                    v = slot_v[i]
+                    break
+            i = (i + 1) & smask
+        if v == -2:
+            v = -1
+            j = h & vmask
+            while table[j] != 0:
+                t = table[j] - 1
+                vs = vstarts[t]
+                if vstarts[t + 1] - vs == length:
+                    same = True
+                    for q in range(length):
+                        if vocab[vs + q] != b[s + q]:
+                            same = False
+                            break
+                    if same:
+                        v = t
+                        break
+                j = (j + 1) & vmask
+            slot_s[i] = s
+            slot_e[i] = p
+            slot_v[i] = v
+            distinct += 1
+            if v >= 0:
+                ids[nids] = v
+                nids += 1
+                bits = vsets[v]
+                for k in range(nsets):
+                    if (bits >> k) & 1:
+                        counts[k] += 1
+                for g in range(vgroups_ptr[v], vgroups_ptr[v + 1]):
+                    hit[vgroups[g]] = 1
+        if v >= 0:
+            c = b[s - 1] if s > 0 else 32
+            if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
+                occ_pos[nocc] = s
+                occ_v[nocc] = v
+                nocc += 1
+    passing = np.empty(nrules, np.int64)
     npass = 0
+    nlead = 0
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -452,7 +456,135 @@ def gate_view(
                     ok = False
                     break
         if ok:
-            out[at + npass] = r
+            passing[npass] = r
             npass += 1
+            if r < rleads_ptr.shape[0] - 1 and rleads_ptr[r + 1] > rleads_ptr[r]:
+                nlead += 1
+    out = np.empty(head + nids + npass + nlead + nlead * nocc, np.int64)
+    out[0] = distinct
+    for k in range(nsets):
+        out[1 + k] = counts[k]
+    out[1 + nsets] = nids
     out[2 + nsets] = npass
-    return out[: at + npass]
+    at = head
+    for k in range(nids):
+        out[at + k] = ids[k]
+    at += nids
+    for k in range(npass):
+        out[at + k] = passing[k]
+    at += npass
+    mark = np.zeros(nvocab, np.uint8)
+    for k in range(npass):
+        r = passing[k]
+        if r >= rleads_ptr.shape[0] - 1 or rleads_ptr[r + 1] == rleads_ptr[r]:
+            continue
+        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+            mark[rleads[g]] = 1
+        count_at = at
+        at += 1
+        m = 0
+        for o in range(nocc):
+            if mark[occ_v[o]]:
+                out[at + m] = occ_pos[o]
+                m += 1
+        out[count_at] = m
+        at += m
+        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+            mark[rleads[g]] = 0
+    return out[:at]
+
+
+# -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
+    return (
+        c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
+        or c == 40 or c == 41 or c == 91 or c == 93
+    )  # fmt: skip
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hex_digit(c: int) -> bool:
+    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
+    r"""End of ``(?:0x|\\x)?[2-7][0-9A-Fa-f]`` at ``p``, or -1."""
+    if p + 1 < n and (b[p] == 48 or b[p] == 92) and b[p + 1] == 120:
+        p += 2
+    if p + 1 < n and 50 <= b[p] <= 55 and _hex_digit(b[p + 1]):
+        return p + 2
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
+    """What ``find_encoded`` looks at in the ASCII text ``b``, in one array.
+
+    ``[capitals and digits, tokens, *token (start, end), *hex (start, end)]``: the
+    whitespace-delimited tokens of at least ``min_token`` characters that are not an ordinary
+    word (letters, all lower case or capitalised, between stripped punctuation), and the
+    matches of ``_decode._HEX_RE.finditer``.
+    """
+    n = b.shape[0]
+    out = np.empty(2 + 2 * n + 2, np.int64)
+    upper = 0
+    for i in range(n):
+        c = b[i]
+        if 65 <= c <= 90 or 48 <= c <= 57:
+            upper += 1
+    out[0] = upper
+    m = 2
+    p = 0
+    while p < n:
+        if _ws(b[p]):
+            p += 1
+            continue
+        s = p
+        while p < n and not _ws(b[p]):
+            p += 1
+        if p - s < min_token:
+            continue
+        lo, hi = s, p
+        while lo < hi and _strip_char(b[lo]):
+            lo += 1
+        while hi > lo and _strip_char(b[hi - 1]):
+            hi -= 1
+        ordinary = hi > lo and (_lower(b[lo]) or _upper(b[lo]))
+        for k in range(lo + 1, hi):
+            if not _lower(b[k]):
+                ordinary = False
+                break
+        if not ordinary:
+            out[m] = s
+            out[m + 1] = p
+            m += 2
+    out[1] = (m - 2) // 2
+    p = 0
+    while p < n:
+        c = b[p]
+        end = _hex_unit(b, p, n) if (50 <= c <= 55 or c == 48 or c == 92) else -1
+        if end < 0:
+            p += 1
+            continue
+        units = 0
+        while True:
+            q = end
+            if q < n and (b[q] == 32 or b[q] == 58 or b[q] == 44 or b[q] == 45):
+                q += 1
+            nxt = _hex_unit(b, q, n)
+            if nxt < 0:
+                break
+            end = nxt
+            units += 1
+        if units >= 5:
+            out[m] = p
+            out[m + 1] = end
+            m += 2
+            p = end
+        else:
+            p += 1
+    return out[:m]

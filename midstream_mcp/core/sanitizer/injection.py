@@ -129,6 +129,8 @@ _VOCAB_LIST = tuple(
     )
 )  # fmt: skip
 _VOCAB = frozenset(_VOCAB_LIST)
+#: Folded rules whose leads are all exact and in :data:`_VOCAB`: the kernel gives their start positions.
+_KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= _VOCAB for ls in _LEAD_SETS)
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
 _WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
 _LONG = 1024  # texts longer than this are searched block by block (see _blocks)
@@ -204,7 +206,17 @@ class InjectionDetector:
             if folded is None:
                 folded = text.folded
             if len(folded) <= _LONG:
-                m = _lead_search(i, folded, gates.words, lead_at, 0, len(folded))
+                starts = gates.starts.get(i)
+                if starts is not None:
+                    # Every lead of the rule is exact: a match starts where a lead is a whole word.
+                    m = None
+                    match = rule.regex.match
+                    for p in starts:
+                        m = match(folded, p)
+                        if m is not None:
+                            break
+                else:
+                    m = _lead_search(i, folded, gates.words, lead_at, 0, len(folded))
             else:
                 if blocks is None:
                     blocks = _blocks(folded)
@@ -357,10 +369,10 @@ class _Gates:
     word with the text (and the ungated raw rules), in order; ``counts``: how many words of the
     text each of :data:`_WORD_SETS` holds; ``n``: how many distinct words the text has;
     ``words``: the text's words that are in :data:`_VOCAB` (every set this module intersects
-    the words with is a subset of it).
+    the words with is a subset of it); ``starts``: see below.
     """
 
-    __slots__ = ("_ids", "_words", "counts", "folded", "n", "raw")
+    __slots__ = ("_ids", "_words", "counts", "folded", "n", "raw", "starts")
 
     def __init__(
         self,
@@ -370,9 +382,13 @@ class _Gates:
         raw: list[int],
         words: frozenset[str] | None,
         ids: list[int],
+        starts: dict[int, list[int]] | None = None,
     ) -> None:
         self.n, self.counts, self.folded, self.raw = n, counts, folded, raw
         self._words, self._ids = words, ids
+        #: Folded rule -> the positions where one of its lead words stands whole at a word start
+        #: (in order): the only places where its match can start (kernel path only).
+        self.starts = starts or {}
 
     @property
     def words(self) -> frozenset[str]:
@@ -392,12 +408,20 @@ def _gates(text: Prepared) -> _Gates:
         out = kernels.gate_view(data, *_fast.GATE_ARGS).tolist()
         ns = len(_WORD_SETS)
         nids = out[1 + ns]
-        ids = out[3 + ns : 3 + ns + nids]
+        at = 3 + ns + nids
+        ids = out[3 + ns : at]
         nf = len(_FOLDED_RULES)
-        passing = out[3 + ns + nids :]
+        passing = out[at : at + out[2 + ns]]
+        at += len(passing)
         folded = [r for r in passing if r < nf]
         raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
-        view = _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids)
+        starts: dict[int, list[int]] = {}
+        for r in folded:
+            if _KERNEL_LEADS[r]:
+                count = out[at]
+                starts[r] = out[at + 1 : at + 1 + count]
+                at += 1 + count
+        view = _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids, starts)
     else:
         view = _gates_py(text.words)
     text.vocab = view
