@@ -25,6 +25,7 @@ import logging
 import math
 from collections.abc import AsyncIterator
 from json.encoder import encode_basestring_ascii  # type: ignore[attr-defined]
+from json.scanner import make_scanner  # type: ignore[attr-defined]
 from typing import TYPE_CHECKING, Any
 
 from mcp.server import MCPServer
@@ -71,6 +72,10 @@ _ENCODER = json.JSONEncoder(separators=(",", ":"))  # one encoder: json.dumps(se
 _string = encode_basestring_ascii  # a str as a JSON string literal, like the encoder writes it
 
 
+_scan_json = make_scanner(json.JSONDecoder())
+_JSON_SPACE = " \t\n\r"  # what JSON allows around a value (str.strip() would take more)
+
+
 def _line(obj: dict[str, Any]) -> bytes:
     return _ENCODER.encode(obj).encode() + b"\n"
 
@@ -80,11 +85,20 @@ def _error(status: int, message: str) -> JSONResponse:
 
 
 def parse_chunk_line(raw: bytes) -> tuple[bytes | str, int | None]:
-    """One NDJSON line as ``(chunk, tokens)``; raises ValueError saying what is wrong."""
+    """One NDJSON line (UTF-8) as ``(chunk, tokens)``; raises ValueError saying what is wrong."""
     try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"not valid JSON ({exc.__class__.__name__})") from None
+        text = raw.decode("utf-8").strip(_JSON_SPACE)
+    except UnicodeDecodeError:
+        raise ValueError("not valid JSON (UnicodeDecodeError)") from None
+    try:
+        # The scanner is what json.loads runs, without its per-call wrappers (a quarter of the cost).
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):  # StopIteration: no value at all (empty line, stray byte)
+        end = -1
+    except RecursionError:
+        raise ValueError("not valid JSON (nested too deeply)") from None
+    if end != len(text) or text.startswith("\ufeff"):
+        raise ValueError("not valid JSON (JSONDecodeError)")
     if isinstance(value, str):
         return value, None
     if not isinstance(value, dict):

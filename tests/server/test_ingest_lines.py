@@ -68,12 +68,15 @@ def test_verdict_line_is_the_json_of_the_verdict(line: int, r: ChunkResult) -> N
     assert out.count(b"\n") == 1  # one NDJSON line, whatever the strings hold
 
 
-@settings(max_examples=400, deadline=None)
-@given(
+_lines = (
     st.binary(max_size=200)
     | st.text(max_size=100).map(str.encode)
     | _json_value.map(lambda v: json.dumps(v).encode())
 )
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lines)
 def test_any_line_parses_or_says_why(raw: bytes) -> None:
     try:
         chunk, tokens = parse_chunk_line(raw)
@@ -82,6 +85,43 @@ def test_any_line_parses_or_says_why(raw: bytes) -> None:
         return
     assert isinstance(chunk, (str, bytes))
     assert tokens is None or (type(tokens) is int and tokens >= 0)
+
+
+_INVALID = object()
+
+
+def _reference(raw: bytes) -> Any:
+    """What ``json.loads`` makes of a UTF-8 line, or _INVALID if it is not one JSON value."""
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return _INVALID
+
+
+_spaced = st.tuples(
+    st.sampled_from(["", " ", "\t", "\r", " \n", "\x0b", "\u00a0", "\ufeff"]), _json_value
+).map(lambda p: (p[0] + json.dumps(p[1]) + p[0]).encode())
+
+
+@settings(max_examples=400, deadline=None)
+@given(_lines | _spaced)
+def test_json_validity_is_what_json_loads_says(raw: bytes) -> None:
+    expected = _reference(raw)
+    try:
+        chunk, tokens = parse_chunk_line(raw)
+    except ValueError as exc:
+        assert (expected is _INVALID) == str(exc).startswith("not valid JSON")
+        return
+    if isinstance(expected, str):
+        assert (chunk, tokens) == (expected, None)
+    else:
+        assert isinstance(expected, dict)
+
+
+def test_deep_nesting_is_an_error_not_a_crash() -> None:
+    for raw in (b"[" * 100_000, b'{"a":' * 50_000):
+        with pytest.raises(ValueError, match="nested too deeply"):
+            parse_chunk_line(raw)
 
 
 @settings(max_examples=200, deadline=None)
