@@ -54,16 +54,8 @@ _FOLDED_RULES = tuple(r for r in RULES if r.view == "folded")
 _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
 
 
-def _literal_key(lit: str) -> int:
-    """The byte of an ASCII punctuation character of ``lit`` (a rare one if it has one), or -1."""
-    marks = [c for c in lit if c.isascii() and not c.isalnum() and not c.isspace()]
-    rare = [c for c in marks if c not in ".,:;-'\"()/_"]
-    return ord((rare or marks)[0]) if marks else -1
-
-
-_NOT_PUNCT = bytes(c for c in range(256) if not (33 <= c <= 126 and not chr(c).isalnum()))
-#: Per raw rule, its literals each with a punctuation byte it needs (see :func:`_has_literal`).
-_RAW_LITERALS = tuple(tuple((lit, _literal_key(lit)) for lit in r.literals) for r in _RAW_RULES)
+#: Per raw rule, its literals (one of them must occur in the text), or None: no literal to check.
+_RAW_LITERAL_CHECK: tuple[tuple[str, ...] | None, ...] = tuple(r.literals or None for r in _RAW_RULES)
 #: Per folded rule, the strings every match starts with (see :mod:`._leads`), or None: search it all.
 _FOLDED_LEADS: tuple[Leads | None, ...] = tuple(leads(r.regex) for r in _FOLDED_RULES)
 #: The same split: (exact leads, a set to intersect with the words of the text; the other leads).
@@ -200,7 +192,6 @@ class InjectionDetector:
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
         lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
-        punct: frozenset[int] | None = None  # the ASCII punctuation bytes of the text (literal gates)
         for i in gates.folded:
             rule = _FOLDED_RULES[i]
             if folded is None:
@@ -232,16 +223,14 @@ class InjectionDetector:
                 self._emit(rule, context, raw, start, end, carrier, out, weight)
         for i in gates.raw:
             rule = _RAW_RULES[i]
-            if rule.literals:
-                if punct is None:
-                    punct = frozenset(raw.encode("utf-8", "surrogatepass").translate(None, _NOT_PUNCT))
-                if not _has_literal(_RAW_LITERALS[i], raw, punct):
-                    continue
-            m = (
-                _anchored_search(rule, raw, _RAW_LITERALS[i], punct)
-                if rule.anchored
-                else rule.regex.search(raw)
-            )
+            literals = _RAW_LITERAL_CHECK[i]
+            if literals is not None:
+                for lit in literals:
+                    if lit in raw:
+                        break
+                else:
+                    continue  # none of the rule's literals occurs in the text
+            m = _anchored_search(rule, raw) if rule.anchored else rule.regex.search(raw)
             if m is not None:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
@@ -343,14 +332,10 @@ def _readable(kind: str, decoded: str) -> bool:
     return looks_like_language(decoded)
 
 
-def _anchored_search(
-    rule: Rule, raw: str, literals: tuple[tuple[str, int], ...], punct: frozenset[int] | None
-) -> re.Match[str] | None:
+def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
     """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals."""
     starts: set[int] = set()
-    for lit, key in literals:
-        if key >= 0 and punct is not None and key not in punct:
-            continue
+    for lit in rule.literals:
         i = raw.find(lit)
         while i >= 0:
             starts.add(i)
@@ -449,13 +434,10 @@ def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> boo
     return all(not g.isdisjoint(words) for g in gates[1:])
 
 
-def _has_literal(literals: tuple[tuple[str, int], ...], raw: str, punct: frozenset[int]) -> bool:
-    """True when one of ``literals`` occurs in ``raw``.
-
-    Each literal comes with one of its punctuation bytes (or -1): when the text lacks that
-    byte, the literal cannot occur, and one set lookup saves a pass over the text.
-    """
-    return any((key < 0 or key in punct) and lit in raw for lit, key in literals)
+def _literal_occurs(i: int, raw: str) -> bool:
+    """True when raw rule ``i`` has no literals or one of them occurs in ``raw`` (as ``_scan`` tests it)."""
+    literals = _RAW_LITERAL_CHECK[i]
+    return literals is None or any(lit in raw for lit in literals)
 
 
 def _candidates(
