@@ -108,14 +108,14 @@ def nearest_neighbours(
 
 
 @njit(cache=True, nogil=True)
-def build_grid(pts: F64, limit: int) -> tuple[I64, I64, F64]:  # pragma: no cover
+def build_grid(pts: F64, limit: int, per_box: float = 4.0) -> tuple[I64, I64, F64]:  # pragma: no cover
     """Box grid over the first two coordinates of rows ``< limit`` (Schreiber 1995's box-assisted search).
 
-    About four rows per box on average. Returns ``start`` (box ``c`` holds
+    About ``per_box`` rows per box on average. Returns ``start`` (box ``c`` holds
     ``members[start[c]:start[c + 1]]``, boxes numbered ``cx * g + cy``),
     ``members`` and ``geometry = (g, lo0, lo1, width0, width1)``.
     """
-    g = max(1, int(np.sqrt(limit / 4.0)))
+    g = max(1, int(np.sqrt(limit / per_box)))
     lo0 = np.inf
     hi0 = -np.inf
     lo1 = np.inf
@@ -563,3 +563,226 @@ def longest_band(values: F64, ratio: float) -> tuple[int, int]:  # pragma: no co
         if b - a > best_b - best_a:
             best_a, best_b = a, b
     return best_a, best_b
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def grid_k_neighbours(
+    pts: F64, queries: I64, k: int, theiler: int, limit: int, floor: float
+) -> tuple[I64, F64]:  # pragma: no cover
+    """The ``k`` nearest rows ``j < limit`` (euclidean) of each query, nearest first (needs ``d >= 2``).
+
+    As :func:`grid_neighbours` (box grid on the first two coordinates, Theiler
+    window, duplicates at most ``floor`` away skipped, ties to the lowest
+    index), keeping the ``k`` best: the ring search stops once the next ring
+    cannot hold anything closer than the ``k``-th best. Missing neighbours
+    are -1 at distance ``inf``.
+    """
+    start, members, geometry = build_grid(pts, limit, 2.0)
+    g = int(geometry[0])
+    wmin = min(geometry[3], geometry[4])
+    nq = queries.shape[0]
+    out_idx = np.full((nq, k), -1, dtype=np.int64)
+    out_dist = np.full((nq, k), np.inf)
+    for q in prange(nq):
+        i = queries[q]
+        bi = out_idx[q]
+        bd = out_dist[q]
+        cx = _cell(pts[i, 0], geometry[1], geometry[3], g)
+        cy = _cell(pts[i, 1], geometry[2], geometry[4], g)
+        for r in range(g + 1):
+            if r >= 1 and (r - 1) * wmin > bd[k - 1]:
+                break
+            for dx in range(-r, r + 1):
+                x = cx + dx
+                if x < 0 or x >= g:
+                    continue
+                step = 1 if (dx == -r or dx == r) else 2 * r
+                dy = -r
+                while dy <= r:
+                    y = cy + dy
+                    if 0 <= y < g:
+                        c = x * g + y
+                        for p in range(start[c], start[c + 1]):
+                            j = members[p]
+                            if abs(j - i) <= theiler:
+                                continue
+                            d = _dist(pts, i, j, 0)
+                            if d <= floor or d > bd[k - 1] or (d == bd[k - 1] and j > bi[k - 1] >= 0):
+                                continue
+                            # Insert (d, j) into the sorted list (ties by index).
+                            s = k - 1
+                            while s > 0 and (bd[s - 1] > d or (bd[s - 1] == d and bi[s - 1] > j)):
+                                bd[s] = bd[s - 1]
+                                bi[s] = bi[s - 1]
+                                s -= 1
+                            bd[s] = d
+                            bi[s] = j
+                    dy += step
+    return out_idx, out_dist
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _lstsq_mgs(a: F64, b: F64, out: F64, tol: float) -> None:  # pragma: no cover
+    """Least squares ``a c = b`` (``b``: several right-hand sides) by modified Gram-Schmidt, in place.
+
+    ``a`` (k x p, overwritten by Q) and ``b`` (k x r, overwritten by the
+    residuals); ``out`` (p x r) receives the coefficients. Columns of ``a``
+    are scaled to unit norm first; a column whose remaining norm falls below
+    ``tol`` (linearly dependent on the ones before it: the neighbourhood does
+    not span it) gets coefficient 0.
+    """
+    k, p = a.shape
+    r = b.shape[1]
+    scale = np.zeros(p)
+    rr = np.zeros((p, p))
+    qb = np.zeros((p, r))
+    keep = np.zeros(p, dtype=np.bool_)
+    for c in range(p):
+        s = 0.0
+        for i in range(k):
+            s += a[i, c] * a[i, c]
+        s = np.sqrt(s)
+        scale[c] = s if s > 0.0 else 1.0
+        for i in range(k):
+            a[i, c] /= scale[c]
+    for c in range(p):
+        for e in range(c):
+            if not keep[e]:
+                continue
+            dot = 0.0
+            for i in range(k):
+                dot += a[i, e] * a[i, c]
+            rr[e, c] = dot
+            for i in range(k):
+                a[i, c] -= dot * a[i, e]
+        s = 0.0
+        for i in range(k):
+            s += a[i, c] * a[i, c]
+        s = np.sqrt(s)
+        if s <= tol:
+            continue
+        keep[c] = True
+        rr[c, c] = s
+        for i in range(k):
+            a[i, c] /= s
+        for o in range(r):
+            dot = 0.0
+            for i in range(k):
+                dot += a[i, c] * b[i, o]
+            qb[c, o] = dot
+            for i in range(k):
+                b[i, o] -= dot * a[i, c]
+    for o in range(r):
+        for c in range(p - 1, -1, -1):
+            if not keep[c]:
+                out[c, o] = 0.0
+                continue
+            v = qb[c, o]
+            for e in range(c + 1, p):
+                v -= rr[c, e] * out[e, o]
+            out[c, o] = v / rr[c, c]
+    for c in range(p):
+        for o in range(r):
+            out[c, o] /= scale[c]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def local_jacobians(
+    pts: F64, rows: I64, nbrs: I64, step: int, quadratic: bool, tol: float
+) -> F64:  # pragma: no cover
+    """Jacobian at each row of the map ``X[t] -> X[t + step]``, from a local fit to its neighbours.
+
+    For row ``t = rows[q]`` and its neighbours ``j = nbrs[q]`` (-1 entries
+    ignored), ``X[j + step] - X[t + step]`` is fitted by least squares as a
+    constant plus a linear (plus, with ``quadratic``, a quadratic)
+    polynomial in ``u = X[j] - X[t]``; the linear coefficients are the
+    Jacobian at ``X[t]`` (Eckmann & Ruelle 1986; the quadratic terms take up
+    the curvature that biases a linear fit, Brown, Bryant & Abarbanel 1991).
+    Returns ``(len(rows), d, d)``; a row with too few neighbours gets zeros.
+    """
+    nq = rows.shape[0]
+    d = pts.shape[1]
+    kmax = nbrs.shape[1]
+    p = 1 + d + (d * (d + 1) // 2 if quadratic else 0)
+    out = np.zeros((nq, d, d))
+    chunks = min(nq, 64)
+    for ch in prange(chunks):
+        # One set of buffers per chunk of rows, not per row.
+        design = np.empty((kmax, p))
+        rhs = np.empty((kmax, d))
+        coef = np.empty((p, d))
+        for q in range((ch * nq) // chunks, ((ch + 1) * nq) // chunks):
+            t = rows[q]
+            cnt = 0
+            for a in range(kmax):
+                j = nbrs[q, a]
+                if j < 0:
+                    continue
+                design[cnt, 0] = 1.0
+                for c in range(d):
+                    design[cnt, 1 + c] = pts[j, c] - pts[t, c]
+                    rhs[cnt, c] = pts[j + step, c] - pts[t + step, c]
+                if quadratic:
+                    col = 1 + d
+                    for c in range(d):
+                        for e in range(c, d):
+                            design[cnt, col] = design[cnt, 1 + c] * design[cnt, 1 + e]
+                            col += 1
+                cnt += 1
+            if cnt < p:
+                continue
+            _lstsq_mgs(design[:cnt], rhs[:cnt], coef, tol)
+            for r in range(d):
+                for c in range(d):
+                    out[q, r, c] = coef[1 + c, r]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def qr_exponents(jacobians: F64, step: int, blocks: int) -> tuple[F64, F64]:  # pragma: no cover
+    """Summed ``ln`` stretch factors of the re-orthonormalised tangent space (Benettin et al. 1980).
+
+    ``jacobians[t]`` maps ``t`` to ``t + step``: the rows form ``step``
+    interleaved chains ``s, s + step, s + 2 step, ...``; along each, ``Q``
+    (the identity at first) is replaced by the orthonormal factor of
+    ``J_t Q`` (modified Gram-Schmidt) and the logarithms of the column norms
+    ``R_ii`` are added to the block of ``t`` (``t * blocks // n``). Returns
+    ``sums`` (``(blocks, d)``, largest exponent first asymptotically) and the
+    factors per block ``counts``; the exponents per sample are
+    ``sums.sum(0) / (counts.sum() * step)``. A vanishing ``R_ii`` counts as
+    ``ln 1e-300`` (its column restarts along a unit vector).
+    """
+    n = jacobians.shape[0]
+    d = jacobians.shape[1]
+    sums = np.zeros((blocks, d))
+    counts = np.zeros(blocks)
+    q = np.empty((d, d))
+    m = np.empty((d, d))
+    for s in range(min(step, n)):
+        for r in range(d):
+            for c in range(d):
+                q[r, c] = 1.0 if r == c else 0.0
+        for t in range(s, n, step):
+            b = (t * blocks) // n
+            for r in range(d):
+                for c in range(d):
+                    v = 0.0
+                    for e in range(d):
+                        v += jacobians[t, r, e] * q[e, c]
+                    m[r, c] = v
+            for c in range(d):
+                for e in range(c):
+                    dot = 0.0
+                    for r in range(d):
+                        dot += q[r, e] * m[r, c]
+                    for r in range(d):
+                        m[r, c] -= dot * q[r, e]
+                norm = 0.0
+                for r in range(d):
+                    norm += m[r, c] * m[r, c]
+                norm = np.sqrt(norm)
+                sums[b, c] += np.log(max(norm, 1e-300))
+                for r in range(d):
+                    q[r, c] = m[r, c] / norm if norm > 0.0 else (1.0 if r == c else 0.0)
+            counts[b] += 1.0
+    return sums, counts

@@ -31,7 +31,9 @@ __all__ = [
     "choose_dimension",
     "correlation_dimension",
     "delay_embed",
+    "kaplan_yorke",
     "largest_lyapunov",
+    "local_dimension",
     "mean_period",
     "surrogate_test",
     "warmup",
@@ -63,6 +65,8 @@ MAX_SEARCH_SAMPLES = 20_000
 MAX_QUERIES = 500
 #: Pair distances computed for the correlation sum, at most (rows are subsampled beyond).
 MAX_PAIRS = 3_000_000
+#: ... and for the correlation dimension that only sets the dimension of the local Jacobians.
+LOCAL_DIM_PAIRS = 300_000
 #: Query points of the prediction error in the surrogate test.
 SURROGATE_QUERIES = 500
 #: The surrogate test looks at no more than this many samples (the first ones): deterministic data
@@ -95,12 +99,18 @@ class Embedding:
 
 @dataclass(frozen=True)
 class LyapunovResult:
-    """Largest Lyapunov exponent from the divergence of nearest neighbours.
+    """Largest Lyapunov exponent, the divergence curve behind it and, when found, the spectrum.
 
     ``exponent`` and ``uncertainty`` are per sample; ``per_time`` and
     ``uncertainty_per_time`` divide by ``dt`` when one was given.
-    ``curve[k]`` is the mean log distance after ``k`` steps; the exponent is
-    the slope of ``curve[fit_start:fit_end + 1]``.
+    ``method`` says where the exponent comes from: ``"local Jacobians"``
+    (the largest exponent of ``spectrum``) or ``"divergence"`` (the slope
+    of the divergence curve, ``divergence_exponent``). ``curve[k]`` is the
+    mean log distance of nearest neighbours after ``k`` steps; its slope over
+    ``curve[fit_start:fit_end + 1]`` is ``divergence_exponent``.
+    ``spectrum`` (per sample, largest first; ``spectrum_per_time`` per time
+    unit) and ``kaplan_yorke`` are ``None`` when the local-Jacobian estimate
+    was not made or not trusted.
     """
 
     exponent: float
@@ -113,6 +123,11 @@ class LyapunovResult:
     r2: float
     theiler: int
     pairs: int
+    method: str = "divergence"
+    divergence_exponent: float | None = None
+    spectrum: F64 | None = None
+    spectrum_per_time: F64 | None = None
+    kaplan_yorke: float | None = None
 
 
 @dataclass(frozen=True)
@@ -526,6 +541,7 @@ def largest_lyapunov(
     dim: int | None = None,
     theiler: int | None = None,
     horizon: int | None = None,
+    method: str = "auto",
 ) -> LyapunovResult:
     """Largest Lyapunov exponent by the method of Rosenstein, Collins & De Luca (1993).
 
@@ -563,15 +579,28 @@ def largest_lyapunov(
     xs = _series(series)
     dts = _check_dt(dt)
     w_given = None if theiler is None else _positive_int(theiler, "theiler", 0)
-    pts, _emb, period, w = _points(xs, delay, dim, w_given)
+    if method not in ("auto", "divergence"):
+        raise InvalidInput("method", f"must be 'auto' or 'divergence', got {method!r}")
+    pts, emb, period, w = _points(xs, delay, dim, w_given)
     if horizon is not None:
         horizon = _positive_int(horizon, "horizon", 4)
         if horizon > len(pts) // 2:
             raise InvalidInput("horizon", f"must be at most half the delay vectors ({len(pts) // 2})")
-    return _lyapunov(pts, period, w, horizon, dts)
+    local = None
+    if method == "auto":
+        # The local dimension needs the correlation dimension only to the nearest half unit.
+        local = _local_jacobian_spectrum(xs, emb, _dimension(pts, w, LOCAL_DIM_PAIRS).dimension)
+    return _lyapunov(pts, period, w, horizon, dts, local)
 
 
-def _lyapunov(pts: F64, period: float, w: int, horizon: int | None, dt: float | None) -> LyapunovResult:
+def _lyapunov(
+    pts: F64,
+    period: float,
+    w: int,
+    horizon: int | None,
+    dt: float | None,
+    local: tuple[F64, F64] | None = None,
+) -> LyapunovResult:
     y, blocks, h = _divergence_curve(pts, period, w, horizon)
     k = np.arange(h + 1, dtype=np.float64)
     good = np.isfinite(y)
@@ -603,10 +632,20 @@ def _lyapunov(pts: F64, period: float, w: int, horizon: int | None, dt: float | 
             shifts.append(_linfit(k[s2][ok2], y[s2][ok2])[0])
     spread = (max(shifts) - min(shifts)) / 2 if shifts else 0.0
     unc = math.hypot(jack, spread)
+    exponent, method = float(slope), "divergence"
+    spectrum: F64 | None = None
+    if local is not None and rise >= 1.0 and slope > 0:
+        local_spectrum, per_block = local
+        ratio = local_spectrum[0] / slope
+        if np.isfinite(local_spectrum).all() and 1 / AGREEMENT <= ratio <= AGREEMENT:
+            # The neighbours diverge exponentially and the two estimates agree on the order of
+            # magnitude: the tangent-space average is the more precise one.
+            exponent, method, spectrum = float(local_spectrum[0]), "local Jacobians", local_spectrum
+            unc = float(np.std(per_block, ddof=1) / math.sqrt(len(per_block)))
     return LyapunovResult(
-        exponent=float(slope),
+        exponent=exponent,
         uncertainty=unc,
-        per_time=None if dt is None else float(slope) / dt,
+        per_time=None if dt is None else exponent / dt,
         uncertainty_per_time=None if dt is None else unc / dt,
         curve=y,
         fit_start=a,
@@ -614,7 +653,91 @@ def _lyapunov(pts: F64, period: float, w: int, horizon: int | None, dt: float | 
         r2=float(r2),
         theiler=w,
         pairs=len(pts),
+        method=method,
+        divergence_exponent=float(slope),
+        spectrum=spectrum,
+        spectrum_per_time=None if spectrum is None or dt is None else spectrum / dt,
+        kaplan_yorke=None if spectrum is None else kaplan_yorke(spectrum),
     )
+
+
+#: Neighbours of each local fit: at least this many, and at least twice the fit's parameters.
+JACOBIAN_NEIGHBOURS = 20
+#: Points whose Jacobians are chained, at most (the first ones; more only repeat the average).
+JACOBIAN_ROWS = 20_000
+#: A column of a local fit with less than this fraction of its norm independent of the ones
+#: before it is not spanned by the neighbourhood and gets no coefficient.
+JACOBIAN_TOL = 1e-10
+#: The local-Jacobian exponent replaces the divergence slope only within this factor of it.
+AGREEMENT = 2.0
+
+
+def local_dimension(d2: float, dim: int) -> int:
+    """Dimension of the local maps: the correlation dimension rounded up with half a unit to spare.
+
+    A delay embedding in more dimensions than the dynamics occupy adds
+    directions the data do not span; their fitted stretch factors are
+    spurious exponents, as large as noise makes them. At least 2, at most
+    the embedding dimension.
+    """
+    if not math.isfinite(d2):
+        return dim
+    return int(min(dim, max(2, math.ceil(d2 + 0.5))))
+
+
+def _local_jacobian_spectrum(xs: F64, emb: Embedding, d2: float) -> tuple[F64, F64] | None:
+    """Lyapunov spectrum from local quadratic fits, and the largest exponent per block of time.
+
+    Delay vectors are re-embedded in :func:`local_dimension` dimensions and
+    mapped ``delay`` samples ahead (only the newest coordinate is unknown);
+    state vectors are mapped one sample ahead. ``None`` when there are too
+    few points.
+    """
+    if emb.delay is None:
+        # Every coordinate is known: the map one sample ahead is the most nearly linear.
+        pts, step = xs, 1
+    else:
+        d = local_dimension(d2, emb.dim)
+        if d < 2 or len(xs) - (d - 1) * emb.delay < MIN_VECTORS + emb.delay:
+            return None
+        pts = _embed(xs[:, 0], d, emb.delay)
+        step = emb.delay
+    m, d = pts.shape
+    limit = m - step
+    params = 1 + d + d * (d + 1) // 2
+    k = max(JACOBIAN_NEIGHBOURS, 2 * params)
+    if d < 2 or limit < max(MIN_VECTORS, 4 * k):
+        return None
+    rows = np.arange(min(limit, JACOBIAN_ROWS), dtype=np.int64)
+    # Only the point itself and its next few samples are excluded: the neighbours along the
+    # trajectory carry the flow direction, those on other passes the directions across it.
+    w = max(1, step // 4)
+    idx, _ = _k.grid_k_neighbours(pts, rows, k, w, limit, _floor(pts))
+    jac = _k.local_jacobians(pts, rows, idx, step, True, JACOBIAN_TOL)
+    sums, counts = _k.qr_exponents(jac, step, BLOCKS)
+    lam = sums.sum(axis=0) / (counts.sum() * step)
+    order = np.argsort(lam)[::-1]
+    per_block = sums[:, 0] / (np.maximum(counts, 1) * step)
+    return np.ascontiguousarray(lam[order]), per_block
+
+
+def kaplan_yorke(exponents: Any) -> float:
+    """Kaplan-Yorke dimension ``j + (l_1 + ... + l_j) / |l_(j+1)|`` (Kaplan & Yorke 1979).
+
+    ``j`` is the largest number of exponents (largest first) whose sum is not
+    negative; 0 when the largest is negative, the number of exponents when
+    every partial sum is non-negative.
+    """
+    lam = np.sort(np.asarray(exponents, dtype=np.float64))[::-1]
+    if lam.size == 0:
+        return 0.0
+    cum = np.cumsum(lam)
+    if cum[0] < 0:
+        return 0.0
+    j = int(np.flatnonzero(cum >= 0)[-1])
+    if j == lam.size - 1:
+        return float(lam.size)
+    return float(j + 1 + cum[j] / abs(lam[j + 1]))
 
 
 # --------------------------------------------------------------------------- correlation dimension
@@ -631,11 +754,11 @@ SLOPE_TOLERANCE = 0.08
 MAX_FIT_FRACTION = 0.1
 
 
-def _correlation_sum(pts: F64, w: int) -> tuple[F64, F64, F64]:
+def _correlation_sum(pts: F64, w: int, max_pairs: int = MAX_PAIRS) -> tuple[F64, F64, F64]:
     m = len(pts)
     # Rows i pair with every j > i + w; subsample rows evenly when that is too many pairs.
     pairs_per_row = max(m - w - 1, 1)
-    nrows = min(m, max(1, int(2 * MAX_PAIRS / pairs_per_row)))
+    nrows = min(m, max(1, int(2 * max_pairs / pairs_per_row)))
     rows = _spread(max(m - w - 1, 1), nrows)
     log_rmax = math.log(float(np.max(pts.max(axis=0) - pts.min(axis=0))) * (1 + 1e-9))
     log_rmin = log_rmax - DIST_SPAN
@@ -688,9 +811,9 @@ def correlation_dimension(
     return _dimension(pts, w)
 
 
-def _dimension(pts: F64, w: int) -> DimensionResult:
+def _dimension(pts: F64, w: int, max_pairs: int = MAX_PAIRS) -> DimensionResult:
     w = min(w, len(pts) // 4)
-    log_r, cum, total = _correlation_sum(pts, w)
+    log_r, cum, total = _correlation_sum(pts, w, max_pairs)
     usable = (cum >= MIN_PAIR_COUNT) & (cum < total)
     if usable.sum() < 4:
         raise InvalidInput("series", "too few distinct pairs of points for a correlation dimension")
@@ -863,10 +986,10 @@ def analyze(
 
     step(0, "embedding")
     pts, emb, period, w = _points(xs, delay, dim, w_given)
-    step(1, "largest Lyapunov exponent")
-    lyap = _lyapunov(pts, period, w, None, dts)
-    step(2, "correlation dimension")
+    step(1, "correlation dimension")
     dimension = _dimension(pts, w)
+    step(2, "Lyapunov exponents")
+    lyap = _lyapunov(pts, period, w, None, dts, _local_jacobian_spectrum(xs, emb, dimension.dimension))
     step(3, "surrogate test")
     sur = _surrogates(xs, emb.delay, emb.dim, w, count, int(seed), lambda i: step(3 + i, "surrogate test"))
     label, confidence, reasons = _classify(lyap, dimension, sur, period, emb.dim)
