@@ -635,13 +635,13 @@ def _lyapunov(
     exponent, method = float(slope), "divergence"
     spectrum: F64 | None = None
     if local is not None and rise >= 1.0 and slope > 0:
-        local_spectrum, per_block = local
+        local_spectrum, local_blocks = local
         ratio = local_spectrum[0] / slope
         if np.isfinite(local_spectrum).all() and 1 / AGREEMENT <= ratio <= AGREEMENT:
             # The neighbours diverge exponentially and the two estimates agree on the order of
             # magnitude: the tangent-space average is the more precise one.
             exponent, method, spectrum = float(local_spectrum[0]), "local Jacobians", local_spectrum
-            unc = float(np.std(per_block, ddof=1) / math.sqrt(len(per_block)))
+            unc = float(np.std(local_blocks, ddof=1) / math.sqrt(len(local_blocks)))
     return LyapunovResult(
         exponent=exponent,
         uncertainty=unc,
