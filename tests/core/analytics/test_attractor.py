@@ -15,32 +15,19 @@ import numpy as np
 import pytest
 
 from midstream_mcp.core.analytics import InvalidInput, attractor
+from midstream_mcp.core.analytics import _attractor_kernels as kern
 
 LORENZ_LAMBDA = 0.906
 LORENZ_D2 = 2.05
 
 
-def lorenz(n: int = 10_000, dt: float = 0.01, transient: int = 10_000) -> np.ndarray:
-    """RK4 with step dt; ``n`` samples of (x, y, z) after ``transient`` steps."""
-    s, r, b = 10.0, 28.0, 8.0 / 3.0
-    x, y, z = 1.0, 1.0, 1.0
-    out = np.empty((n, 3))
-    h = dt
+def lorenz(n: int = 10_000) -> np.ndarray:
+    """(x, y, z) after the transient, from (1, 1, 1): the shared generator of tests and benchmark."""
+    return attractor.lorenz(n)[0]
 
-    def f(x: float, y: float, z: float) -> tuple[float, float, float]:
-        return s * (y - x), x * (r - z) - y, x * y - b * z
 
-    for t in range(transient + n):
-        k1 = f(x, y, z)
-        k2 = f(x + h / 2 * k1[0], y + h / 2 * k1[1], z + h / 2 * k1[2])
-        k3 = f(x + h / 2 * k2[0], y + h / 2 * k2[1], z + h / 2 * k2[2])
-        k4 = f(x + h * k3[0], y + h * k3[1], z + h * k3[2])
-        x += h / 6 * (k1[0] + 2 * k2[0] + 2 * k3[0] + k4[0])
-        y += h / 6 * (k1[1] + 2 * k2[1] + 2 * k3[1] + k4[1])
-        z += h / 6 * (k1[2] + 2 * k2[2] + 2 * k3[2] + k4[2])
-        if t >= transient:
-            out[t - transient] = (x, y, z)
-    return out
+#: The benchmark's ten starts (``benchmarks/attractor.py --robustness``).
+STARTS = [(1.0 + 0.37 * k, 1.0 - 0.21 * k, 1.0 + 0.53 * k) for k in range(10)]
 
 
 def logistic(n: int = 10_000, x0: float = 0.1234) -> np.ndarray:
@@ -83,6 +70,83 @@ def test_lorenz_x_published_exponent_and_dimension(lorenz_result: attractor.Attr
     assert abs(r.lyapunov.per_time - LORENZ_LAMBDA) <= 3 * r.lyapunov.uncertainty_per_time
     assert r.embedding.delay_method == "mutual information" and r.embedding.dim_method == "Cao"
     assert r.lyapunov.per_time == pytest.approx(r.lyapunov.exponent / 0.01)
+    assert r.lyapunov.method == "local Jacobians"
+    # The divergence slope agrees (it is the cross-check that lets the Jacobian estimate through).
+    assert r.lyapunov.divergence_exponent / 0.01 == pytest.approx(LORENZ_LAMBDA, rel=0.1)
+    # A flow: one exponent near zero; from the x-component the Kaplan-Yorke dimension is near 2.06.
+    spectrum = r.lyapunov.spectrum_per_time
+    assert spectrum is not None and len(spectrum) == 3
+    assert abs(spectrum[1]) < 0.1 and spectrum[2] < -5
+    assert r.lyapunov.kaplan_yorke == pytest.approx(2.06, abs=0.1)
+
+
+def test_lorenz_exponent_is_robust_over_initial_conditions() -> None:
+    # Ten stretches of the attractor, 10,000 samples each, default parameters: each within 5%.
+    estimates = []
+    for start in STARTS:
+        x = attractor.lorenz(10_000, start=start)[0][:, 0]
+        r = attractor.largest_lyapunov(x, dt=0.01)
+        assert r.method == "local Jacobians"
+        estimates.append(r.per_time)
+    errors = np.abs(np.array(estimates) / LORENZ_LAMBDA - 1)
+    assert np.all(errors <= 0.05), np.round(estimates, 3)
+    assert np.mean(estimates) == pytest.approx(LORENZ_LAMBDA, rel=0.03)
+
+
+def test_long_lorenz_series_is_not_biased_low() -> None:
+    xyz, truth = attractor.lorenz(50_000)
+    r = attractor.largest_lyapunov(xyz[:, 0], dt=0.01)
+    assert r.per_time == pytest.approx(LORENZ_LAMBDA, rel=0.05)
+    assert r.per_time == pytest.approx(truth, rel=0.05)
+
+
+def test_lorenz_spectrum_from_state_vectors(lorenz_xyz: np.ndarray) -> None:
+    # Published spectrum 0.906, 0, -14.57 (Sprott 2003); Kaplan-Yorke dimension 2.06.
+    r = attractor.largest_lyapunov(lorenz_xyz, dt=0.01)
+    assert r.method == "local Jacobians" and r.spectrum_per_time is not None
+    l1, l2, l3 = r.spectrum_per_time
+    assert l1 == pytest.approx(LORENZ_LAMBDA, rel=0.05)
+    assert abs(l2) < 0.05
+    assert l3 == pytest.approx(-14.57, rel=0.05)
+    assert r.kaplan_yorke == pytest.approx(2.06, abs=0.02)
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_henon_spectrum_and_kaplan_yorke(columns: int) -> None:
+    # Published 0.419 and -1.62 per iteration (their sum is ln 0.3); Kaplan-Yorke dimension 1.26.
+    x = henon()
+    series = x if columns == 1 else np.stack([x[1:], 0.3 * x[:-1]], axis=1)
+    r = attractor.largest_lyapunov(series)
+    assert r.spectrum is not None
+    assert r.spectrum == pytest.approx([0.419, -1.62], rel=0.02)
+    assert r.exponent == r.spectrum[0]
+    assert r.kaplan_yorke == pytest.approx(1.26, abs=0.02)
+
+
+def test_kaplan_yorke_dimension() -> None:
+    assert attractor.kaplan_yorke([0.906, 0.0, -14.57]) == pytest.approx(2 + 0.906 / 14.57)
+    assert attractor.kaplan_yorke([-1.62, 0.419]) == pytest.approx(1 + 0.419 / 1.62)
+    assert attractor.kaplan_yorke([-1.0, -2.0]) == 0.0
+    assert attractor.kaplan_yorke([1.0, 0.5]) == 2.0
+    assert attractor.kaplan_yorke([]) == 0.0
+
+
+def test_local_dimension_rounds_the_correlation_dimension_up_with_room() -> None:
+    assert attractor.local_dimension(2.05, 4) == 3
+    assert attractor.local_dimension(1.95, 4) == 3
+    assert attractor.local_dimension(1.22, 5) == 2
+    assert attractor.local_dimension(0.9, 3) == 2
+    assert attractor.local_dimension(2.9, 3) == 3
+    assert attractor.local_dimension(math.nan, 4) == 4
+
+
+def test_divergence_method_can_be_forced() -> None:
+    x = lorenz(4000)[:, 0]
+    r = attractor.largest_lyapunov(x, dt=0.01, method="divergence")
+    assert r.method == "divergence" and r.spectrum is None and r.kaplan_yorke is None
+    assert r.exponent == r.divergence_exponent
+    with pytest.raises(InvalidInput, match=r"^method:"):
+        attractor.largest_lyapunov(x, method="wolf")
 
 
 def test_lorenz_state_vectors_skip_embedding(lorenz_xyz: np.ndarray) -> None:
@@ -116,6 +180,8 @@ def test_sine_is_a_limit_cycle_with_zero_exponent() -> None:
     assert abs(r.lyapunov.exponent * r.mean_period) < 0.02
     assert r.dimension.dimension == pytest.approx(1.0, abs=0.1)
     assert r.classification == "limit cycle"
+    # No exponential divergence: the divergence slope stands, no spectrum is claimed.
+    assert r.lyapunov.method == "divergence" and r.lyapunov.spectrum is None
 
 
 @pytest.mark.parametrize("period", [50.3, 37.7])
@@ -258,3 +324,90 @@ def test_results_do_not_depend_on_scale_or_offset(scale: float) -> None:
     assert r.classification == base.classification
     assert r.lyapunov.exponent == pytest.approx(base.lyapunov.exponent, rel=1e-6, abs=1e-12)
     assert r.dimension.dimension == pytest.approx(base.dimension.dimension, rel=1e-6)
+
+
+# --------------------------------------------------------------------------- local-Jacobian kernels
+
+
+def test_grid_k_neighbours_match_brute_force() -> None:
+    rng = np.random.default_rng(5)
+    pts = rng.normal(size=(150, 3))
+    pts[10] = pts[60]  # an exact duplicate is never a neighbour; elsewhere the tie goes to index 10
+    queries = np.arange(0, 150, 4, dtype=np.int64)
+    k, theiler, limit, floor = 6, 3, 140, 1e-9
+    idx, dist = kern.grid_k_neighbours(pts, queries, k, theiler, limit, floor)
+    for q, i in enumerate(queries):
+        ranked = sorted(
+            (float(np.linalg.norm(pts[i] - pts[j])), j)
+            for j in range(limit)
+            if abs(i - j) > theiler and np.linalg.norm(pts[i] - pts[j]) > floor
+        )[:k]
+        assert idx[q].tolist() == [j for _, j in ranked]
+        np.testing.assert_allclose(dist[q], [d for d, _ in ranked], rtol=1e-12)
+
+
+def test_grid_k_neighbours_pad_missing_ones() -> None:
+    pts = np.random.default_rng(6).normal(size=(8, 2))
+    idx, dist = kern.grid_k_neighbours(pts, np.array([0], dtype=np.int64), 6, 2, 8, 0.0)
+    assert idx[0].tolist()[:5] == sorted(range(3, 8), key=lambda j: np.linalg.norm(pts[0] - pts[j]))
+    assert idx[0, 5] == -1 and dist[0, 5] == math.inf
+
+
+def naive_jacobian(pts: np.ndarray, t: int, nbrs: np.ndarray, step: int, quadratic: bool) -> np.ndarray:
+    d = pts.shape[1]
+    rows, rhs = [], []
+    for j in nbrs[nbrs >= 0]:
+        u = pts[j] - pts[t]
+        cols = [1.0, *u]
+        if quadratic:
+            cols += [u[c] * u[e] for c in range(d) for e in range(c, d)]
+        rows.append(cols)
+        rhs.append(pts[j + step] - pts[t + step])
+    coef = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)[0]
+    return coef[1 : 1 + d].T
+
+
+@pytest.mark.parametrize("quadratic", [True, False])
+def test_local_jacobians_match_least_squares(quadratic: bool) -> None:
+    rng = np.random.default_rng(7)
+    n, d, step = 80, 3, 2
+    pts = rng.normal(size=(n, d))
+    rows = np.arange(0, 40, 3, dtype=np.int64)
+    nbrs = rng.integers(0, n - step, size=(len(rows), 16))
+    nbrs[0, 5:] = -1  # 5 neighbours: too few for the quadratic fit (10 parameters)
+    jac = kern.local_jacobians(pts, rows, nbrs, step, quadratic, 1e-10)
+    for q, t in enumerate(rows):
+        if q == 0 and quadratic:
+            assert np.all(jac[q] == 0)
+            continue
+        np.testing.assert_allclose(
+            jac[q], naive_jacobian(pts, t, nbrs[q], step, quadratic), rtol=1e-7, atol=1e-9
+        )
+
+
+def test_local_jacobians_recover_an_exact_quadratic_map() -> None:
+    # The Henon map is quadratic: the fit at each point gives its Jacobian exactly.
+    x = henon(300)
+    pts = np.ascontiguousarray(np.stack([x[1:], 0.3 * x[:-1]], axis=1))
+    rows = np.arange(0, 250, 10, dtype=np.int64)
+    idx, _ = kern.grid_k_neighbours(pts, rows, 12, 1, len(pts) - 1, 0.0)
+    jac = kern.local_jacobians(pts, rows, idx, 1, True, 1e-10)
+    for q, t in enumerate(rows):
+        np.testing.assert_allclose(jac[q], [[-2.8 * pts[t, 0], 1.0], [0.3, 0.0]], atol=1e-7)
+
+
+def test_qr_exponents_match_numpy_qr() -> None:
+    rng = np.random.default_rng(8)
+    n, d, step, blocks = 31, 3, 2, 3
+    jac = rng.normal(size=(n, d, d))
+    sums, counts = kern.qr_exponents(jac, step, blocks)
+    ref = np.zeros((blocks, d))
+    ref_counts = np.zeros(blocks)
+    for s in range(step):
+        q = np.eye(d)
+        for t in range(s, n, step):
+            q, r = np.linalg.qr(jac[t] @ q)
+            ref[t * blocks // n] += np.log(np.abs(np.diag(r)))
+            ref_counts[t * blocks // n] += 1
+    np.testing.assert_allclose(sums, ref, rtol=1e-9)
+    np.testing.assert_array_equal(counts, ref_counts)
