@@ -45,7 +45,7 @@ class Budget:
 class Prepared:
     """One text and the derived views detectors share, each computed at most once."""
 
-    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "memo", "text", "vocab")
+    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "memo", "raw_view", "text", "vocab")
 
     def __init__(self, text: str, memo: dict[object, object] | None = None) -> None:
         self.text = text
@@ -59,6 +59,8 @@ class Prepared:
         self._words: frozenset[str] | None = None
         #: The injection detector's word gates of this text, once worked out (see ``injection._gates``).
         self.vocab: object = None
+        #: The injection detector's kernel view of the raw text, once worked out (``injection._raw_view``).
+        self.raw_view: object = None
 
     @property
     def folded(self) -> str:

@@ -43,6 +43,7 @@ _TAGS_RE = re.compile("[\U000e0020-\U000e007e]{2,}")
 _VS_RE = re.compile("[\U000e0100-\U000e017e]{3,}")
 _SNEAKY_RE = re.compile("[\u2062\u2064\u200b]{8,}")
 _MORSE_RE = re.compile(r"(?<![\w.\-])[.\-]{1,6}(?:(?: {1,3}| ?/ ?)[.\-]{1,6}){3,}(?![\w.\-])")
+_MORSE_HINTS = (".- ", "-. ", " .-", " -.", "-- ", ".. ")  # one of these in any Morse run
 _BRAILLE_RE = re.compile("[\u2800-\u28ff][\u2800-\u28ff ]{3,}")
 _SPLIT_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z](?:[^A-Za-z\n]{1,3})){5,}[A-Za-z](?![A-Za-z])")
 _WORD_RE = re.compile(r"[a-z]+")
@@ -288,7 +289,11 @@ def _decode_token(token: str, bare: str, prose: bool) -> tuple[int, int, str, st
 
 
 def find_encoded(
-    text: str, prose: bool = False, nato: bool = True, memo: dict[object, object] | None = None
+    text: str,
+    prose: bool = False,
+    nato: bool = True,
+    memo: dict[object, object] | None = None,
+    view: list[int] | None = None,
 ) -> Iterator[tuple[int, int, str, str]]:
     """Spans of ``text`` that are encoded payloads, with their decoded text.
 
@@ -298,7 +303,8 @@ def find_encoded(
     most a fixed number of candidates per text, each at most 8 KiB, so a
     hostile input cannot make decoding the slow part. ``memo`` (a stream's
     cache) keeps each token's decoding, so the carry-over window is not decoded
-    again with the next chunk.
+    again with the next chunk. ``view`` is the injection detector's kernel view of ``text``
+    (``_kernels.raw_scan``), which has done the token, hex, uuencode and Morse scans already.
     """
     n = 0
     if not text.isascii():
@@ -316,9 +322,13 @@ def find_encoded(
         for m in _BRAILLE_RE.finditer(text):
             yield m.start(), m.end(), "braille", braille(m.group())
     kernels = _fast.KERNELS
-    if kernels is not None and text.isascii():
+    if view is not None or (kernels is not None and text.isascii()):
         # One kernel pass: the same tokens and hex runs, without ordinary words and without regexes.
-        scan = kernels.decode_scan(np.frombuffer(text.encode("ascii"), np.uint8), 10).tolist()
+        scan = (
+            view[9:]
+            if view is not None
+            else kernels.decode_scan(np.frombuffer(text.encode("ascii"), np.uint8), 10).tolist()  # type: ignore[union-attr]
+        )
         ntok = scan[1] if scan[0] >= 8 else 0
         tokens: Iterable[tuple[int, str]] = [
             (scan[i], text[scan[i] : scan[i + 1]]) for i in range(2, 2 + 2 * ntok, 2)
@@ -352,7 +362,7 @@ def find_encoded(
             decoded = _hex(token)
             if decoded is not None:
                 yield start, start + len(token), "hex", decoded
-    if not prose and ("`" in text or "\n" in text):
+    if not prose and ("`" in text or "\n" in text) and (view is None or view[7]):
         for m in _uu_lines(text):
             decoded = _uu(m.group())
             if decoded is not None and looks_like_language(decoded):
@@ -362,7 +372,7 @@ def find_encoded(
             decoded = unquote(m.group())
             if decoded != m.group():
                 yield m.start(), m.end(), "url_encoding", decoded
-    if ".- " in text or "-. " in text or " .-" in text or " -." in text or "-- " in text or ".. " in text:
+    if view[8] if view is not None else any(t in text for t in _MORSE_HINTS):
         for m in _MORSE_RE.finditer(text):
             yield m.start(), m.end(), "morse", morse(m.group())
     if prose or not nato:

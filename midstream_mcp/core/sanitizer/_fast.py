@@ -21,6 +21,8 @@ CODE_WORDS: object = None
 CODE_STARTS: object = None
 #: The arguments of ``gate_view`` after the text (see :func:`_gate_args`).
 GATE_ARGS: tuple[Any, ...] = ()
+#: The arguments of ``raw_scan`` after the text and the limit.
+RAW_ARGS: tuple[Any, ...] = ()
 _LOCK = threading.Lock()
 
 
@@ -35,7 +37,7 @@ def load() -> ModuleType:
         from midstream_mcp.core.sanitizer import _kernels as k
         from midstream_mcp.core.sanitizer import injection
 
-        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS
+        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS
         GATE_ARGS = _gate_args(k, injection)
         CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
         CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
@@ -52,6 +54,20 @@ def load() -> ModuleType:
         k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
         k.gate_view(sample, *GATE_ARGS)
         k.decode_scan(sample, 10)
+        lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
+        assert len(lits) < 63
+        first = np.zeros(256, np.int64)
+        for i, lit in enumerate(lits):
+            first[lit[0]] |= 1 << i
+        RAW_ARGS = (
+            np.frombuffer(b"".join(lits), np.uint8),
+            np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),
+            first,
+            PROSE_CODES,
+            CODE_WORDS,
+            CODE_STARTS,
+        )
+        k.raw_scan(sample, len(sample), *RAW_ARGS)
         KERNELS = k
         return k
 

@@ -588,3 +588,120 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
         else:
             p += 1
     return out[:m]
+
+
+# -- everything the injection detector reads from the raw (ASCII) text, in one call ---------------
+
+
+@njit(cache=True, nogil=True)
+def raw_scan(
+    b: np.ndarray,
+    limit: int,
+    lit_bytes: np.ndarray,
+    lit_starts: np.ndarray,
+    lit_first: np.ndarray,
+    prose: np.ndarray,
+    code_words: np.ndarray,
+    code_starts: np.ndarray,
+) -> np.ndarray:
+    """The raw-text views of the injection detector for the ASCII text ``b``, in one array.
+
+    ``[literals, marks, best, kinds, first, last, code, uu, morse, *decode_scan(b, 10)]``:
+
+    - ``literals``: bit ``i`` set when literal ``i`` (``lit_bytes``/``lit_starts``; ``lit_first``
+      maps a first byte to the literals starting with it) occurs in ``b``;
+    - the adversarial-suffix view of ``b[:limit]``: after ``injection._suffix_signal``'s gate (at
+      least three odd symbols, or one with a lower-upper case change), :func:`suffix_window`
+      over 160 characters (``marks`` 0 when gated out), and when the densest window is strong
+      enough to be reported, whether the lines around it hold two ``_CODE_RE`` hits (``code``
+      1 or 0; -1: not looked at);
+    - ``uu``: some line starts with five characters of the uuencode alphabet;
+    - ``morse``: one of ``.- -. ` .-` ` -.` `-- ` `.. `` occurs (the Morse gate);
+    - then :func:`decode_scan`.
+    """
+    n = b.shape[0]
+    found = 0
+    for p in range(n):
+        cand = lit_first[b[p]] & ~found
+        while cand:
+            low = cand & -cand
+            cand ^= low
+            i = 0
+            while (low >> i) != 1:
+                i += 1
+            s, e = lit_starts[i], lit_starts[i + 1]
+            if p + e - s <= n:
+                same = True
+                for k in range(e - s):
+                    if b[p + k] != lit_bytes[s + k]:
+                        same = False
+                        break
+                if same:
+                    found |= low
+    # the suffix gate: symbols prose rarely uses, and a case change inside a word
+    odd = 0
+    hint = False
+    for p in range(limit):
+        c = b[p]
+        if (
+            c == 91 or c == 93 or c == 123 or c == 125 or c == 60 or c == 62 or c == 92 or c == 94
+            or c == 126 or c == 96 or c == 124
+        ):  # fmt: skip
+            odd += 1
+        elif 65 <= c <= 90 and p > 0 and 97 <= b[p - 1] <= 122:
+            hint = True
+    marks = 0
+    best = 0
+    nkinds = 0
+    first = 0
+    last = 0
+    code = -1
+    if n >= 24 and not (odd < 3 and (odd == 0 or not hint)):
+        marks, best, nkinds, first, last = suffix_window(b[:limit], prose, 160)
+        if marks >= 4 and not (best < 5 or (nkinds < 2 and best < 7)):
+            end = min(n, last + 24)
+            line_start = 0
+            for q in range(first - 1, -1, -1):
+                if b[q] == 10:
+                    line_start = q + 1
+                    break
+            stop = n
+            for q in range(end, n):
+                if b[q] == 10:
+                    stop = q
+                    break
+            code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
+    uu = 0
+    morse = 0
+    for p in range(n):
+        c = b[p]
+        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
+            ok = True
+            for k in range(p, p + 5):
+                if not (33 <= b[k] <= 96):
+                    ok = False
+                    break
+            if ok:
+                uu = 1
+        if morse == 0 and p + 2 < n:
+            c1 = b[p + 1]
+            c2 = b[p + 2]
+            if (
+                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
+                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
+                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
+            ):  # fmt: skip
+                morse = 1
+    dec = decode_scan(b, 10)
+    out = np.empty(9 + dec.shape[0], np.int64)
+    out[0] = found
+    out[1] = marks
+    out[2] = best
+    out[3] = nkinds
+    out[4] = first
+    out[5] = last
+    out[6] = code
+    out[7] = uu
+    out[8] = morse
+    out[9:] = dec
+    return out

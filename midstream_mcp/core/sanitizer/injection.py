@@ -56,6 +56,10 @@ _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
 
 #: Per raw rule, its literals (one of them must occur in the text), or None: no literal to check.
 _RAW_LITERAL_CHECK: tuple[tuple[str, ...] | None, ...] = tuple(r.literals or None for r in _RAW_RULES)
+#: All raw-rule literals in one list (the kernel reports which occur as a bit mask), and per raw rule
+#: the mask of its own.
+_ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
+_RAW_LITERAL_MASKS = tuple(sum(1 << _ALL_LITERALS.index(lit) for lit in set(r.literals)) for r in _RAW_RULES)
 #: Per folded rule, the strings every match starts with (see :mod:`._leads`), or None: search it all.
 _FOLDED_LEADS: tuple[Leads | None, ...] = tuple(leads(r.regex) for r in _FOLDED_RULES)
 #: The same split: (exact leads, a set to intersect with the words of the text; the other leads).
@@ -189,6 +193,7 @@ class InjectionDetector:
         """Append findings for ``text``; inside a decoded payload, spans are the ``carrier`` span."""
         raw = text.text
         gates = _gates(text)
+        rv = _raw_view(text)
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
         lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
@@ -225,17 +230,21 @@ class InjectionDetector:
             rule = _RAW_RULES[i]
             literals = _RAW_LITERAL_CHECK[i]
             if literals is not None:
-                for lit in literals:
-                    if lit in raw:
-                        break
+                if rv is not None:
+                    if not rv[0] & _RAW_LITERAL_MASKS[i]:
+                        continue  # the kernel saw none of the rule's literals
                 else:
-                    continue  # none of the rule's literals occurs in the text
+                    for lit in literals:
+                        if lit in raw:
+                            break
+                    else:
+                        continue  # none of the rule's literals occurs in the text
             m = _anchored_search(rule, raw) if rule.anchored else rule.regex.search(raw)
             if m is not None:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        _suffix_signal(self.name, raw, carrier, out)
+        _suffix_signal(self.name, raw, carrier, out, rv)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
@@ -517,28 +526,32 @@ def _lead_search(
     return None
 
 
-def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, out: list[Finding]) -> None:
-    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words."""
+def _suffix_signal(
+    name: str,
+    raw: str,
+    carrier: tuple[int, int, str] | None,
+    out: list[Finding],
+    view: list[int] | None = None,
+) -> None:
+    """Optimised adversarial suffixes: dense runs of stray punctuation tokens, glued and fused words.
+
+    ``view`` is :func:`_raw_view` of ``raw`` (the kernel did the same steps), or None.
+    """
     if len(raw) < 24:
         return
-    if raw.isascii():
-        odd = len(raw[:20_000].encode("ascii").translate(None, _NOT_ODD))
-    else:
-        odd = len(_ODD_RE.findall(raw, 0, 20_000))
-    if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
-        return  # too few stray brackets and symbols to be an optimised suffix
-    kernels = _fast.KERNELS
-    data = None
-    best: int
-    kinds: int
-    start: int
-    last: int
-    if kernels is not None and raw.isascii():
-        data = np.frombuffer(raw[:20_000].encode("ascii"), np.uint8)
-        count, best, kinds, start, last = kernels.suffix_window(data, _fast.PROSE_CODES, 160)
+    code: bool | None = None
+    if view is not None:
+        count, best, kinds, start, last, seen = view[1:7]
         if count < 4:
             return
+        code = None if seen < 0 else seen == 1
     else:
+        if raw.isascii():
+            odd = len(raw[:20_000].encode("ascii").translate(None, _NOT_ODD))
+        else:
+            odd = len(_ODD_RE.findall(raw, 0, 20_000))
+        if odd < 3 and (odd == 0 or _GLUE_HINT_RE.search(raw, 0, 20_000) is None):
+            return  # too few stray brackets and symbols to be an optimised suffix
         marks = _suffix_marks(raw)
         if len(marks) < 4:
             return
@@ -546,19 +559,30 @@ def _suffix_signal(name: str, raw: str, carrier: tuple[int, int, str] | None, ou
     end = min(len(raw), last + 24)
     if best < 5 or (kinds < 2 and best < 7):
         return
-    line_start = raw.rfind("\n", 0, start) + 1
-    line_end = raw.find("\n", end)
-    stop = line_end if line_end >= 0 else len(raw)
-    if data is not None and kernels is not None and stop <= len(data):
-        code = kernels.code_hits(data, line_start, stop, _fast.CODE_WORDS, _fast.CODE_STARTS) >= 2
-    else:
-        hits = _CODE_RE.finditer(raw[line_start:stop])
+    if code is None:
+        line_start = raw.rfind("\n", 0, start) + 1
+        line_end = raw.find("\n", end)
+        hits = _CODE_RE.finditer(raw[line_start : line_end if line_end >= 0 else len(raw)])
         code = next(hits, None) is not None and next(hits, None) is not None
     if code:
         return  # source code (two hits or more) is dense in brackets and camelCase by nature
     score = 0.6 if best < 7 else 0.8
     span = (start, end) if carrier is None else carrier[:2]
     out.append(Finding(name, "adversarial_suffix", *span, score, _evidence(raw, start, end)))
+
+
+def _raw_view(text: Prepared) -> list[int] | None:
+    """What the kernel reads from the raw text (see ``_kernels.raw_scan``), cached; None without kernels
+    or for non-ASCII text (the pure-Python paths handle those)."""
+    view = text.raw_view
+    if view is None:
+        kernels = _fast.KERNELS
+        if kernels is None or not text.is_ascii:
+            return None
+        view = text.raw_view = kernels.raw_scan(
+            np.frombuffer(text.text.encode("ascii"), np.uint8), min(len(text.text), 20_000), *_fast.RAW_ARGS
+        ).tolist()
+    return view  # type: ignore[return-value]
 
 
 def _densest(marks: list[tuple[int, int]]) -> tuple[int, int, int, int]:
@@ -649,7 +673,7 @@ def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     gates = _gates(text)
     common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gates.counts
     prose = gates.n >= 6 and common >= 0.4 * gates.n
-    yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo)
+    yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=_raw_view(text))
     if rot13_triggers >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
     if reversed_triggers >= 2:

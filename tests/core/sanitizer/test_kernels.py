@@ -237,3 +237,38 @@ def test_find_encoded_same_with_and_without_kernels(kernels: object) -> None:
         _fast.load()
     assert with_k == without
     assert any(with_k)
+
+
+_RAW_PIECES = [*_CODE_PIECES, *inj._ALL_LITERALS, "\n!!!!!", "\nM9V5N", ".- ", "-. ", " .-", "-- ", ".. ",
+               "ab", "Cd", "`"]  # fmt: skip
+
+
+def _uu_flag(text: str) -> bool:
+    return any(
+        (i == 0 or text[i - 1] == "\n")
+        and all(33 <= ord(c) <= 96 for c in text[i : i + 5])
+        and i + 5 <= len(text)
+        for i in range(len(text))
+    )
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_RAW_PIECES), max_size=40))
+def test_raw_scan_kernel_equals_python(kernels: object, pieces: list[str]) -> None:
+    text = "".join(pieces)
+    view = kernels.raw_scan(_ascii(text), min(len(text), 20_000), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+    assert view[0] == sum(1 << i for i, lit in enumerate(inj._ALL_LITERALS) if lit in text)
+    assert bool(view[7]) == _uu_flag(text)
+    morse = any(t in text for t in (".- ", "-. ", " .-", " -.", "-- ", ".. "))
+    assert bool(view[8]) == morse
+    assert view[9:] == kernels.decode_scan(_ascii(text), 10).tolist()  # type: ignore[attr-defined]
+    found: list[object] = []
+    inj._suffix_signal("injection", text, None, found, view)
+    reference: list[object] = []
+    was = _fast.KERNELS
+    _fast.KERNELS = None
+    try:
+        inj._suffix_signal("injection", text, None, reference)
+    finally:
+        _fast.KERNELS = was
+    assert found == reference
