@@ -52,7 +52,11 @@ def test_listed_with_output_schema(mode: str) -> None:
         "correlation_dimension",
         "embedding",
         "reasons",
+        "lyapunov_method",
+        "lyapunov_spectrum",
+        "kaplan_yorke_dimension",
     }
+    assert out["properties"]["lyapunov_method"]["enum"] == ["local Jacobians", "divergence"]
     assert "analyze_attractor" in ANALYSIS_TOOLS
 
 
@@ -67,6 +71,8 @@ def test_sine_is_a_limit_cycle() -> None:
     assert sc["surrogate_test"]["surrogates"] == 19
     assert sc["reasons"] and 0 <= sc["confidence"] <= 1
     assert sc["plot"] is None
+    assert sc["lyapunov_method"] == "divergence" and sc["lyapunov_spectrum"] is None
+    assert sc["kaplan_yorke_dimension"] is None
     assert "limit cycle" in result.content[0].text
     assert [b.type for b in result.content] == ["text", "text"]
 
@@ -80,6 +86,13 @@ def test_logistic_map_per_time_unit() -> None:
     assert sc["lyapunov_per_sample"] == pytest.approx(math.log(2), rel=0.05)
     assert sc["lyapunov_max"] == pytest.approx(sc["lyapunov_per_sample"] / 0.5)
     assert sc["embedding"]["delay"] == 1
+    # The spectrum is per time unit too, largest first; the largest is the reported exponent.
+    assert sc["lyapunov_method"] == "local Jacobians"
+    assert sc["lyapunov_spectrum"][0] == pytest.approx(sc["lyapunov_max"])
+    assert sc["lyapunov_spectrum"] == sorted(sc["lyapunov_spectrum"], reverse=True)
+    assert sc["lyapunov_divergence_slope"] == pytest.approx(2 * math.log(2), rel=0.05)
+    assert sc["kaplan_yorke_dimension"] >= 1
+    assert "Kaplan-Yorke dimension" in result.content[0].text
 
 
 def test_state_vectors_and_given_parameters() -> None:

@@ -61,8 +61,29 @@ class AttractorAnalysis(BaseModel):
     lyapunov_uncertainty: float = Field(description="One standard error of lyapunov_max, same unit.")
     lyapunov_unit: Literal["per sample", "per time unit"]
     lyapunov_per_sample: float
+    lyapunov_method: Literal["local Jacobians", "divergence"] = Field(
+        description=(
+            "'local Jacobians': the largest exponent of the spectrum from local quadratic fits chained by QR "
+            "(Eckmann-Ruelle / Sano-Sawada), used when neighbours diverge exponentially and it agrees with "
+            "the divergence slope within a factor of 2; 'divergence': the slope of the mean log divergence "
+            "of nearest neighbours (Rosenstein)."
+        )
+    )
+    lyapunov_divergence_slope: float | None = Field(
+        description="Slope of the nearest-neighbour divergence curve (Rosenstein), same unit as lyapunov_max."
+    )
     lyapunov_fit: tuple[int, int] = Field(
-        description="Steps [start, end] of the divergence curve over which the exponent was fitted."
+        description="Steps [start, end] of the divergence curve over which its slope was fitted."
+    )
+    lyapunov_spectrum: list[float] | None = Field(
+        description=(
+            "All Lyapunov exponents of the local maps, largest first, same unit as lyapunov_max; null when "
+            "lyapunov_method is 'divergence'. From a delay embedding the most negative ones are too small "
+            "in size; from state vectors the whole spectrum is accurate."
+        )
+    )
+    kaplan_yorke_dimension: float | None = Field(
+        description="Kaplan-Yorke (Lyapunov) dimension of lyapunov_spectrum; null without a spectrum."
     )
     correlation_dimension: float
     correlation_dimension_uncertainty: float
@@ -88,7 +109,15 @@ def _model(r: attractor.AttractorResult) -> AttractorAnalysis:
         ),
         lyapunov_unit="per time unit" if per_time else "per sample",
         lyapunov_per_sample=lyap.exponent,
+        lyapunov_method="local Jacobians" if lyap.method == "local Jacobians" else "divergence",
+        lyapunov_divergence_slope=None
+        if lyap.divergence_exponent is None
+        else lyap.divergence_exponent / (r.dt or 1.0),
         lyapunov_fit=(lyap.fit_start, lyap.fit_end),
+        lyapunov_spectrum=None
+        if lyap.spectrum is None
+        else [float(v) for v in lyap.spectrum / (r.dt or 1.0)],
+        kaplan_yorke_dimension=lyap.kaplan_yorke,
         correlation_dimension=r.dimension.dimension,
         correlation_dimension_uncertainty=r.dimension.uncertainty,
         embedding=EmbeddingModel(
@@ -148,10 +177,11 @@ def render_plot(xs: np.ndarray, r: attractor.AttractorResult) -> bytes:
     bx.plot(k, lyap.curve, lw=1, label="mean ln divergence")
     a, b = lyap.fit_start, lyap.fit_end
     seg = lyap.curve[a : b + 1]
+    slope = lyap.exponent if lyap.divergence_exponent is None else lyap.divergence_exponent
     if b > a and np.isfinite(seg).all():
-        # The least-squares line of the fit region (same slope as the exponent).
-        fit = seg.mean() + lyap.exponent * (k[a : b + 1] - k[a : b + 1].mean())
-        bx.plot(k[a : b + 1], fit, "r-", lw=2, label=f"slope {lyap.exponent:.4g} / sample")
+        # The least-squares line of the fit region.
+        fit = seg.mean() + slope * (k[a : b + 1] - k[a : b + 1].mean())
+        bx.plot(k[a : b + 1], fit, "r-", lw=2, label=f"slope {slope:.4g} / sample")
     bx.set_xlabel("steps")
     bx.set_ylabel("ln distance")
     bx.set_title("nearest-neighbour divergence (Rosenstein)")
@@ -165,10 +195,14 @@ def render_plot(xs: np.ndarray, r: attractor.AttractorResult) -> bytes:
 def _summary(m: AttractorAnalysis) -> str:
     unit = "per time unit" if m.lyapunov_unit == "per time unit" else "per sample"
     delay = "state vectors" if m.embedding.delay is None else f"delay {m.embedding.delay}"
+    spectrum = ""
+    if m.lyapunov_spectrum is not None and m.kaplan_yorke_dimension is not None:
+        values = ", ".join(f"{v:.3g}" for v in m.lyapunov_spectrum)
+        spectrum = f"; spectrum [{values}], Kaplan-Yorke dimension {m.kaplan_yorke_dimension:.3f}"
     return (
         f"{m.classification} (confidence {m.confidence:.2f}): largest Lyapunov exponent "
-        f"{m.lyapunov_max:.4g} ± {m.lyapunov_uncertainty:.2g} {unit}, correlation dimension "
-        f"{m.correlation_dimension:.3f}; embedding {delay}, dimension {m.embedding.dim}."
+        f"{m.lyapunov_max:.4g} ± {m.lyapunov_uncertainty:.2g} {unit} ({m.lyapunov_method}), correlation "
+        f"dimension {m.correlation_dimension:.3f}{spectrum}; embedding {delay}, dimension {m.embedding.dim}."
     )
 
 
@@ -254,10 +288,12 @@ def register(server: MCPServer, limits: LimitsSettings) -> None:
     ) -> Annotated[CallToolResult, AttractorAnalysis]:
         """Is this signal at a fixed point, periodic, quasi-periodic, chaotic or noise?
 
-        Returns the largest Lyapunov exponent (Rosenstein, automatic fit region, with
-        uncertainty), the correlation dimension (Grassberger-Procaccia, automatic scaling
-        range), the delay embedding used (mutual information / Cao), a surrogate-data test
-        against linear noise, and a classification with confidence and reasons.
+        Returns the largest Lyapunov exponent with uncertainty (local quadratic Jacobians
+        chained by QR, checked against the Rosenstein divergence slope with its automatic fit
+        region), the Lyapunov spectrum and Kaplan-Yorke dimension, the correlation dimension
+        (Grassberger-Procaccia, automatic scaling range), the delay embedding used (mutual
+        information / Cao), a surrogate-data test against linear noise, and a classification
+        with confidence and reasons.
         """
         with tool_errors():
             return analyze_series(series, dt, delay, dim, theiler, plot, limits)
