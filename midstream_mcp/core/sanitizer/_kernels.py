@@ -280,7 +280,7 @@ def code_hits(b: np.ndarray, lo: int, hi: int, words: np.ndarray, starts: np.nda
             end = p + 2
         if end < 0 and ((c == 33 and nxt == 61) or (c == 38 and nxt == 38) or (c == 124 and nxt == 124)):
             end = p + 2  # != && ||
-        if end < 0 and _lower(c):
+        if end < 0 and _lower(c) and (p == lo or not _word(b[p - 1])):
             end = _code_word_at(b, p, lo, hi, words, starts)
         if end < 0 and _word(c):
             if nxt == 40:  # \w\(

@@ -272,3 +272,12 @@ def test_raw_scan_kernel_equals_python(kernels: object, pieces: list[str]) -> No
     finally:
         _fast.KERNELS = was
     assert found == reference
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30))
+def test_b85_alphabet_gate_only_skips_what_would_fail(token: str) -> None:
+    for decode, alphabet in dec._B85_DECODERS:
+        if not alphabet.issuperset(token):
+            with pytest.raises(ValueError):
+                decode(token.encode())
