@@ -73,6 +73,7 @@ MAX_TABLE_CELLS: Final = 1 << 24
 
 
 _MAX_CLAUSES: Final = 4096
+_NO_ATOM: Final = 1 << 30  # a leaf's "atom": after every real one in the diagram order
 
 
 def _minimal(clauses: set[int]) -> frozenset[int]:
@@ -220,8 +221,16 @@ class _Builder:
         self._dnf: dict[int, frozenset[int]] = {}
         self._bases: list[int] = []  # base formulas (non-AND/OR nodes) by clause bit
         self._base_bit: dict[int, int] = {}
+        self._clause_nodes: dict[int, int] = {}  # clause bit set -> its AND node
         self._canon: dict[int, int] = {}
         self._split: dict[tuple[int, ...], list[tuple[int, int, tuple[int, ...]]]] = {}
+        # Decision diagrams of unfolded formulas over the atoms (future-only formulas): node ids
+        # >= 0 index ``_bdd`` (atom, low, high); a leaf is ``~r`` for the atom-free formula ``r``.
+        self._bdd: list[tuple[int, int, int]] = []
+        self._bdd_ids: dict[tuple[int, int, int], int] = {}
+        self._bdd_of: dict[int, int] = {}
+        self._apply: dict[tuple[int, int, int], int] = {}
+        self._cubes: dict[int, list[tuple[int, int, int]]] = {}
 
     # -- negation normal form ------------------------------------------------
     def nnf(self, f: Formula, pos: bool) -> int:
@@ -383,6 +392,89 @@ class _Builder:
         self._split[exprs] = r
         return r
 
+    # -- decision diagrams (formulas without past operators) -------------------
+    def bdd(self, e: int) -> int:
+        """The ordered decision diagram of ``e`` over its atoms, leaves atom-free formulas.
+
+        Built bottom-up with a memoised ``apply`` (Bryant 1986), so states that
+        share obligations share their diagrams: cheaper than expanding each
+        state's formula on its own.
+        """
+        r = self._bdd_of.get(e)
+        if r is not None:
+            return r
+        s = self.s
+        support = s.support
+        if not support[e]:
+            r = ~e
+        else:
+            kind, a, b = s.nodes[e]
+            if kind == LIT:
+                r = self._bdd_node(a, ~TRUE, ~FALSE) if not b else self._bdd_node(a, ~FALSE, ~TRUE)
+            else:
+                free = [c for c in a if not support[c]]
+                acc = ~s.junction(kind, free) if free else None
+                for c in a:
+                    if support[c]:
+                        u = self.bdd(c)
+                        acc = u if acc is None else self.apply(kind, acc, u)
+                assert acc is not None
+                r = acc
+        self._bdd_of[e] = r
+        return r
+
+    def _bdd_node(self, atom: int, low: int, high: int) -> int:
+        if low == high:
+            return low
+        key = (atom, low, high)
+        r = self._bdd_ids.get(key)
+        if r is None:
+            r = self._bdd_ids[key] = len(self._bdd)
+            self._bdd.append(key)
+        return r
+
+    def apply(self, kind: int, u: int, v: int) -> int:
+        """The diagram of ``u AND v`` or ``u OR v`` (``kind``)."""
+        if u > v:
+            u, v = v, u  # both operations commute: one memo entry per pair
+        key = (kind, u, v)
+        r = self._apply.get(key)
+        if r is not None:
+            return r
+        zero, unit = (~FALSE, ~TRUE) if kind == AND else (~TRUE, ~FALSE)
+        if u == zero or v == zero:
+            r = zero
+        elif u == unit:
+            r = v
+        elif v == unit:
+            r = u
+        elif v < 0:  # two leaves (u < v)
+            r = ~self.s.junction(kind, [~u, ~v])
+        else:
+            nodes = self._bdd
+            au = nodes[u][0] if u >= 0 else _NO_ATOM
+            av = nodes[v][0]
+            atom = min(au, av)
+            u0, u1 = (nodes[u][1], nodes[u][2]) if au == atom else (u, u)
+            v0, v1 = (nodes[v][1], nodes[v][2]) if av == atom else (v, v)
+            r = self._bdd_node(atom, self.apply(kind, u0, v0), self.apply(kind, u1, v1))
+        self._apply[key] = r
+        return r
+
+    def cubes(self, u: int) -> list[tuple[int, int, int]]:
+        """``(mask, value, leaf)``: the letters whose bits under ``mask`` equal ``value`` lead to ``leaf``."""
+        r = self._cubes.get(u)
+        if r is None:
+            if u < 0:
+                r = [(0, 0, ~u)]
+            else:
+                atom, low, high = self._bdd[u]
+                bit = 1 << atom
+                r = [(m | bit, val, leaf) for m, val, leaf in self.cubes(low)]
+                r += [(m | bit, val | bit, leaf) for m, val, leaf in self.cubes(high)]
+            self._cubes[u] = r
+        return r
+
     def end_value(self, e: int) -> bool:
         """Does the atom-free combination of obligations ``e`` hold if the trace ends now?"""
         r = self._end.get(e)
@@ -449,15 +541,19 @@ class _Builder:
         """The node of ``e``'s minimal DNF: one id per distinct obligation."""
         r = self._canon.get(e)
         if r is None:
-            s, bases = self.s, self._bases
+            s, bases, nodes = self.s, self._bases, self._clause_nodes
             clauses = []
             for clause in self.dnf(e):
-                members = []
-                while clause:
-                    low = clause & -clause
-                    members.append(bases[low.bit_length() - 1])
-                    clause ^= low
-                clauses.append(s.junction(AND, members))
+                c = nodes.get(clause)
+                if c is None:
+                    members = []
+                    bits = clause
+                    while bits:
+                        low = bits & -bits
+                        members.append(bases[low.bit_length() - 1])
+                        bits ^= low
+                    c = nodes[clause] = s.junction(AND, members)
+                clauses.append(c)
             r = s.junction(OR, clauses)
             self._canon[e] = r
         return r
@@ -507,7 +603,11 @@ class _Builder:
             e = self.past_subst(self.unfold(g), bits)
             exprs = (e, *self.next_bit_exprs(bits)) if self.past else (e,)
             row = np.empty(n_letters, dtype=np.int32)
-            for fmask, fval, leaf in self.split(exprs):
+            if self.past:
+                leaves = self.split(exprs)
+            else:
+                leaves = [(m, val, (leaf,)) for m, val, leaf in self.cubes(self.bdd(e))]
+            for fmask, fval, leaf in leaves:
                 key = successors.get(leaf)
                 if key is None:
                     key = successors[leaf] = self.successor(leaf)
@@ -538,9 +638,11 @@ def _minimise(table: np.ndarray, accepting: np.ndarray) -> np.ndarray:
     cls = accepting.astype(np.int64)
     n_cls = len(np.unique(cls))
     while True:
-        sig = np.concatenate([cls[:, None], cls[table]], axis=1)
-        _, new = np.unique(sig, axis=0, return_inverse=True)
-        new = new.reshape(-1)
+        sig = np.ascontiguousarray(np.concatenate([cls[:, None], cls[table]], axis=1))
+        # rows as opaque byte strings: a 1-D unique, far cheaper than np.unique(axis=0)
+        rows = sig.view(np.dtype((np.void, sig.dtype.itemsize * sig.shape[1]))).reshape(-1)
+        _, new = np.unique(rows, return_inverse=True)
+        new = new.reshape(-1).astype(np.int64)
         n_new = int(new.max()) + 1
         cls = new
         if n_new == n_cls:
@@ -654,11 +756,11 @@ def build_automaton(
     seen = {minit}
     queue = deque([minit])
     reach: list[int] = []
+    mrows = [sorted(set(row)) for row in mtable.tolist()]  # successors of each class, once
     while queue:
         q = queue.popleft()
         reach.append(q)
-        for t in np.unique(mtable[q]):
-            t = int(t)
+        for t in mrows[q]:
             if t not in seen:
                 seen.add(t)
                 queue.append(t)
@@ -689,7 +791,7 @@ def build_automaton(
         initial_verdict = VERDICT_PENDING
 
     # Hierarchy class, over the states reachable after at least one event.
-    succ = [sorted({int(t) for t in np.unique(row)}) for row in final_table]
+    succ = [sorted(set(row)) for row in final_table.tolist()]
     after: set[int] = set()
     todo = list(succ[initial])
     while todo:
