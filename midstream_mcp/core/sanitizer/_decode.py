@@ -335,7 +335,7 @@ def find_encoded(
         for m in _BRAILLE_RE.finditer(text):
             yield m.start(), m.end(), "braille", braille(m.group())
     kernels = _fast.KERNELS
-    if view is not None or (kernels is not None and text.isascii()):
+    if view is not None or (kernels is not None and len(text) >= _fast.MIN_CHARS and text.isascii()):
         # One kernel pass: the same tokens and hex runs, without ordinary words and without regexes.
         scan = (
             view[9:]

@@ -14,6 +14,9 @@ from typing import Any
 
 #: The loaded :mod:`._kernels` module, or None (pure-Python paths).
 KERNELS: ModuleType | None = None
+#: Texts shorter than this take the pure-Python paths even with the kernels loaded: there a kernel
+#: call costs more than the few Python operations it replaces (decoded payloads are often short).
+MIN_CHARS = 64
 #: ``injection._PROSE_CLUSTERS`` as the sorted int64 codes :func:`._kernels.suffix_marks` takes.
 PROSE_CODES: object = None
 #: The keywords of ``injection._CODE_RE``, concatenated, and where each starts (for ``code_hits``).

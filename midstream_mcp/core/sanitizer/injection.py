@@ -302,18 +302,33 @@ class InjectionDetector:
         carrier: tuple[int, int, str] | None,
         out: list[Finding],
     ) -> None:
+        memo = text.memo
         for start, end, kind, decoded in _decodings(text):
             budget.check()
             span = (start, end, kind) if carrier is None else carrier
-            inner: list[Finding] = []
-            self._scan(Prepared(decoded), context, budget, depth - 1, span, inner)
-            inner_score = max((f.score for f in inner), default=0.0)
-            if kind in _INVISIBLE_CARRIERS:
-                base = 0.9  # text nobody can see is smuggled by construction
-            elif kind in _TEXT_CARRIERS and _readable(kind, decoded):
-                base = 0.5  # readable language hidden in an encoding
+            # What the payload yields depends on it, the depth, the kinds and the agentic flag only;
+            # every inner finding spans the carrier. A stream decodes the same payload again when it
+            # is in the carry-over window, so the outcome is kept in the stream's memo.
+            key = ("decoded", decoded, kind, span[2], depth, context.agentic)
+            got: tuple[tuple[tuple[str, float, str], ...], float] | None
+            got = memo.get(key) if memo is not None else None  # type: ignore[assignment]
+            if got is None:
+                found: list[Finding] = []
+                self._scan(Prepared(decoded), context, budget, depth - 1, span, found)
+                if kind in _INVISIBLE_CARRIERS:
+                    base = 0.9  # text nobody can see is smuggled by construction
+                elif kind in _TEXT_CARRIERS and _readable(kind, decoded):
+                    base = 0.5  # readable language hidden in an encoding
+                else:
+                    base = 0.0
+                got = (tuple((f.category, f.score, f.evidence) for f in found), base)
+                if memo is not None:
+                    memo[key] = got
+                inner = found
             else:
-                base = 0.0
+                template, base = got
+                inner = [Finding(self.name, c, span[0], span[1], score, ev) for c, score, ev in template]
+            inner_score = max((f.score for f in inner), default=0.0)
             if inner_score > 0 or base > 0:
                 out.extend(inner)
                 # Hiding an instruction in an encoding is itself a strong signal.
@@ -397,7 +412,7 @@ def _gates(text: Prepared) -> _Gates:
     if isinstance(view, _Gates):
         return view
     kernels = _fast.KERNELS
-    if kernels is not None:
+    if kernels is not None and len(text.text) >= _fast.MIN_CHARS:
         data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
         out = kernels.gate_view(data, *_fast.GATE_ARGS).tolist()
         ns = len(_WORD_SETS)
@@ -572,12 +587,12 @@ def _suffix_signal(
 
 
 def _raw_view(text: Prepared) -> list[int] | None:
-    """What the kernel reads from the raw text (see ``_kernels.raw_scan``), cached; None without kernels
-    or for non-ASCII text (the pure-Python paths handle those)."""
+    """What the kernel reads from the raw text (see ``_kernels.raw_scan``), cached; None without kernels,
+    for non-ASCII text and for short texts (the pure-Python paths handle those)."""
     view = text.raw_view
     if view is None:
         kernels = _fast.KERNELS
-        if kernels is None or not text.is_ascii:
+        if kernels is None or not text.is_ascii or len(text.text) < _fast.MIN_CHARS:
             return None
         view = text.raw_view = kernels.raw_scan(
             np.frombuffer(text.text.encode("ascii"), np.uint8), min(len(text.text), 20_000), *_fast.RAW_ARGS
