@@ -16,8 +16,11 @@ finite traces", IJCAI 2013), organised like Brzozowski derivatives:
   Lichtenstein, Pnueli & Zuck 1985). Every combination of obligations
   collapses into that pair because ``X a & N b == X(a & b)`` and
   ``X a | N b == N(a | b)`` on finite traces.
-* Successors are found by Shannon expansion over the atoms that still occur,
-  so a state touching two of twelve atoms costs four expansions, not 4096.
+* Successors are found by expanding the unfolded formula over the atoms that
+  still occur, so a state touching two of twelve atoms costs four leaves, not
+  4096: an ordered decision diagram (Bryant, IEEE Trans. Computers 1986) built
+  with a memoised ``apply``, shared by all states, for future-only formulas;
+  a memoised Shannon expansion when past bits are part of the state.
 * Moore's partition refinement then minimises the DFA. In the minimal DFA the
   states from which every continuation is accepted (rejected) collapse into
   one accepting (rejecting) sink: reaching it is the RV-LTL verdict true
@@ -74,6 +77,8 @@ MAX_TABLE_CELLS: Final = 1 << 24
 
 _MAX_CLAUSES: Final = 4096
 _NO_ATOM: Final = 1 << 30  # a leaf's "atom": after every real one in the diagram order
+# Decision-diagram leaves (``~node``) that decide an AND / OR at once, and the ones it ignores.
+_LEAF_ZERO_UNIT: Final = {AND: (~FALSE, ~TRUE), OR: (~TRUE, ~FALSE)}
 
 
 def _minimal(clauses: set[int]) -> frozenset[int]:
@@ -229,7 +234,8 @@ class _Builder:
         self._bdd: list[tuple[int, int, int]] = []
         self._bdd_ids: dict[tuple[int, int, int], int] = {}
         self._bdd_of: dict[int, int] = {}
-        self._apply: dict[tuple[int, int, int], int] = {}
+        self._and: dict[tuple[int, int], int] = {}  # apply's memo, per operation
+        self._or: dict[tuple[int, int], int] = {}
         self._cubes: dict[int, list[tuple[int, int, int]]] = {}
 
     # -- negation normal form ------------------------------------------------
@@ -437,11 +443,11 @@ class _Builder:
         """The diagram of ``u AND v`` or ``u OR v`` (``kind``)."""
         if u > v:
             u, v = v, u  # both operations commute: one memo entry per pair
-        key = (kind, u, v)
-        r = self._apply.get(key)
+        memo = self._and if kind == AND else self._or
+        r = memo.get((u, v))
         if r is not None:
             return r
-        zero, unit = (~FALSE, ~TRUE) if kind == AND else (~TRUE, ~FALSE)
+        zero, unit = _LEAF_ZERO_UNIT[kind]
         if u == zero or v == zero:
             r = zero
         elif u == unit:
@@ -449,16 +455,21 @@ class _Builder:
         elif v == unit:
             r = u
         elif v < 0:  # two leaves (u < v)
-            r = ~self.s.junction(kind, [~u, ~v])
+            r = ~self.s.junction(kind, (~u, ~v))
         else:
             nodes = self._bdd
-            au = nodes[u][0] if u >= 0 else _NO_ATOM
-            av = nodes[v][0]
-            atom = min(au, av)
-            u0, u1 = (nodes[u][1], nodes[u][2]) if au == atom else (u, u)
-            v0, v1 = (nodes[v][1], nodes[v][2]) if av == atom else (v, v)
-            r = self._bdd_node(atom, self.apply(kind, u0, v0), self.apply(kind, u1, v1))
-        self._apply[key] = r
+            av, v0, v1 = nodes[v]
+            if u < 0:
+                au, u0, u1 = _NO_ATOM, u, u
+            else:
+                au, u0, u1 = nodes[u]
+            if au < av:
+                r = self._bdd_node(au, self.apply(kind, u0, v), self.apply(kind, u1, v))
+            elif av < au:
+                r = self._bdd_node(av, self.apply(kind, u, v0), self.apply(kind, u, v1))
+            else:
+                r = self._bdd_node(au, self.apply(kind, u0, v0), self.apply(kind, u1, v1))
+        memo[u, v] = r
         return r
 
     def cubes(self, u: int) -> list[tuple[int, int, int]]:
