@@ -688,7 +688,7 @@ def _lstsq_mgs(a: F64, b: F64, out: F64, tol: float) -> None:  # pragma: no cove
 
 @njit(cache=True, nogil=True, parallel=True)
 def local_jacobians(
-    pts: F64, rows: I64, nbrs: I64, step: int, quadratic: bool, tol: float
+    pts: F64, rows: I64, nbrs: I64, dists: F64, step: int, quadratic: bool, weighted: bool, tol: float
 ) -> F64:  # pragma: no cover
     """Jacobian at each row of the map ``X[t] -> X[t + step]``, from a local fit to its neighbours.
 
@@ -698,6 +698,9 @@ def local_jacobians(
     polynomial in ``u = X[j] - X[t]``; the linear coefficients are the
     Jacobian at ``X[t]`` (Eckmann & Ruelle 1986; the quadratic terms take up
     the curvature that biases a linear fit, Brown, Bryant & Abarbanel 1991).
+    With ``weighted`` each neighbour's squared residual is weighted by the
+    tricube ``(1 - (r / h)^3)^3`` of its distance ``r = dists[q, a]``, ``h``
+    just beyond the farthest (Cleveland 1979): the fit leans on the nearest.
     Returns ``(len(rows), d, d)``; a row with too few neighbours gets zeros.
     """
     nq = rows.shape[0]
@@ -713,6 +716,11 @@ def local_jacobians(
         coef = np.empty((p, d))
         for q in range((ch * nq) // chunks, ((ch + 1) * nq) // chunks):
             t = rows[q]
+            h = 0.0
+            for a in range(kmax):
+                if nbrs[q, a] >= 0 and dists[q, a] > h:
+                    h = dists[q, a]
+            h *= 1.0 + 1e-6
             cnt = 0
             for a in range(kmax):
                 j = nbrs[q, a]
@@ -728,6 +736,13 @@ def local_jacobians(
                         for e in range(c, d):
                             design[cnt, col] = design[cnt, 1 + c] * design[cnt, 1 + e]
                             col += 1
+                if weighted and h > 0.0:
+                    z = dists[q, a] / h
+                    sw = np.sqrt((1.0 - z * z * z) ** 3)
+                    for c in range(p):
+                        design[cnt, c] *= sw
+                    for c in range(d):
+                        rhs[cnt, c] *= sw
                 cnt += 1
             if cnt < p:
                 continue
@@ -739,11 +754,13 @@ def local_jacobians(
 
 
 @njit(cache=True, nogil=True)
-def qr_exponents(jacobians: F64, step: int, blocks: int) -> tuple[F64, F64]:  # pragma: no cover
+def qr_exponents(jacobians: F64, step: int, blocks: int, stride: int) -> tuple[F64, F64]:  # pragma: no cover
     """Summed ``ln`` stretch factors of the re-orthonormalised tangent space (Benettin et al. 1980).
 
     ``jacobians[t]`` maps ``t`` to ``t + step``: the rows form ``step``
-    interleaved chains ``s, s + step, s + 2 step, ...``; along each, ``Q``
+    interleaved chains ``s, s + step, s + 2 step, ...``, of which those with
+    ``s`` a multiple of ``stride`` are followed (only their rows are read);
+    along each, ``Q``
     (the identity at first) is replaced by the orthonormal factor of
     ``J_t Q`` (modified Gram-Schmidt) and the logarithms of the column norms
     ``R_ii`` are added to the block of ``t`` (``t * blocks // n``). Returns
@@ -758,7 +775,7 @@ def qr_exponents(jacobians: F64, step: int, blocks: int) -> tuple[F64, F64]:  # 
     counts = np.zeros(blocks)
     q = np.empty((d, d))
     m = np.empty((d, d))
-    for s in range(min(step, n)):
+    for s in range(0, min(step, n), stride):
         for r in range(d):
             for c in range(d):
                 q[r, c] = 1.0 if r == c else 0.0

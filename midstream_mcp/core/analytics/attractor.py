@@ -67,7 +67,7 @@ MAX_QUERIES = 500
 #: Pair distances computed for the correlation sum, at most (rows are subsampled beyond).
 MAX_PAIRS = 3_000_000
 #: ... and for the correlation dimension that only sets the dimension of the local Jacobians.
-LOCAL_DIM_PAIRS = 300_000
+LOCAL_DIM_PAIRS = 100_000
 #: Query points of the prediction error in the surrogate test.
 SURROGATE_QUERIES = 500
 #: The surrogate test looks at no more than this many samples (the first ones): deterministic data
@@ -663,12 +663,17 @@ def _lyapunov(
 
 
 #: Neighbours of each local fit: at least this many, and at least twice the fit's parameters.
-JACOBIAN_NEIGHBOURS = 20
+JACOBIAN_NEIGHBOURS = 30
 #: Points whose Jacobians are chained, at most (the first ones; more only repeat the average).
 JACOBIAN_ROWS = 20_000
 #: A column of a local fit with less than this fraction of its norm independent of the ones
 #: before it is not spanned by the neighbourhood and gets no coefficient.
 JACOBIAN_TOL = 1e-10
+#: Tricube weights on the neighbours' distances in the local fits.
+JACOBIAN_WEIGHTED = True
+#: Of the ``delay`` interleaved chains of Jacobians, every this-many-th is followed (at most a
+#: quarter of the delay apart).
+JACOBIAN_CHAIN_STRIDE = 4
 #: The local-Jacobian exponent replaces the divergence slope only within this factor of it.
 AGREEMENT = 2.0
 
@@ -709,13 +714,18 @@ def _local_jacobian_spectrum(xs: F64, emb: Embedding, d2: float) -> tuple[F64, F
     k = max(JACOBIAN_NEIGHBOURS, 2 * params)
     if d < 2 or limit < max(MIN_VECTORS, 4 * k):
         return None
-    rows = np.arange(min(limit, JACOBIAN_ROWS), dtype=np.int64)
+    n = min(limit, JACOBIAN_ROWS)
+    # The chains starting at neighbouring samples see nearly the same stretching: every
+    # JACOBIAN_CHAIN_STRIDE-th of them is enough.
+    stride = max(1, min(JACOBIAN_CHAIN_STRIDE, step // 4))
+    rows = np.flatnonzero(np.arange(n) % step % stride == 0).astype(np.int64)
     # Only the point itself and its next few samples are excluded: the neighbours along the
     # trajectory carry the flow direction, those on other passes the directions across it.
     w = max(1, step // 4)
-    idx, _ = _k.grid_k_neighbours(pts, rows, k, w, limit, _floor(pts))
-    jac = _k.local_jacobians(pts, rows, idx, step, True, JACOBIAN_TOL)
-    sums, counts = _k.qr_exponents(jac, step, BLOCKS)
+    idx, dist = _k.grid_k_neighbours(pts, rows, k, w, limit, _floor(pts))
+    jac = np.zeros((n, d, d))
+    jac[rows] = _k.local_jacobians(pts, rows, idx, dist, step, True, JACOBIAN_WEIGHTED, JACOBIAN_TOL)
+    sums, counts = _k.qr_exponents(jac, step, BLOCKS, stride)
     lam = sums.sum(axis=0) / (counts.sum() * step)
     order = np.argsort(lam)[::-1]
     per_block = sums[:, 0] / (np.maximum(counts, 1) * step)

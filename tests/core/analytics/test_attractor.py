@@ -353,36 +353,44 @@ def test_grid_k_neighbours_pad_missing_ones() -> None:
     assert idx[0, 5] == -1 and dist[0, 5] == math.inf
 
 
-def naive_jacobian(pts: np.ndarray, t: int, nbrs: np.ndarray, step: int, quadratic: bool) -> np.ndarray:
+def naive_jacobian(
+    pts: np.ndarray, t: int, nbrs: np.ndarray, dists: np.ndarray, step: int, quadratic: bool, weighted: bool
+) -> np.ndarray:
     d = pts.shape[1]
-    rows, rhs = [], []
-    for j in nbrs[nbrs >= 0]:
+    h = dists[nbrs >= 0].max() * (1 + 1e-6)
+    rows, rhs, weights = [], [], []
+    for j, r in zip(nbrs, dists, strict=True):
+        if j < 0:
+            continue
         u = pts[j] - pts[t]
         cols = [1.0, *u]
         if quadratic:
             cols += [u[c] * u[e] for c in range(d) for e in range(c, d)]
         rows.append(cols)
         rhs.append(pts[j + step] - pts[t + step])
-    coef = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)[0]
+        weights.append((1 - (r / h) ** 3) ** 3 if weighted else 1.0)
+    sw = np.sqrt(np.array(weights))[:, None]
+    coef = np.linalg.lstsq(np.array(rows) * sw, np.array(rhs) * sw, rcond=None)[0]
     return coef[1 : 1 + d].T
 
 
 @pytest.mark.parametrize("quadratic", [True, False])
-def test_local_jacobians_match_least_squares(quadratic: bool) -> None:
+@pytest.mark.parametrize("weighted", [True, False])
+def test_local_jacobians_match_least_squares(quadratic: bool, weighted: bool) -> None:
     rng = np.random.default_rng(7)
     n, d, step = 80, 3, 2
     pts = rng.normal(size=(n, d))
     rows = np.arange(0, 40, 3, dtype=np.int64)
     nbrs = rng.integers(0, n - step, size=(len(rows), 16))
+    dists = np.sort(rng.uniform(0.1, 1.0, size=nbrs.shape), axis=1)
     nbrs[0, 5:] = -1  # 5 neighbours: too few for the quadratic fit (10 parameters)
-    jac = kern.local_jacobians(pts, rows, nbrs, step, quadratic, 1e-10)
+    jac = kern.local_jacobians(pts, rows, nbrs, dists, step, quadratic, weighted, 1e-10)
     for q, t in enumerate(rows):
         if q == 0 and quadratic:
             assert np.all(jac[q] == 0)
             continue
-        np.testing.assert_allclose(
-            jac[q], naive_jacobian(pts, t, nbrs[q], step, quadratic), rtol=1e-7, atol=1e-9
-        )
+        ref = naive_jacobian(pts, t, nbrs[q], dists[q], step, quadratic, weighted)
+        np.testing.assert_allclose(jac[q], ref, rtol=1e-7, atol=1e-9)
 
 
 def test_local_jacobians_recover_an_exact_quadratic_map() -> None:
@@ -390,20 +398,21 @@ def test_local_jacobians_recover_an_exact_quadratic_map() -> None:
     x = henon(300)
     pts = np.ascontiguousarray(np.stack([x[1:], 0.3 * x[:-1]], axis=1))
     rows = np.arange(0, 250, 10, dtype=np.int64)
-    idx, _ = kern.grid_k_neighbours(pts, rows, 12, 1, len(pts) - 1, 0.0)
-    jac = kern.local_jacobians(pts, rows, idx, 1, True, 1e-10)
+    idx, dist = kern.grid_k_neighbours(pts, rows, 12, 1, len(pts) - 1, 0.0)
+    jac = kern.local_jacobians(pts, rows, idx, dist, 1, True, True, 1e-10)
     for q, t in enumerate(rows):
         np.testing.assert_allclose(jac[q], [[-2.8 * pts[t, 0], 1.0], [0.3, 0.0]], atol=1e-7)
 
 
-def test_qr_exponents_match_numpy_qr() -> None:
+@pytest.mark.parametrize(("step", "stride"), [(2, 1), (3, 2)])
+def test_qr_exponents_match_numpy_qr(step: int, stride: int) -> None:
     rng = np.random.default_rng(8)
-    n, d, step, blocks = 31, 3, 2, 3
+    n, d, blocks = 31, 3, 3
     jac = rng.normal(size=(n, d, d))
-    sums, counts = kern.qr_exponents(jac, step, blocks)
+    sums, counts = kern.qr_exponents(jac, step, blocks, stride)
     ref = np.zeros((blocks, d))
     ref_counts = np.zeros(blocks)
-    for s in range(step):
+    for s in range(0, step, stride):
         q = np.eye(d)
         for t in range(s, n, step):
             q, r = np.linalg.qr(jac[t] @ q)
