@@ -589,8 +589,11 @@ def largest_lyapunov(
             raise InvalidInput("horizon", f"must be at most half the delay vectors ({len(pts) // 2})")
     local = None
     if method == "auto":
-        # The local dimension needs the correlation dimension only to the nearest half unit.
-        local = _local_jacobian_spectrum(xs, emb, _dimension(pts, w, LOCAL_DIM_PAIRS).dimension)
+
+        def local() -> tuple[F64, F64] | None:
+            # The local dimension needs the correlation dimension only to the nearest half unit.
+            return _local_jacobian_spectrum(xs, emb, _dimension(pts, w, LOCAL_DIM_PAIRS).dimension)
+
     return _lyapunov(pts, period, w, horizon, dts, local)
 
 
@@ -600,8 +603,12 @@ def _lyapunov(
     w: int,
     horizon: int | None,
     dt: float | None,
-    local: tuple[F64, F64] | None = None,
+    local: Callable[[], tuple[F64, F64] | None] | None = None,
 ) -> LyapunovResult:
+    """The divergence slope and, when ``local`` gives a spectrum that agrees with it, the Jacobian estimate.
+
+    ``local`` is called only when the neighbours diverge exponentially.
+    """
     y, blocks, h = _divergence_curve(pts, period, w, horizon)
     k = np.arange(h + 1, dtype=np.float64)
     good = np.isfinite(y)
@@ -635,8 +642,9 @@ def _lyapunov(
     unc = math.hypot(jack, spread)
     exponent, method = float(slope), "divergence"
     spectrum: F64 | None = None
-    if local is not None and rise >= 1.0 and slope > 0:
-        local_spectrum, local_blocks = local
+    found = local() if local is not None and rise >= 1.0 and slope > 0 else None
+    if found is not None:
+        local_spectrum, local_blocks = found
         ratio = local_spectrum[0] / slope
         if np.isfinite(local_spectrum).all() and 1 / AGREEMENT <= ratio <= AGREEMENT:
             # The neighbours diverge exponentially and the two estimates agree on the order of
@@ -662,18 +670,18 @@ def _lyapunov(
     )
 
 
-#: Neighbours of each local fit: at least this many, and at least twice the fit's parameters.
-JACOBIAN_NEIGHBOURS = 30
-#: Points whose Jacobians are chained, at most (the first ones; more only repeat the average).
-JACOBIAN_ROWS = 20_000
+#: Neighbours of each local fit, per parameter of the fit (10 in three dimensions).
+JACOBIAN_NEIGHBOURS = 3
+#: Local fits, about (more only repeat the average: 3,000 steps of the Henon map give its
+#: exponents to 1%).
+JACOBIAN_FITS = 3000
 #: A column of a local fit with less than this fraction of its norm independent of the ones
 #: before it is not spanned by the neighbourhood and gets no coefficient.
 JACOBIAN_TOL = 1e-10
 #: Tricube weights on the neighbours' distances in the local fits.
 JACOBIAN_WEIGHTED = True
-#: Of the ``delay`` interleaved chains of Jacobians, every this-many-th is followed (at most a
-#: quarter of the delay apart).
-JACOBIAN_CHAIN_STRIDE = 4
+#: State vectors are followed one sample at a time, in one chain: they get this many times the fits.
+STATE_FITS_FACTOR = 4
 #: The local-Jacobian exponent replaces the divergence slope only within this factor of it.
 AGREEMENT = 2.0
 
@@ -697,8 +705,10 @@ def _local_jacobian_spectrum(xs: F64, emb: Embedding, d2: float) -> tuple[F64, F
     Delay vectors are re-embedded in :func:`local_dimension` dimensions and
     mapped ``delay`` samples ahead (only the newest coordinate is unknown);
     state vectors are mapped one sample ahead. ``None`` when there are too
-    few points.
+    few points, or when Cao's method found the series stochastic.
     """
+    if emb.dim_method.startswith("Cao (stochastic"):
+        return None  # Cao's E2 found no determinism: there are no local maps to fit
     if emb.delay is None:
         # Every coordinate is known: the map one sample ahead is the most nearly linear.
         pts, step = xs, 1
@@ -711,13 +721,15 @@ def _local_jacobian_spectrum(xs: F64, emb: Embedding, d2: float) -> tuple[F64, F
     m, d = pts.shape
     limit = m - step
     params = 1 + d + d * (d + 1) // 2
-    k = max(JACOBIAN_NEIGHBOURS, 2 * params)
+    k = JACOBIAN_NEIGHBOURS * params
     if d < 2 or limit < max(MIN_VECTORS, 4 * k):
         return None
-    n = min(limit, JACOBIAN_ROWS)
-    # The chains starting at neighbouring samples see nearly the same stretching: every
-    # JACOBIAN_CHAIN_STRIDE-th of them is enough.
-    stride = max(1, min(JACOBIAN_CHAIN_STRIDE, step // 4))
+    # The chains starting at neighbouring samples see nearly the same stretching: of the `step`
+    # interleaved chains, every `stride`-th is followed, so that the fits spread over the whole
+    # series (a longer stretch of the attractor) rather than crowd into its start.
+    budget = JACOBIAN_FITS * (1 if emb.delay is not None else STATE_FITS_FACTOR)
+    stride = max(1, min(step, -(-limit // budget)))
+    n = min(limit, budget * stride)
     rows = np.flatnonzero(np.arange(n) % step % stride == 0).astype(np.int64)
     # Only the point itself and its next few samples are excluded: the neighbours along the
     # trajectory carry the flow direction, those on other passes the directions across it.
@@ -1000,7 +1012,9 @@ def analyze(
     step(1, "correlation dimension")
     dimension = _dimension(pts, w)
     step(2, "Lyapunov exponents")
-    lyap = _lyapunov(pts, period, w, None, dts, _local_jacobian_spectrum(xs, emb, dimension.dimension))
+    lyap = _lyapunov(
+        pts, period, w, None, dts, lambda: _local_jacobian_spectrum(xs, emb, dimension.dimension)
+    )
     step(3, "surrogate test")
     sur = _surrogates(xs, emb.delay, emb.dim, w, count, int(seed), lambda i: step(3 + i, "surrogate test"))
     label, confidence, reasons = _classify(lyap, dimension, sur, period, emb.dim)
