@@ -300,3 +300,17 @@ def test_decoded_payload_memo_gives_the_same_findings() -> None:
             want, _, _ = DEFAULT_SANITIZER._detect(text, SCAN, context)
             assert got == want, text
     assert any(k[0] == "decoded" for k in memo if isinstance(k, tuple))
+
+
+def test_kernels_load_in_the_background_warm_up_not_at_import() -> None:
+    import subprocess
+    import sys
+
+    from midstream_mcp.core import sanitizer
+    from midstream_mcp.core.warmup import WARMUP_MODULES
+
+    assert "midstream_mcp.core.sanitizer" in WARMUP_MODULES
+    assert callable(sanitizer.warmup)
+    code = "import sys, midstream_mcp.core.sanitizer as s; s.scan('hi'); print('numba' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # no numba import, no compilation on the request path
