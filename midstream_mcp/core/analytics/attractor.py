@@ -591,8 +591,10 @@ def largest_lyapunov(
     if method == "auto":
 
         def local() -> tuple[F64, F64] | None:
-            # The local dimension needs the correlation dimension only to the nearest half unit.
-            return _local_jacobian_spectrum(xs, emb, _dimension(pts, w, LOCAL_DIM_PAIRS).dimension)
+            # The local dimension needs the correlation dimension only to the nearest half unit,
+            # and not at all in two dimensions (it is 2 there whatever the dimension).
+            d2 = math.nan if emb.dim <= 2 else _dimension(pts, w, LOCAL_DIM_PAIRS).dimension
+            return _local_jacobian_spectrum(xs, emb, d2)
 
     return _lyapunov(pts, period, w, horizon, dts, local)
 
