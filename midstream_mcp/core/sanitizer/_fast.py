@@ -55,7 +55,8 @@ def load() -> ModuleType:
         k.densest(pos, kinds, m, 160)
         k.suffix_window(sample, PROSE_CODES, 160)
         k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
-        k.gate_view(sample, *GATE_ARGS)
+        k.gate_view(sample, *GATE_ARGS, True)
+        k.gate_view(sample, *GATE_ARGS, False)
         k.decode_scan(sample, 10)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
@@ -115,6 +116,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         if injection._KERNEL_LEADS[i]:
             rleads.extend(sorted(index[w] for w in injection._LEAD_SETS[i][0]))
         rleads_ptr.append(len(rleads))
+    rleads_ptr += [len(rleads)] * len(injection._RAW_RULES)  # raw rules: no leads
     return (
         table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,

@@ -344,6 +344,7 @@ def gate_view(
     always: np.ndarray,
     rleads_ptr: np.ndarray,
     rleads: np.ndarray,
+    with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
 
@@ -354,9 +355,9 @@ def gate_view(
     (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
     ``s`` is the vocabulary words with bit ``s`` of ``vsets``; a rule passes when each of its gate
     groups (``rgroups`` CSR) holds a word of the text (``vgroups`` CSR: the groups of each
-    vocabulary word), or when ``always`` says so. A rule with leads (``rleads`` CSR, vocabulary
-    indices; empty: the caller finds its own) gets the positions, in order, where one of its
-    leads is a whole word at a word start: the only places its match can start.
+    vocabulary word), or when ``always`` says so. With ``with_starts``, a rule with leads (``rleads``
+    CSR, vocabulary indices; empty: the caller finds its own) gets the positions, in order, where
+    one of its leads is a whole word at a word start: the only places its match can start.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
     """
     n = b.shape[0]
@@ -458,7 +459,7 @@ def gate_view(
         if ok:
             passing[npass] = r
             npass += 1
-            if r < rleads_ptr.shape[0] - 1 and rleads_ptr[r + 1] > rleads_ptr[r]:
+            if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
                 nlead += 1
     out = np.empty(head + nids + npass + nlead + nlead * nocc, np.int64)
     out[0] = distinct
@@ -476,7 +477,7 @@ def gate_view(
     mark = np.zeros(nvocab, np.uint8)
     for k in range(npass):
         r = passing[k]
-        if r >= rleads_ptr.shape[0] - 1 or rleads_ptr[r + 1] == rleads_ptr[r]:
+        if not with_starts or rleads_ptr[r + 1] == rleads_ptr[r]:
             continue
         for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
             mark[rleads[g]] = 1

@@ -414,7 +414,9 @@ def _gates(text: Prepared) -> _Gates:
     kernels = _fast.KERNELS
     if kernels is not None and len(text.text) >= _fast.MIN_CHARS:
         data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
-        out = kernels.gate_view(data, *_fast.GATE_ARGS).tolist()
+        # Start positions are for texts searched whole; long ones are searched block by block.
+        short = len(data) <= _LONG
+        out = kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist()
         ns = len(_WORD_SETS)
         nids = out[1 + ns]
         at = 3 + ns + nids
@@ -425,7 +427,7 @@ def _gates(text: Prepared) -> _Gates:
         folded = [r for r in passing if r < nf]
         raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
         starts: dict[int, list[int]] = {}
-        for r in folded:
+        for r in folded if short else ():
             if _KERNEL_LEADS[r]:
                 count = out[at]
                 starts[r] = out[at + 1 : at + 1 + count]
