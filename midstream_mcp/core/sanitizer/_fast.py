@@ -55,8 +55,8 @@ def load() -> ModuleType:
         k.densest(pos, kinds, m, 160)
         k.suffix_window(sample, PROSE_CODES, 160)
         k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
-        k.gate_view(sample, *GATE_ARGS, True)
-        k.gate_view(sample, *GATE_ARGS, False)
+        for with_starts in (True, False):
+            k.gate_view(sample, *(*GATE_ARGS, with_starts))
         k.decode_scan(sample, 10)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
