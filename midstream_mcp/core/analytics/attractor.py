@@ -1205,3 +1205,11 @@ def warmup() -> None:
     x = np.sin(0.3 * t) + 0.5 * np.sin(0.71 * t)
     analyze(x, surrogates=2)
     analyze(np.stack([x, np.cos(0.3 * t)], axis=1), surrogates=2)
+    # A chaotic map: the local-Jacobian kernels (the sine above never needs them).
+    h = np.empty(400)
+    u, v = 0.1, 0.1
+    for i in range(len(h) + 100):
+        u, v = 1.0 - 1.4 * u * u + v, 0.3 * u
+        if i >= 100:
+            h[i - 100] = u
+    largest_lyapunov(h)

@@ -297,6 +297,9 @@ def test_bad_parameters_name_the_field() -> None:
 
 def test_warmup_runs() -> None:
     attractor.warmup()
+    # The warm-up reaches the local-Jacobian kernels too (a chaotic map), not only the divergence.
+    for kernel in (kern.grid_k_neighbours, kern.local_jacobians, kern.qr_exponents):
+        assert kernel.signatures
 
 
 def test_progress_is_reported_and_can_cancel() -> None:
