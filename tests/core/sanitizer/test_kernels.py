@@ -314,3 +314,23 @@ def test_kernels_load_in_the_background_warm_up_not_at_import() -> None:
     code = "import sys, midstream_mcp.core.sanitizer as s; s.scan('hi'); print('numba' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # no numba import, no compilation on the request path
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=400),
+        st.lists(st.sampled_from(_RAW_PIECES + _VOCAB_WORDS[:200] + ["\u200b", "é", "Ω"]), max_size=120).map(
+            " ".join
+        ),
+    )
+)
+def test_detectors_same_with_and_without_kernels_on_any_text(kernels: object, text: str) -> None:
+    with_k = DEFAULT_SANITIZER._detect(text, SCAN, ScanContext(), memo={})
+    _fast.unload()
+    try:
+        without = DEFAULT_SANITIZER._detect(text, SCAN, ScanContext())
+    finally:
+        _fast.load()
+    assert with_k[0] == without[0]
+    assert with_k[1] == without[1] == ()
