@@ -26,6 +26,10 @@ CODE_STARTS: object = None
 GATE_ARGS: tuple[Any, ...] = ()
 #: The arguments of ``raw_scan`` after the text and the limit.
 RAW_ARGS: tuple[Any, ...] = ()
+#: ``_text.fold`` of each ASCII byte (``text_scan`` folds in the kernel).
+FOLD_TABLE: Any = None
+#: The packed arguments of ``text_scan`` after the text and the limit.
+TEXT_ARGS: tuple[Any, ...] = ()
 _LOCK = threading.Lock()
 
 
@@ -40,7 +44,7 @@ def load() -> ModuleType:
         from midstream_mcp.core.sanitizer import _kernels as k
         from midstream_mcp.core.sanitizer import injection
 
-        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS
+        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS, FOLD_TABLE, TEXT_ARGS
         GATE_ARGS = _gate_args(k, injection)
         CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
         CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
@@ -72,6 +76,41 @@ def load() -> ModuleType:
             CODE_STARTS,
         )
         k.raw_scan(sample, len(sample), *RAW_ARGS)
+        from midstream_mcp.core.sanitizer._text import fold
+
+        FOLD_TABLE = np.frombuffer(
+            fold("".join(map(chr, range(128)))).encode("ascii") + bytes(range(128, 256)), np.uint8
+        )
+        lit_bytes, lit_starts, lit_first, prose, code_words, code_starts = RAW_ARGS
+        (
+            table,
+            vocab,
+            vstarts,
+            vsets,
+            nsets,
+            vgroups_ptr,
+            vgroups,
+            rgroups_ptr,
+            rgroups,
+            always,
+            rl_ptr,
+            rl,
+        ) = GATE_ARGS
+        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE]
+        ends = np.cumsum([len(a) for a in byte_arrays])
+        where = np.array(
+            [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
+        )
+        TEXT_ARGS = (
+            k.pack(
+                [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
+                 rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where],
+                np.int64,
+            ),
+            np.concatenate(byte_arrays).astype(np.uint8),
+        )  # fmt: skip
+        for with_starts in (True, False):
+            k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
         KERNELS = k
         return k
 

@@ -706,3 +706,62 @@ def raw_scan(
     out[8] = morse
     out[9:] = dec
     return out
+
+
+def pack(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
+    """``arrays`` in one array of ``dtype``: a header of (start, end) per array, then the arrays.
+
+    (numba's dispatcher checks each argument's type on every call: one packed argument is much
+    cheaper than a dozen arrays, let alone a tuple of them.)
+    """
+    head = 2 * len(arrays)
+    out: np.ndarray = np.empty(head + sum(len(a) for a in arrays), dtype)
+    at = head
+    for i, a in enumerate(arrays):
+        out[2 * i], out[2 * i + 1] = at, at + len(a)
+        out[at : at + len(a)] = a
+        at += len(a)
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _part(packed: np.ndarray, i: int) -> np.ndarray:
+    return packed[packed[2 * i] : packed[2 * i + 1]]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
+    where = _part(ints, 15)  # byte arrays: (start, end) each, in the int pack
+    return bytes_[where[2 * i] : where[2 * i + 1]]
+
+
+@njit(cache=True, nogil=True)
+def text_scan(
+    b: np.ndarray, limit: int, ints: np.ndarray, bytes_: np.ndarray, with_starts: bool
+) -> np.ndarray:
+    """:func:`raw_scan` of the ASCII text ``b`` and :func:`gate_view` of its folded bytes, in one call.
+
+    ``[len of the raw_scan part, *raw_scan, *gate_view]``. ``ints`` and ``bytes_`` are the other
+    arguments of both, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
+    prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
+    rleads_ptr, rleads, [nsets] and where each byte array lies in ``bytes_``: lit_bytes,
+    code_words, vocab and the fold table (``_text.fold`` of each ASCII byte, one to one).
+    """
+    raw = raw_scan(
+        b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
+        _bpart(ints, bytes_, 1), _part(ints, 3),
+    )  # fmt: skip
+    fold_table = _bpart(ints, bytes_, 3)
+    folded = np.empty(b.shape[0], np.uint8)
+    for i in range(b.shape[0]):
+        folded[i] = fold_table[b[i]]
+    gate = gate_view(
+        folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
+        _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
+        _part(ints, 13), with_starts,
+    )  # fmt: skip
+    out = np.empty(1 + raw.shape[0] + gate.shape[0], np.int64)
+    out[0] = raw.shape[0]
+    out[1 : 1 + raw.shape[0]] = raw
+    out[1 + raw.shape[0] :] = gate
+    return out

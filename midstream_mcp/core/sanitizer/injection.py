@@ -407,36 +407,54 @@ class _Gates:
 
 
 def _gates(text: Prepared) -> _Gates:
-    """The word gates of ``text`` (cached on it): one kernel pass when the kernels are loaded."""
+    """The word gates of ``text`` (cached on it): one kernel pass when the kernels are loaded.
+
+    For ASCII text the same kernel call also gives :func:`_raw_view` (cached too).
+    """
     view = text.vocab
     if isinstance(view, _Gates):
         return view
     kernels = _fast.KERNELS
     if kernels is not None and len(text.text) >= _fast.MIN_CHARS:
-        data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
         # Start positions are for texts searched whole; long ones are searched block by block.
-        short = len(data) <= _LONG
-        out = kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist()
-        ns = len(_WORD_SETS)
-        nids = out[1 + ns]
-        at = 3 + ns + nids
-        ids = out[3 + ns : at]
-        nf = len(_FOLDED_RULES)
-        passing = out[at : at + out[2 + ns]]
-        at += len(passing)
-        folded = [r for r in passing if r < nf]
-        raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
-        starts: dict[int, list[int]] = {}
-        for r in folded if short else ():
-            if _KERNEL_LEADS[r]:
-                count = out[at]
-                starts[r] = out[at + 1 : at + 1 + count]
-                at += 1 + count
-        view = _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids, starts)
+        short = len(text.text) <= _LONG  # an ASCII text folds one character to one
+        if text.is_ascii:
+            out = kernels.text_scan(
+                np.frombuffer(text.text.encode("ascii"), np.uint8),
+                min(len(text.text), 20_000),
+                *_fast.TEXT_ARGS,
+                short,
+            ).tolist()
+            text.raw_view = out[1 : 1 + out[0]]
+            view = _parse_gates(out[1 + out[0] :], short)
+        else:
+            data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
+            short = len(data) <= _LONG
+            view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), short)
     else:
         view = _gates_py(text.words)
     text.vocab = view
     return view
+
+
+def _parse_gates(out: list[int], short: bool) -> _Gates:
+    """:class:`_Gates` from what ``_kernels.gate_view`` returned."""
+    ns = len(_WORD_SETS)
+    nids = out[1 + ns]
+    at = 3 + ns + nids
+    ids = out[3 + ns : at]
+    nf = len(_FOLDED_RULES)
+    passing = out[at : at + out[2 + ns]]
+    at += len(passing)
+    folded = [r for r in passing if r < nf]
+    raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
+    starts: dict[int, list[int]] = {}
+    for r in folded if short else ():
+        if _KERNEL_LEADS[r]:
+            count = out[at]
+            starts[r] = out[at + 1 : at + 1 + count]
+            at += 1 + count
+    return _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids, starts)
 
 
 def _gates_py(words: frozenset[str]) -> _Gates:
@@ -591,15 +609,20 @@ def _suffix_signal(
 def _raw_view(text: Prepared) -> list[int] | None:
     """What the kernel reads from the raw text (see ``_kernels.raw_scan``), cached; None without kernels,
     for non-ASCII text and for short texts (the pure-Python paths handle those)."""
-    view = text.raw_view
-    if view is None:
-        kernels = _fast.KERNELS
-        if kernels is None or not text.is_ascii or len(text.text) < _fast.MIN_CHARS:
+    if text.raw_view is None:
+        if _fast.KERNELS is None or not text.is_ascii or len(text.text) < _fast.MIN_CHARS:
             return None
-        view = text.raw_view = kernels.raw_scan(
-            np.frombuffer(text.text.encode("ascii"), np.uint8), min(len(text.text), 20_000), *_fast.RAW_ARGS
-        ).tolist()
-    return view  # type: ignore[return-value]
+        if text.vocab is None:
+            _gates(text)  # the same kernel call
+        else:  # the gates were worked out before the kernels were switched on
+            text.raw_view = (
+                _fast.KERNELS.raw_scan(
+                    np.frombuffer(text.text.encode("ascii"), np.uint8),
+                    min(len(text.text), 20_000),
+                    *_fast.RAW_ARGS,
+                )
+            ).tolist()
+    return text.raw_view  # type: ignore[return-value]
 
 
 def _densest(marks: list[tuple[int, int]]) -> tuple[int, int, int, int]:
