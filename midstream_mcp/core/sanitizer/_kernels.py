@@ -16,37 +16,37 @@ from numba import njit
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _ws(c: int) -> bool:
     return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
     return 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _upper(c: int) -> bool:
     return 65 <= c <= 90
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _lower(c: int) -> bool:
     return 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _letter(c: int) -> bool:
     return 65 <= c <= 90 or 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _word(c: int) -> bool:  # \w
     return 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
     return (
         c == 45 or c == 42 or c == 47 or c == 38 or c == 46 or c == 44 or c == 58 or c == 59
@@ -54,7 +54,7 @@ def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no p
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     return (
         c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
@@ -62,7 +62,7 @@ def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _suffix_match(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
     """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` (kind -1: no match).
 
@@ -226,7 +226,7 @@ _CODE_WORDS = (
 )
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     r"""End of ``\s*$`` (MULTILINE) matched from ``p`` within ``b[:hi]``, or -1."""
     q = p
@@ -241,7 +241,7 @@ def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     return -1
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _code_word_at(b: np.ndarray, p: int, lo: int, hi: int, words: np.ndarray, starts: np.ndarray) -> int:
     r"""End of ``\bWORD\b`` at ``p`` for the first of ``words`` that matches there, or -1."""
     if p > lo and _word(b[p - 1]):
@@ -498,7 +498,7 @@ def gate_view(
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
     return (
         c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
@@ -506,12 +506,12 @@ def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _hex_digit(c: int) -> bool:
     return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
     r"""End of ``(?:0x|\\x)?[2-7][0-9A-Fa-f]`` at ``p``, or -1."""
     if p + 1 < n and (b[p] == 48 or b[p] == 92) and b[p + 1] == 120:
@@ -724,12 +724,12 @@ def pack(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _part(packed: np.ndarray, i: int) -> np.ndarray:
     return packed[packed[2 * i] : packed[2 * i + 1]]
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
     where = _part(ints, 15)  # byte arrays: (start, end) each, in the int pack
     return bytes_[where[2 * i] : where[2 * i + 1]]
