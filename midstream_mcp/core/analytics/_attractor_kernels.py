@@ -159,6 +159,28 @@ def _box(v0: float, v1: float, geometry: F64) -> int:  # pragma: no cover
     return _cell(v0, geometry[1], geometry[3], g) * g + _cell(v1, geometry[2], geometry[4], g)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _ring(cx: int, cy: int, r: int, g: int, cells: I64) -> int:  # pragma: no cover
+    """Write the boxes of ring ``r`` around box ``(cx, cy)`` that lie on the grid into ``cells``.
+
+    Returns how many; ``cells`` needs room for ``8 r`` (1 for ``r = 0``).
+    """
+    n = 0
+    for dx in range(-r, r + 1):
+        x = cx + dx
+        if x < 0 or x >= g:
+            continue
+        step = 1 if (dx == -r or dx == r) else 2 * r  # inner columns: only the top and bottom box
+        dy = -r
+        while dy <= r:
+            y = cy + dy
+            if 0 <= y < g:
+                cells[n] = x * g + y
+                n += 1
+            dy += step
+    return n
+
+
 @njit(cache=True, nogil=True)
 def _grid_nearest(
     pts: F64,
@@ -183,27 +205,19 @@ def _grid_nearest(
     wmin = min(geometry[3], geometry[4])
     best = np.inf
     best_j = -1
+    cells = np.empty(8 * g + 1, dtype=np.int64)
     for r in range(g + 1):
         if r >= 1 and (r - 1) * wmin > best:
             break
-        for dx in range(-r, r + 1):
-            x = cx + dx
-            if x < 0 or x >= g:
-                continue
-            step = 1 if (dx == -r or dx == r) else 2 * r
-            dy = -r
-            while dy <= r:
-                y = cy + dy
-                if 0 <= y < g:
-                    c = x * g + y
-                    for p in range(start[c], start[c + 1]):
-                        j = members[p]
-                        if abs(j - i) > theiler:
-                            d = _dist(pts, i, j, norm)
-                            if d > floor and (d < best or (d == best and j < best_j)):
-                                best = d
-                                best_j = j
-                dy += step
+        for t in range(_ring(cx, cy, r, g, cells)):
+            c = cells[t]
+            for p in range(start[c], start[c + 1]):
+                j = members[p]
+                if abs(j - i) > theiler:
+                    d = _dist(pts, i, j, norm)
+                    if d > floor and (d < best or (d == best and j < best_j)):
+                        best = d
+                        best_j = j
     return best_j, best
 
 
@@ -589,35 +603,27 @@ def grid_k_neighbours(
         bd = out_dist[q]
         cx = _cell(pts[i, 0], geometry[1], geometry[3], g)
         cy = _cell(pts[i, 1], geometry[2], geometry[4], g)
+        cells = np.empty(8 * g + 1, dtype=np.int64)
         for r in range(g + 1):
             if r >= 1 and (r - 1) * wmin > bd[k - 1]:
                 break
-            for dx in range(-r, r + 1):
-                x = cx + dx
-                if x < 0 or x >= g:
-                    continue
-                step = 1 if (dx == -r or dx == r) else 2 * r
-                dy = -r
-                while dy <= r:
-                    y = cy + dy
-                    if 0 <= y < g:
-                        c = x * g + y
-                        for p in range(start[c], start[c + 1]):
-                            j = members[p]
-                            if abs(j - i) <= theiler:
-                                continue
-                            d = _dist(pts, i, j, 0)
-                            if d <= floor or d > bd[k - 1] or (d == bd[k - 1] and j > bi[k - 1] >= 0):
-                                continue
-                            # Insert (d, j) into the sorted list (ties by index).
-                            s = k - 1
-                            while s > 0 and (bd[s - 1] > d or (bd[s - 1] == d and bi[s - 1] > j)):
-                                bd[s] = bd[s - 1]
-                                bi[s] = bi[s - 1]
-                                s -= 1
-                            bd[s] = d
-                            bi[s] = j
-                    dy += step
+            for t in range(_ring(cx, cy, r, g, cells)):
+                c = cells[t]
+                for p in range(start[c], start[c + 1]):
+                    j = members[p]
+                    if abs(j - i) <= theiler:
+                        continue
+                    d = _dist(pts, i, j, 0)
+                    if d <= floor or d > bd[k - 1] or (d == bd[k - 1] and j > bi[k - 1] >= 0):
+                        continue
+                    # Insert (d, j) into the sorted list (ties by index).
+                    s = k - 1
+                    while s > 0 and (bd[s - 1] > d or (bd[s - 1] == d and bi[s - 1] > j)):
+                        bd[s] = bd[s - 1]
+                        bi[s] = bi[s - 1]
+                        s -= 1
+                    bd[s] = d
+                    bi[s] = j
     return out_idx, out_dist
 
 
