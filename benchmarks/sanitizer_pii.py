@@ -29,6 +29,8 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from _presidio import offline_recognizers
+
 from midstream_mcp.core.sanitizer import Policy, scan
 
 DATA = Path(__file__).parent / "data" / "presidio_sentences.jsonl"
@@ -64,29 +66,9 @@ def ours(text: str) -> set[Span]:
 
 def presidio() -> tuple[Predictor | None, str]:
     """presidio-analyzer's predefined recognizers for our six types, offline; or None and why not."""
-    try:
-        import tldextract
-        from presidio_analyzer.predefined_recognizers import (
-            CreditCardRecognizer,
-            EmailRecognizer,
-            IbanRecognizer,
-            IpRecognizer,
-            PhoneRecognizer,
-            UsSsnRecognizer,
-        )
-    except ImportError as exc:
-        return None, f"presidio-analyzer not importable ({exc}); pip install presidio-analyzer"
-    # EmailRecognizer validates the domain with tldextract, which would fetch the public-suffix
-    # list over the network; use the snapshot bundled with tldextract instead.
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-    recognizers = [
-        CreditCardRecognizer(),
-        EmailRecognizer(),
-        IbanRecognizer(),
-        IpRecognizer(),
-        PhoneRecognizer(),
-        UsSsnRecognizer(),
-    ]
+    recognizers, note = offline_recognizers()
+    if recognizers is None:
+        return None, note
 
     def predict(text: str) -> set[Span]:
         out: set[Span] = set()
@@ -96,9 +78,7 @@ def presidio() -> tuple[Predictor | None, str]:
                     out.add((res.entity_type, res.start, res.end))
         return out
 
-    from importlib.metadata import version
-
-    return predict, f"presidio-analyzer {version('presidio-analyzer')} predefined recognizers, no NLP engine"
+    return predict, note
 
 
 def evaluate(

@@ -35,6 +35,8 @@ import string
 import time
 from collections.abc import Callable
 
+from _presidio import offline_recognizers
+
 from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, StreamScanner, scan, warmup
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
 from midstream_mcp.core.sanitizer.pii import PIIDetector
@@ -274,28 +276,15 @@ ENTITIES = ["EMAIL_ADDRESS", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN",
 
 
 def presidio_callables() -> tuple[dict[str, Callable[[str], object]], str]:
-    try:
-        import tldextract
-        from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
-        from presidio_analyzer.predefined_recognizers import (
-            CreditCardRecognizer,
-            EmailRecognizer,
-            IbanRecognizer,
-            IpRecognizer,
-            PhoneRecognizer,
-            UsSsnRecognizer,
-        )
-    except ImportError as exc:
-        return {}, f"presidio-analyzer not importable ({exc})"
-    tldextract.extract = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)  # offline
-    recs = [CreditCardRecognizer(), EmailRecognizer(), IbanRecognizer(), IpRecognizer(), PhoneRecognizer(),
-            UsSsnRecognizer()]  # fmt: skip
+    recs, note = offline_recognizers()
+    if recs is None:
+        return {}, note
+    from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 
     def recognizers(text: str) -> object:
         return [r.analyze(text, r.supported_entities, None) for r in recs]
 
     out: dict[str, Callable[[str], object]] = {"presidio recognizers (direct, no NLP)": recognizers}
-    note = "presidio-analyzer recognizers run"
     try:
         import spacy
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
