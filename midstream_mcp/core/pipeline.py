@@ -228,45 +228,40 @@ class _Group:
     def set(self, pos: int, value: Any, exc: BaseException | None) -> None:
         """One chunk is committed (store callback: writer thread, or the worker committing inline)."""
         with self.lock:
-            if self.future.done():
-                return
-            if exc is not None:
-                self.future.set_exception(exc)
-                return
-            if self.want:
+            if self.want and exc is None:
                 self.results[pos] = value
-            self.remaining -= 1
-            if self.remaining == 0:
-                self.future.set_result(self.results if self.want else self.n)
+            self._done(1, exc)
 
     def add(self, k: int, exc: BaseException | None) -> None:
         """``k`` chunks without a wanted result are done (store callback)."""
         with self.lock:
-            if self.future.done():
-                return
-            if exc is not None:
-                self.future.set_exception(exc)
-                return
-            self.remaining -= k
-            if self.remaining == 0:
-                self.future.set_result(self.results if self.want else self.n)
+            self._done(k, exc)
+
+    def _done(self, k: int, exc: BaseException | None) -> None:
+        """``k`` more chunks are committed, or failed with ``exc`` (lock held)."""
+        if self.future.done():
+            return
+        if exc is not None:
+            self.future.set_exception(exc)
+            return
+        self.remaining -= k
+        if self.remaining == 0:
+            self.future.set_result(self.results if self.want else self.n)
 
     def truncate(self, k: int) -> None:
         """Only the first ``k`` chunks were queued: resolve with their results once they are done."""
         with self.lock:
             if self.future.done() or k >= self.n:
                 return
-            self.remaining -= self.n - k
+            dropped = self.n - k
             self.n = k
             if self.want:
                 del self.results[k:]
-            if self.remaining == 0:
-                self.future.set_result(self.results if self.want else self.n)
+            self._done(dropped, None)  # the refused chunks count as done: resolves if the rest are
 
     def fail(self, exc: BaseException) -> None:
         with self.lock:
-            if not self.future.done():
-                self.future.set_exception(exc)
+            self._done(0, exc)
 
 
 Target = Future[Any] | tuple[_Group, int]
