@@ -40,6 +40,29 @@ def text_of(result: Any) -> str:
     return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
 
 
+class UpdateRecorder:
+    """A client message handler that keeps the URIs of ``notifications/resources/updated``."""
+
+    def __init__(self) -> None:
+        self.uris: list[str] = []
+        self._got: anyio.Event | None = None  # made on first use: an Event needs the running loop
+
+    def _event(self) -> anyio.Event:
+        if self._got is None:
+            self._got = anyio.Event()
+        return self._got
+
+    async def __call__(self, message: Any) -> None:
+        root = getattr(message, "root", message)
+        if getattr(root, "method", None) == "notifications/resources/updated":
+            self.uris.append(str(root.params.uri))
+            self._event().set()
+
+    async def wait(self) -> None:
+        """Until the first update has arrived."""
+        await self._event().wait()
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

@@ -13,7 +13,7 @@ from mcp import Client
 
 from midstream_mcp.config import Settings
 from midstream_mcp.server.app import build_server
-from tests.server.conftest import start_http_server, stop
+from tests.server.conftest import UpdateRecorder, start_http_server, stop
 
 ONE_PAIR = {"a": [1.0], "b": [1.0]}
 
@@ -138,25 +138,20 @@ def test_progress_and_job_notifications_over_streamable_http(tmp_path: Path) -> 
         "k": 3,
     }
     progress: list[tuple[float, float | None]] = []
-    updates: list[str] = []
+    updates = UpdateRecorder()
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append((done, total))
 
-    async def on_message(message: Any) -> None:
-        root = getattr(message, "root", message)
-        if getattr(root, "method", None) == "notifications/resources/updated":
-            updates.append(root.params.uri)
-
     async def main() -> Any:
-        async with Client(server.mcp_url, mode="legacy", message_handler=on_message) as client:
+        async with Client(server.mcp_url, mode="legacy", message_handler=updates) as client:
             result = await client.call_tool("compare_many", args, progress_callback=on_progress)
             sub = await client.call_tool("job_submit", {"tool": "compare_many", "arguments": args})
             uri = sub.structured_content["resource"]
             await client.subscribe_resource(uri)
             status = await wait_done(client, sub.structured_content["job_id"])
             with anyio.fail_after(10):
-                while uri not in updates:
+                while uri not in updates.uris:
                     await anyio.sleep(0.02)
             return result, status, uri
 
@@ -168,7 +163,7 @@ def test_progress_and_job_notifications_over_streamable_http(tmp_path: Path) -> 
     assert len(progress) >= 2 and all(total == 2000 for _, total in progress)
     assert [d for d, _ in progress] == sorted(d for d, _ in progress)
     assert status["state"] == "succeeded"
-    assert uri in updates
+    assert uri in updates.uris
 
 
 def test_client_cancellation_cancels_the_running_job() -> None:

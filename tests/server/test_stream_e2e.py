@@ -21,7 +21,7 @@ import httpx2 as httpx
 import pytest
 from mcp import Client, StdioServerParameters
 
-from tests.server.conftest import RunningServer, server_env, start_http_server, stop
+from tests.server.conftest import RunningServer, UpdateRecorder, server_env, start_http_server, stop
 
 CARD = "4111 1111 1111 1111"
 CHUNKS = [
@@ -76,33 +76,25 @@ def test_http_watch_push_and_restart(tmp_path: Path) -> None:
 
 
 async def _watch_and_push(server: RunningServer) -> tuple[str, list[str]]:
-    updates: list[str] = []
-    got = anyio.Event()
-
-    async def on_message(message: Any) -> None:
-        root = getattr(message, "root", message)
-        if getattr(root, "method", "") == "notifications/resources/updated":
-            updates.append(str(root.params.uri))
-            got.set()
-
+    updates = UpdateRecorder()
     async with Client(server.mcp_url) as b:
         opened = await b.call_tool("stream_open", {"policy": POLICY})
         sid = opened.structured_content["stream_id"]
         assert opened.structured_content["ingest_url"].endswith(f"/v1/streams/{sid}/chunks")
         uri = f"midstream://streams/{sid}"
-        async with Client(server.mcp_url, mode="legacy", message_handler=on_message) as a:
+        async with Client(server.mcp_url, mode="legacy", message_handler=updates) as a:
             await a.subscribe_resource(uri)
             pushed = await b.call_tool("stream_push", {"stream_id": sid, "chunks": CHUNKS})
             actions = [r["action"] for r in pushed.structured_content["results"]]
             assert actions == ["redact", "allow", "block"]
             with anyio.fail_after(10):
-                await got.wait()
+                await updates.wait()
             state = await read_json(a, uri)
             assert state["metrics"]["verdicts"]["block"] == 1
             assert state["metrics"]["verdicts"]["redact"] == 1
             assert state["monitors"] == {"m0": "false"}
         await b.call_tool("stream_close", {"stream_id": sid})
-    return sid, updates
+    return sid, updates.uris
 
 
 async def _read_back(server: RunningServer, sid: str) -> tuple[Any, list[dict[str, Any]], list[Any]]:
