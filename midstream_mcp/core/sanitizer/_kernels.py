@@ -62,6 +62,15 @@ def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     )  # fmt: skip
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, length: int) -> bool:
+    """``a[i:i+length]`` equals ``b[j:j+length]`` (no slices: nothing to allocate in a hot loop)."""
+    for k in range(length):  # noqa: SIM110 - numba compiles loops, not all() over a generator
+        if a[i + k] != b[j + k]:
+            return False
+    return True
+
+
 @njit(cache=True, nogil=True)
 def _suffix_match(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
     """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` (kind -1: no match).
@@ -251,12 +260,7 @@ def _code_word_at(b: np.ndarray, p: int, lo: int, hi: int, words: np.ndarray, st
         q = p + e - s
         if q > hi:
             continue
-        same = True
-        for k in range(e - s):
-            if b[p + k] != words[s + k]:
-                same = False
-                break
-        if same and (q == hi or not _word(b[q])):
+        if _same(b, p, words, s, e - s) and (q == hi or not _word(b[q])):
             return q
     return -1
 
@@ -399,15 +403,9 @@ def gate_view(
         v = -2  # not looked up yet
         while slot_s[i] >= 0:
             ss = slot_s[i]
-            if slot_e[i] - ss == length:
-                same = True
-                for q in range(length):
-                    if b[ss + q] != b[s + q]:
-                        same = False
-                        break
-                if same:
-                    v = slot_v[i]
-                    break
+            if slot_e[i] - ss == length and _same(b, ss, b, s, length):
+                v = slot_v[i]
+                break
             i = (i + 1) & smask
         if v == -2:
             v = -1
@@ -415,15 +413,9 @@ def gate_view(
             while table[j] != 0:
                 t = table[j] - 1
                 vs = vstarts[t]
-                if vstarts[t + 1] - vs == length:
-                    same = True
-                    for q in range(length):
-                        if vocab[vs + q] != b[s + q]:
-                            same = False
-                            break
-                    if same:
-                        v = t
-                        break
+                if vstarts[t + 1] - vs == length and _same(vocab, vs, b, s, length):
+                    v = t
+                    break
                 j = (j + 1) & vmask
             slot_s[i] = s
             slot_e[i] = p
@@ -631,14 +623,8 @@ def raw_scan(
             while (low >> i) != 1:
                 i += 1
             s, e = lit_starts[i], lit_starts[i + 1]
-            if p + e - s <= n:
-                same = True
-                for k in range(e - s):
-                    if b[p + k] != lit_bytes[s + k]:
-                        same = False
-                        break
-                if same:
-                    found |= low
+            if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
+                found |= low
     # the suffix gate: symbols prose rarely uses, and a case change inside a word
     odd = 0
     hint = False
