@@ -13,17 +13,19 @@ group commit. One process owns a store file at a time (it holds a lock on
 ``<file>.lock``; a second opener gets a clear error). WAL checkpoints run on
 their own connection and thread, so their fsyncs never delay a commit.
 
-Chunks are stored as their ``chunk`` events, one row of columns each in the
-``chunks`` table (no JSON on the hot path; other events are JSON in
-``events``; readers see both as one seq-ordered sequence of event dicts). The
-text kept is the event's ``emitted`` text, i.e. the redacted form when the
-stream's policy redacts, and nothing for blocked chunks. Raw text is never
-written in redact mode.
+Chunks are stored as their ``chunk`` events, packed in runs: one row of the
+``chunk_runs`` table holds the chunk events of one stream from one append (an
+analysis batch), as columns (see :mod:`._chunk_runs`; a row per chunk cost more
+than everything else in ingest). Other events are JSON rows of ``events``;
+readers see both as one seq-ordered sequence of event dicts. The text kept is
+the event's ``emitted`` text, i.e. the redacted form when the stream's policy
+redacts, and nothing for blocked chunks. Raw text is never written in redact
+mode. A file written by an older version (one ``chunks`` row per chunk) is
+converted when it is opened.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import os
@@ -36,9 +38,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
-from midstream_mcp.core.events import ChunkProcessed, Event
+from midstream_mcp.core import _chunk_runs as chunk_runs
+from midstream_mcp.core.events import ChunkProcessed, Event, event_from_dict
 
 logger = logging.getLogger("midstream_mcp.store")
 
@@ -149,33 +152,17 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_stream ON events (stream_id, seq);
-CREATE TABLE IF NOT EXISTS chunks (
-    seq INTEGER PRIMARY KEY,
+CREATE TABLE IF NOT EXISTS chunk_runs (
+    first_seq INTEGER PRIMARY KEY,
+    last_seq INTEGER NOT NULL,
     stream_id TEXT NOT NULL,
-    ts REAL NOT NULL,
-    idx INTEGER NOT NULL,
-    start INTEGER NOT NULL,
-    "end" INTEGER NOT NULL,
-    bytes INTEGER NOT NULL,
-    tokens INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    blocked INTEGER NOT NULL,
-    score REAL NOT NULL,
-    emitted TEXT,
-    findings TEXT,
-    gap_ms REAL,
-    latency_ms REAL NOT NULL
+    n INTEGER NOT NULL,
+    ts_min REAL NOT NULL,
+    ts_max REAL NOT NULL,
+    cols BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS chunks_stream ON chunks (stream_id, seq);
+CREATE INDEX IF NOT EXISTS chunk_runs_stream ON chunk_runs (stream_id, first_seq);
 """
-
-# Both tables in seq order, as one result: (seq, data) for JSON events, the columns for chunk events.
-_EVENT_COLS = "seq, data" + ", NULL" * 15
-_CHUNK_COLS = (
-    'seq, NULL, stream_id, ts, idx, start, "end", bytes, tokens, action, reason, blocked, score,'
-    " emitted, findings, gap_ms, latency_ms"
-)
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
 
@@ -209,6 +196,7 @@ class SQLiteStore:
                 self._db.execute("PRAGMA wal_autocheckpoint=0")
             self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
             self._db.executescript(_SCHEMA)
+            _convert_chunk_rows(self._db)
             # a process holding the file with an older, exclusive-mode store makes this fail
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute("COMMIT")
@@ -359,34 +347,17 @@ class SQLiteStore:
 
     def _write(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
         rows: list[tuple[Any, ...]] = []
-        crows: list[tuple[Any, ...]] = []
+        runs: list[chunk_runs.Run] = []
         chunk_type = ChunkProcessed
         for events, _, _ in batch:
+            has_chunks = False
             for ev in events:
                 if type(ev) is chunk_type:
-                    c: ChunkProcessed = ev  # type: ignore[assignment]
-                    crows.append(
-                        (
-                            c.seq,
-                            c.stream_id,
-                            c.ts,
-                            c.index,
-                            c.start,
-                            c.end,
-                            c.bytes,
-                            c.tokens,
-                            c.action,
-                            c.reason,
-                            c.blocked,
-                            c.score,
-                            c.emitted,
-                            _dumps(c.findings) if c.findings else None,
-                            c.gap_ms,
-                            c.latency_ms,
-                        )
-                    )
+                    has_chunks = True
                 else:
                     rows.append((ev.seq, ev.stream_id, ev.ts, ev.kind, _dumps(ev.to_dict())))
+            if has_chunks:
+                runs.extend(map(chunk_runs.encode, chunk_runs.runs_of(events)))
         latest: dict[str, StreamRecord] = {}
         for _, streams, _ in batch:
             for rec in streams:
@@ -409,9 +380,8 @@ class SQLiteStore:
             db = self._db
             db.execute("BEGIN")
             try:
-                for i in range(0, len(crows), _ROWS_PER_INSERT):
-                    part = crows[i : i + _ROWS_PER_INSERT]
-                    db.execute(_insert_chunks(len(part)), list(chain.from_iterable(part)))
+                if runs:
+                    db.executemany("INSERT OR REPLACE INTO chunk_runs VALUES (?, ?, ?, ?, ?, ?, ?)", runs)
                 if rows:
                     db.executemany("INSERT OR REPLACE INTO events VALUES (?, ?, ?, ?, ?)", rows)
                 if srows:
@@ -460,24 +430,24 @@ class SQLiteStore:
                         )
                     ]
                     for sid in old:
-                        for table in ("events", "chunks"):
-                            deleted += db.execute(f"DELETE FROM {table} WHERE stream_id = ?", (sid,)).rowcount
+                        deleted += db.execute("DELETE FROM events WHERE stream_id = ?", (sid,)).rowcount
+                        deleted += _delete_runs(db, "stream_id = ?", (sid,))
                         db.execute("DELETE FROM streams WHERE stream_id = ?", (sid,))
-                    for table in ("events", "chunks"):
-                        deleted += db.execute(f"DELETE FROM {table} WHERE ts < ?", (horizon,)).rowcount
+                    deleted += db.execute("DELETE FROM events WHERE ts < ?", (horizon,)).rowcount
+                    deleted += _delete_runs(db, "ts_max < ?", (horizon,))
+                    deleted += _trim_runs(db, "ts_min < ?", (horizon,), lambda c: c["ts"] >= horizon)
                 if r.max_events_per_stream is not None:
                     for (sid,) in db.execute("SELECT stream_id FROM streams").fetchall():
-                        row = db.execute(
-                            "SELECT seq FROM (SELECT seq FROM events WHERE stream_id = ?1"
-                            " UNION ALL SELECT seq FROM chunks WHERE stream_id = ?1)"
-                            " ORDER BY seq DESC LIMIT 1 OFFSET ?2",
-                            (sid, r.max_events_per_stream),
-                        ).fetchone()
-                        if row is not None:
-                            for table in ("events", "chunks"):
-                                deleted += db.execute(
-                                    f"DELETE FROM {table} WHERE stream_id = ? AND seq <= ?", (sid, row[0])
-                                ).rowcount
+                        cutoff = _cutoff_seq(db, sid, r.max_events_per_stream)
+                        if cutoff is None:
+                            continue
+                        deleted += db.execute(
+                            "DELETE FROM events WHERE stream_id = ? AND seq <= ?", (sid, cutoff)
+                        ).rowcount
+                        deleted += _delete_runs(db, "stream_id = ? AND last_seq <= ?", (sid, cutoff))
+                        deleted += _trim_runs(
+                            db, "stream_id = ? AND first_seq <= ?", (sid, cutoff), _seq_after(cutoff)
+                        )
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
@@ -489,7 +459,7 @@ class SQLiteStore:
     def max_seq(self) -> int:
         with self._db_lock:
             row = self._db.execute("SELECT max(seq) FROM events").fetchone()
-            row1 = self._db.execute("SELECT max(seq) FROM chunks").fetchone()
+            row1 = self._db.execute("SELECT max(last_seq) FROM chunk_runs").fetchone()
             row2 = self._db.execute("SELECT max(last_seq) FROM streams").fetchone()
         return max(int(row[0] or 0), int(row1[0] or 0), int(row2[0] or 0))
 
@@ -517,42 +487,59 @@ class SQLiteStore:
     def events(
         self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100, kinds: Sequence[str] = ()
     ) -> list[dict[str, Any]]:
+        limit = max(0, int(limit))
         where = " WHERE seq > ?"
         args: list[Any] = [after_seq]
         if stream_id is not None:
             where += " AND stream_id = ?"
             args.append(stream_id)
-        parts: list[str] = []
-        all_args: list[Any] = []
         if kinds:
-            ev_where = where + f" AND kind IN ({','.join('?' * len(kinds))})"
-            parts.append(f"SELECT {_EVENT_COLS} FROM events{ev_where}")
-            all_args += args + list(kinds)
-        else:
-            parts.append(f"SELECT {_EVENT_COLS} FROM events{where}")
-            all_args += args
-        if not kinds or "chunk" in kinds:
-            parts.append(f"SELECT {_CHUNK_COLS} FROM chunks{where}")
-            all_args += args
-        sql = " UNION ALL ".join(parts) + " ORDER BY seq LIMIT ?"
-        all_args.append(max(0, int(limit)))
+            where += f" AND kind IN ({','.join('?' * len(kinds))})"
+            args += list(kinds)
         with self._db_lock:
-            rows = self._db.execute(sql, all_args).fetchall()
-        return [json.loads(r[1]) if r[1] is not None else _chunk_dict(r) for r in rows]
+            rows = self._db.execute(
+                f"SELECT seq, data FROM events{where} ORDER BY seq LIMIT ?", [*args, limit]
+            )
+            out = [(seq, json.loads(data)) for seq, data in rows]
+            if not kinds or "chunk" in kinds:
+                out += ((c["seq"], c) for c in self._chunks_after(stream_id, after_seq, limit))
+        out.sort(key=_first)
+        return [ev for _, ev in out[:limit]]
+
+    def _chunks_after(self, stream_id: str | None, after_seq: int, limit: int) -> list[dict[str, Any]]:
+        """The first ``limit`` chunk events with ``seq > after_seq`` (caller holds the db lock).
+
+        Runs do not interleave, so they are read in ``first_seq`` order from the one
+        that holds ``after_seq`` (if any) until ``limit`` chunks are in hand.
+        """
+        by_stream = "" if stream_id is None else " AND stream_id = ?"
+        extra = () if stream_id is None else (stream_id,)
+        db = self._db
+        found: list[dict[str, Any]] = []
+        holding = db.execute(
+            f"SELECT stream_id, cols FROM chunk_runs WHERE first_seq <= ?{by_stream} AND last_seq > ?"
+            " ORDER BY first_seq DESC LIMIT 1",
+            (after_seq, *extra, after_seq),
+        ).fetchall()
+        later = db.execute(
+            f"SELECT stream_id, cols FROM chunk_runs WHERE first_seq > ?{by_stream} ORDER BY first_seq",
+            (after_seq, *extra),
+        )
+        for sid, cols in chain(holding, later):
+            if len(found) >= limit:
+                break
+            found += (c for c in chunk_runs.decode(sid, cols) if c["seq"] > after_seq)
+        return found[:limit]
 
     def count_events(self, stream_id: str | None = None) -> int:
         """How many events are stored (of one stream or all)."""
+        where, args = ("", ()) if stream_id is None else (" WHERE stream_id = ?", (stream_id,))
         with self._db_lock:
-            n = 0
-            for table in ("events", "chunks"):
-                if stream_id is None:
-                    row = self._db.execute(f"SELECT count(*) FROM {table}").fetchone()
-                else:
-                    row = self._db.execute(
-                        f"SELECT count(*) FROM {table} WHERE stream_id = ?", (stream_id,)
-                    ).fetchone()
-                n += int(row[0])
-        return n
+            events = self._db.execute(f"SELECT count(*) FROM events{where}", args).fetchone()[0]
+            chunks = self._db.execute(f"SELECT coalesce(sum(n), 0) FROM chunk_runs{where}", args).fetchone()[
+                0
+            ]
+        return int(events) + int(chunks)
 
     def close(self) -> None:
         with self._cv:
@@ -575,17 +562,6 @@ class SQLiteStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-# Chunk rows go in multi-row INSERTs: one statement step per 62 rows instead of one per row (each
-# step drops and retakes the GIL, which the analysis thread is waiting for), and ~35% less CPU.
-_ROWS_PER_INSERT = 62  # 62 x 16 columns = 992 parameters: under the 999 of SQLite builds before 3.32
-
-
-@functools.lru_cache(maxsize=_ROWS_PER_INSERT)
-def _insert_chunks(n_rows: int) -> str:
-    row = "(" + ",".join("?" * 16) + ")"
-    return "INSERT OR REPLACE INTO chunks VALUES " + ",".join([row] * n_rows)
 
 
 _CHECKPOINT_INTERVAL_S = 0.25
@@ -617,6 +593,98 @@ def _unlock_file(fd: int | None) -> None:
         os.close(fd)  # releases the lock
 
 
+def _convert_chunk_rows(db: sqlite3.Connection) -> None:
+    """Move the chunk rows of a file from an older version (a ``chunks`` row each) into runs."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chunks'").fetchone() is None:
+        return
+    cols = [row[1] for row in db.execute("PRAGMA table_info(chunks)")]
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = db.execute("SELECT * FROM chunks ORDER BY seq")
+        while page := cursor.fetchmany(4096):
+            events = [_old_chunk_event(dict(zip(cols, row, strict=True))) for row in page]
+            db.executemany(
+                "INSERT OR REPLACE INTO chunk_runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [chunk_runs.encode(run) for run in chunk_runs.runs_of(events)],
+            )
+        db.execute("DROP TABLE chunks")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+
+
+def _old_chunk_event(row: dict[str, Any]) -> ChunkProcessed:
+    return ChunkProcessed(
+        row["seq"], row["stream_id"], row["ts"], row["idx"], row["start"], row["end"], row["bytes"],
+        row["tokens"], row["action"], row["reason"], bool(row["blocked"]), row["score"], row["emitted"],
+        tuple(json.loads(row["findings"])) if row["findings"] else (), row["gap_ms"], row["latency_ms"],
+    )  # fmt: skip
+
+
+def _seq_after(cutoff: int) -> Callable[[dict[str, Any]], bool]:
+    return lambda event: bool(event["seq"] > cutoff)
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def _delete_runs(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> int:
+    """Delete the chunk runs matching ``where``; how many chunk events went with them."""
+    n = db.execute(f"SELECT coalesce(sum(n), 0) FROM chunk_runs WHERE {where}", args).fetchone()[0]
+    if n:
+        db.execute(f"DELETE FROM chunk_runs WHERE {where}", args)
+    return int(n)
+
+
+def _trim_runs(
+    db: sqlite3.Connection, where: str, args: tuple[Any, ...], keep: Callable[[dict[str, Any]], bool]
+) -> int:
+    """Rewrite the runs matching ``where`` with only the chunk events ``keep`` accepts; how many went."""
+    removed = 0
+    for first, sid, cols in db.execute(
+        f"SELECT first_seq, stream_id, cols FROM chunk_runs WHERE {where}", args
+    ).fetchall():
+        chunks = chunk_runs.decode(sid, cols)
+        kept = [c for c in chunks if keep(c)]
+        if len(kept) == len(chunks):
+            continue
+        removed += len(chunks) - len(kept)
+        db.execute("DELETE FROM chunk_runs WHERE first_seq = ?", (first,))
+        if kept:
+            events = [cast(ChunkProcessed, event_from_dict(c)) for c in kept]
+            db.execute("INSERT INTO chunk_runs VALUES (?, ?, ?, ?, ?, ?, ?)", chunk_runs.encode(events))
+    return removed
+
+
+def _cutoff_seq(db: sqlite3.Connection, stream_id: str, keep: int) -> int | None:
+    """The newest seq of ``stream_id`` beyond its ``keep`` newest events, or None if it has no more."""
+    total = db.execute("SELECT count(*) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()[0]
+    total += db.execute(
+        "SELECT coalesce(sum(n), 0) FROM chunk_runs WHERE stream_id = ?", (stream_id,)
+    ).fetchone()[0]
+    if total <= keep:
+        return None
+    newest = [
+        seq
+        for (seq,) in db.execute(
+            "SELECT seq FROM events WHERE stream_id = ? ORDER BY seq DESC LIMIT ?", (stream_id, keep + 1)
+        )
+    ]
+    have = 0
+    for sid, cols in db.execute(
+        "SELECT stream_id, cols FROM chunk_runs WHERE stream_id = ? ORDER BY first_seq DESC", (stream_id,)
+    ):
+        if have > keep:
+            break  # older runs hold only older seqs: the newest keep + 1 are in hand
+        seqs = [c["seq"] for c in chunk_runs.decode(sid, cols)]
+        newest += seqs
+        have += len(seqs)
+    newest.sort(reverse=True)
+    return int(newest[keep])
+
+
 def _record(row: Sequence[Any]) -> StreamRecord:
     return StreamRecord(
         stream_id=row[0],
@@ -629,26 +697,3 @@ def _record(row: Sequence[Any]) -> StreamRecord:
         monitors=json.loads(row[7]),
         last_seq=int(row[8]),
     )
-
-
-def _chunk_dict(r: Sequence[Any]) -> dict[str, Any]:
-    """A ``chunks`` row (in ``_CHUNK_COLS`` order) as :meth:`ChunkProcessed.to_dict` gives it."""
-    return {
-        "kind": "chunk",
-        "seq": r[0],
-        "stream_id": r[2],
-        "ts": r[3],
-        "index": r[4],
-        "start": r[5],
-        "end": r[6],
-        "bytes": r[7],
-        "tokens": r[8],
-        "action": r[9],
-        "reason": r[10],
-        "blocked": bool(r[11]),
-        "score": r[12],
-        "emitted": r[13],
-        "findings": json.loads(r[14]) if r[14] else [],
-        "gap_ms": r[15],
-        "latency_ms": r[16],
-    }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -9,10 +10,11 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from midstream_mcp.core.events import ChunkProcessed, StreamOpened
+from midstream_mcp.core.events import ChunkProcessed, PatternMatched, StreamOpened
 from midstream_mcp.core.pipeline import Pipeline
 from midstream_mcp.core.store import Retention, SQLiteStore, StreamRecord
 
@@ -197,3 +199,93 @@ def test_many_chunk_rows_in_one_commit_read_back_whole(tmp_path: Path, n: int) -
         store.flush()
         assert store.events(None, 0, n + 10) == [e.to_dict() for e in evs]
         assert store.count_events("s1") == (n + 1) // 2
+
+
+def test_paging_through_many_runs_of_interleaved_streams(tmp_path: Path) -> None:
+    # Each append is one run per stream; other events sit between chunks; pages cut runs anywhere.
+    with SQLiteStore(tmp_path / "p.sqlite3") as store:
+        seq = 0
+        expected: dict[str, list[int]] = {"a": [], "b": []}
+        for batch in range(6):
+            sid = "ab"[batch % 2]
+            evs: list[Any] = []
+            for i in range(5):
+                seq += 1
+                evs.append(ChunkProcessed(seq, sid, float(batch), index=i, emitted=f"{sid}{seq}"))
+                if i == 2:
+                    seq += 1
+                    evs.append(PatternMatched(seq, sid, float(batch), "p"))
+            store.append(evs, [])
+            expected[sid] += [e.seq for e in evs]
+        store.flush()
+        for sid in "ab":
+            got: list[int] = []
+            cursor = 0
+            while page := store.events(sid, after_seq=cursor, limit=4):
+                got += [e["seq"] for e in page]
+                cursor = page[-1]["seq"]
+            assert got == expected[sid]
+        every = store.events(None, after_seq=7, limit=10)
+        assert [e["seq"] for e in every] == list(range(8, 18))
+        chunks = store.events("a", after_seq=0, limit=7, kinds=["chunk"])
+        assert [e["seq"] for e in chunks] == [s for s in expected["a"] if s % 6 != 4][:7]
+        assert store.count_events() == seq and store.count_events("b") == len(expected["b"])
+
+
+def test_retention_cuts_inside_a_run(tmp_path: Path) -> None:
+    with SQLiteStore(
+        tmp_path / "t.sqlite3", retention=Retention(max_events_per_stream=3, max_age_s=100)
+    ) as store:
+        # one run whose chunks straddle the age horizon (1050 - 100 = 950)
+        store.append(
+            [ChunkProcessed(i, "s", 900.0 + 20 * i, index=i) for i in range(1, 6)], [_rec("s", opened=900)]
+        )
+        store.flush()
+        assert store.sweep(now=1050.0) == 2  # ts 920 and 940 are too old
+        assert [e["seq"] for e in store.events("s")] == [3, 4, 5]
+        store.append([ChunkProcessed(i, "s", 1000.0, index=i) for i in range(6, 9)], [_rec("s", opened=900)])
+        store.flush()
+        assert store.sweep(now=1050.0) == 3  # only the newest 3 stay
+        assert [e["seq"] for e in store.events("s")] == [6, 7, 8]
+        assert store.count_events("s") == 3
+
+
+def test_a_file_from_the_row_per_chunk_version_is_converted(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE chunks (seq INTEGER PRIMARY KEY, stream_id TEXT NOT NULL, ts REAL NOT NULL,
+            idx INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL, bytes INTEGER NOT NULL,
+            tokens INTEGER NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL, blocked INTEGER NOT NULL,
+            score REAL NOT NULL, emitted TEXT, findings TEXT, gap_ms REAL, latency_ms REAL NOT NULL);
+        CREATE INDEX chunks_stream ON chunks (stream_id, seq);
+        """
+    )
+    finding = {"detector": "pii", "category": "card", "start": 0, "end": 4, "score": 1.0, "evidence": "4***"}
+    old = [
+        ChunkProcessed(
+            1, "s", 1.0, 0, 0, 4, 4, 1, "redact", "card", False, 0.9, "[CARD]", (finding,), None, 0.5
+        ),
+        ChunkProcessed(2, "s", 2.0, 1, 4, 6, 2, 1, "block", "injection", True, 0.95, None, (), 3.0, 0.25),
+        ChunkProcessed(3, "t", 2.0, 0, 0, 2, 2, 1, "allow", "nothing found", False, 0.0, "hi", (), None, 0.1),
+    ]
+    db.executemany(
+        "INSERT INTO chunks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (c.seq, c.stream_id, c.ts, c.index, c.start, c.end, c.bytes, c.tokens, c.action, c.reason,
+             int(c.blocked), c.score, c.emitted, json.dumps(list(c.findings)) if c.findings else None,
+             c.gap_ms, c.latency_ms)
+            for c in old
+        ],
+    )  # fmt: skip
+    db.commit()
+    db.close()
+    with SQLiteStore(path) as store:
+        assert store.events(None, 0, 100) == [c.to_dict() for c in old]
+        assert store.max_seq() == 3 and store.count_events("s") == 2
+    db = sqlite3.connect(path)
+    assert db.execute("SELECT name FROM sqlite_master WHERE name = 'chunks'").fetchone() is None
+    db.close()
