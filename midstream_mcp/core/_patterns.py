@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import deque
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 from midstream_mcp.core.analytics.compare import edit_distance, lcs_length
 
@@ -104,7 +105,6 @@ class TokenSequenceMatcher:
     __slots__ = (
         "_base",
         "_carry",
-        "_hits",
         "_in_set",
         "_last_end",
         "_window",
@@ -135,46 +135,52 @@ class TokenSequenceMatcher:
         self._carry = ""  # trailing partial word
         self._base = 0  # stream offset of _carry[0]
         self._window: deque[tuple[str, int, int]] = deque(maxlen=self.m + self.k)
-        self._in_set: deque[bool] = deque(maxlen=self.m + self.k)
-        self._hits = 0  # sum(self._in_set), kept up to date
+        self._in_set: deque[bool] = deque(maxlen=self.m + self.k)  # which of _window are pattern tokens
         self._last_end = -1
 
     def feed(self, text: str, final: bool = False) -> list[Match]:
         """Append ``text``; return the matches ending at tokens completed now."""
         buf = self._carry + text
         base = self._base
-        out: list[Match] = []
-        end_of_complete = 0
         nbuf = len(buf)
-        window, in_set, pset = self._window, self._in_set, self.pattern_set
-        lower = self.ignore_case
-        cap = self.m + self.k
-        need = self.m - self.k
-        min_len = max(1, need)
-        hits = self._hits
-        for tm in TOKEN_RE.finditer(buf):
-            s, e = tm.span()
-            is_word = tm.lastindex == 1
-            if is_word and e == nbuf and not final:
-                break  # a word at the end may continue in the next piece
-            end_of_complete = e
-            tok = tm.group()
-            if lower:
-                tok = tok.lower()
-            window.append((tok, base + s, base + e))
-            if len(in_set) == cap and in_set[0]:
-                hits -= 1  # about to fall out of the window
-            inside = tok in pset
-            in_set.append(inside)
-            if inside:
-                hits += 1
-            if hits >= need and len(window) >= min_len:  # else _check cannot match: skip the call
-                hit = self._check(final and e == nbuf, is_word)
+        found = list(TOKEN_RE.finditer(buf))
+        if found and not final and found[-1].lastindex == 1 and found[-1].end() == nbuf:
+            found.pop()  # a word at the end may continue in the next piece
+        out: list[Match] = []
+        if found:
+            toks = [t.group() for t in found]
+            if self.ignore_case:
+                toks = list(map(str.lower, toks))
+            flags = list(map(self.pattern_set.__contains__, toks))
+            window, in_set = self._window, self._in_set
+            cap = self.m + self.k
+            need = self.m - self.k
+            # Token i of old + new can end a match only when the cap tokens up to it hold at least
+            # m - k pattern tokens: prefix sums find those few, and only they get the full check.
+            old = len(window)
+            counts = list(accumulate(chain(in_set, flags), initial=0))
+            min_len = max(1, need)
+            for j in range(len(found)):
+                i = old + j + 1  # tokens up to and including this one
+                if counts[i] - counts[max(0, i - cap)] < need or min(i, cap) < min_len:
+                    continue
+                entries = [
+                    window[x]
+                    if x < old
+                    else (toks[x - old], base + found[x - old].start(), base + found[x - old].end())
+                    for x in range(max(0, i - cap), i)
+                ]
+                hit = self._check(entries, final and found[j].end() == nbuf, found[j].lastindex == 1)
                 if hit is not None:
                     out.append(hit)
-        self._hits = hits
+            tail = range(max(0, len(found) - cap), len(found))
+            window.extend((toks[x], base + found[x].start(), base + found[x].end()) for x in tail)
+            in_set.extend(flags[x] for x in tail)
+            end_of_complete = found[-1].end()
+        else:
+            end_of_complete = 0
         if final:
-            self._carry, self._base = "", base + len(buf)
+            self._carry, self._base = "", base + nbuf
         else:
             # keep the unfinished word (from the end of the last complete token, skipping spaces)
             rest = buf[end_of_complete:]
@@ -183,11 +189,9 @@ class TokenSequenceMatcher:
             self._carry = stripped
         return out
 
-    def _check(self, at_close: bool, is_word: bool) -> Match | None:
-        window = self._window
+    def _check(self, window: list[tuple[str, int, int]], at_close: bool, is_word: bool) -> Match | None:
+        """The best match ending with the last of ``window`` (the latest m + k tokens), if any."""
         m, k = self.m, self.k
-        if len(window) < max(1, m - k) or sum(self._in_set) < m - k:
-            return None
         best_d, best_l = k + 1, 0
         toks = [t for t, _, _ in window]
         for length in range(max(1, m - k), min(len(toks), m + k) + 1):
