@@ -225,12 +225,15 @@ class _Group:
         self.results: list[Any] = [None] * n if want else []
         self.want = want
 
-    def set(self, pos: int, value: Any, exc: BaseException | None) -> None:
-        """One chunk is committed (store callback: writer thread, or the worker committing inline)."""
+    def set_many(self, done: list[tuple[int, Any]], exc: BaseException | None) -> None:
+        """Chunks ``(position, result)`` are committed (store callback: writer thread, or the worker
+        committing inline); one lock round for all of an analysis batch's chunks of this group."""
         with self.lock:
             if self.want and exc is None:
-                self.results[pos] = value
-            self._done(1, exc)
+                results = self.results
+                for pos, value in done:
+                    results[pos] = value
+            self._done(len(done), exc)
 
     def add(self, k: int, exc: BaseException | None) -> None:
         """``k`` chunks without a wanted result are done (store callback)."""
@@ -1226,15 +1229,23 @@ class Pipeline:
                     for grp, k in counts.items():
                         grp.add(k, exc)
                 if fixed:
+                    group: _Group | None = None
+                    ready: list[tuple[int, Any]] = []
                     for target, value in fixed:
                         if isinstance(target, tuple):
-                            target[0].set(target[1], value, exc)
+                            if target[0] is not group:
+                                if group is not None:
+                                    group.set_many(ready, exc)
+                                group, ready = target[0], []
+                            ready.append((target[1], value))
                         elif target.done():
                             continue
                         elif exc is None:
                             target.set_result(value)
                         else:
                             target.set_exception(exc)
+                    if group is not None:
+                        group.set_many(ready, exc)
 
             # Nothing else to analyse and the store idle: commit here, saving a thread hand-off.
             if (

@@ -124,21 +124,48 @@ def _verdict_line(line: int, r: ChunkResult) -> bytes:
     """The NDJSON verdict for one chunk: what ``_line`` gives for its dict, written directly.
 
     ``json.dumps`` costs more per verdict than the whole analysis of a token-sized
-    chunk; the fixed fields are formatted here and only strings and the (usually
-    empty) lists go through the C encoder.
+    chunk. Consecutive chunks of a stream mostly share everything but their
+    numbers and text, so the JSON around ``emitted`` is cached by what it is made of.
     """
     emitted = "null" if r.emitted is None else _string(r.emitted)
+    head_key = (r.action, r.blocked)
+    head = _HEADS.get(head_key)
+    if head is None:
+        head = f'"action":{_string(r.action)},"blocked":{"true" if r.blocked else "false"},"emitted":'
+        _remember(_HEADS, head_key, head)
+    if r.findings or r.matches:
+        tail = _tail(r)
+    else:
+        tail_key = (r.reason, repr(r.score), *r.monitors.items())  # repr: 0.0 and -0.0 differ
+        cached = _TAILS.get(tail_key)
+        if cached is None:
+            cached = _tail(r)
+            _remember(_TAILS, tail_key, cached)
+        tail = cached
+    return f'{{"line":{line:d},"index":{r.index:d},"seq":{r.seq:d},{head}{emitted}{tail}'.encode()
+
+
+def _tail(r: ChunkResult) -> str:
+    """The verdict line after ``emitted``: reason, score, findings, matches, monitors."""
     findings = _ENCODER.encode(list(r.findings)) if r.findings else "[]"
     matches = _ENCODER.encode(list(r.matches)) if r.matches else "[]"
     monitors = "{" + ",".join([f"{_string(k)}:{_string(v)}" for k, v in r.monitors.items()]) + "}"
     score = round(float(r.score), 6)
     score_text = repr(score) if math.isfinite(score) else _ENCODER.encode(score)  # repr is what json writes
     return (
-        f'{{"line":{line:d},"index":{r.index:d},"seq":{r.seq:d},"action":{_string(r.action)},'
-        f'"blocked":{"true" if r.blocked else "false"},"emitted":{emitted},"reason":{_string(r.reason)},'
-        f'"score":{score_text},"findings":{findings},'
+        f',"reason":{_string(r.reason)},"score":{score_text},"findings":{findings},'
         f'"matches":{matches},"monitors":{monitors}}}\n'
-    ).encode()
+    )
+
+
+_HEADS: dict[tuple[Any, ...], str] = {}
+_TAILS: dict[tuple[Any, ...], str] = {}
+
+
+def _remember(cache: dict[tuple[Any, ...], str], key: tuple[Any, ...], text: str) -> None:
+    if len(cache) >= 1024:  # reasons and monitor names are few; a flood of new ones starts over
+        cache.clear()
+    cache[key] = text
 
 
 def register(server: MCPServer[Any], service: StreamService, settings: Settings) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 from typing import Any
 
@@ -150,3 +151,23 @@ def test_well_formed_lines_round_trip(text: str, tokens: int | None, data: bytes
 def test_bad_lines_name_the_problem(raw: bytes, reason: str) -> None:
     with pytest.raises(ValueError, match=reason):
         parse_chunk_line(raw)
+
+
+def test_verdict_lines_that_share_their_tail_stay_exact() -> None:
+    # The JSON around ``emitted`` is cached: lines that differ only in numbers, text or the sign
+    # of a zero score must still be the JSON of their own verdicts.
+    base = ChunkResult(
+        "s", 0, 1, "allow", "nothing found", False, "a", 0.0, 1, 1, 0.1, (), (), {"m": "pending"}
+    )
+    variants = [
+        base,
+        dataclasses.replace(base, index=1, seq=2, emitted='"quoted"\n'),
+        dataclasses.replace(base, score=-0.0),
+        dataclasses.replace(base, score=0),
+        dataclasses.replace(base, monitors={"m": "false"}),
+        dataclasses.replace(base, action="block", blocked=True, emitted=None),
+        dataclasses.replace(base, findings=({"category": "email"},)),
+    ]
+    for _ in range(2):  # the second round reads every line from the caches
+        for i, r in enumerate(variants):
+            assert _verdict_line(i, r) == json.dumps(_expected(i, r), separators=(",", ":")).encode() + b"\n"
