@@ -82,18 +82,18 @@ def runs_of(events: Sequence[Any]) -> Iterator[list[ChunkProcessed]]:
     Other events in between do not cut a run; a chunk of another stream does, so
     runs never interleave when seqs increase in append order (the store's contract).
     """
+    chunks = [ev for ev in events if type(ev) is ChunkProcessed]
+    if len({c.stream_id for c in chunks}) <= 1:  # the usual case: one analysis batch of one stream
+        if chunks:
+            yield chunks
+        return
     run: list[ChunkProcessed] = []
-    sid = None
-    for ev in events:
-        if type(ev) is not ChunkProcessed:
-            continue
-        if ev.stream_id != sid and run:
+    for c in chunks:
+        if run and c.stream_id != run[-1].stream_id:
             yield run
             run = []
-        sid = ev.stream_id
-        run.append(ev)
-    if run:
-        yield run
+        run.append(c)
+    yield run
 
 
 def encode(chunks: Sequence[ChunkProcessed]) -> Run:
@@ -120,8 +120,8 @@ def encode(chunks: Sequence[ChunkProcessed]) -> Run:
             continue
         if col.count(col[0]) == n:
             same[name] = col[0]
-        elif name in _INTS and all(type(x) is int for x in col):
-            ints.append(name)
+        elif name in _INTS:
+            ints.append(name)  # array("q") below refuses what is not an integer
         else:
             as_json[name] = list(col)
     gaps = columns["gap_ms"]

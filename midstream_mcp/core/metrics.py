@@ -6,7 +6,7 @@ reported in milliseconds, rates per second.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 ACTIONS = ("allow", "warn", "redact", "block")
 
@@ -55,24 +55,32 @@ class StreamMetrics:
         self.intents: dict[str, float] = {}
         self.urgent = 0
 
-    def chunk(self, arrival: float, nbytes: int, nchars: int, tokens: int) -> float | None:
-        """Count one chunk; returns its gap to the previous chunk in ms (None for the first)."""
-        gap: float | None = None
-        if self.last_at is not None:
-            gap = (arrival - self.last_at) * 1e3
-            self.gaps += 1
-            self.gap_sum_ms += gap
-            if gap > self.gap_max_ms:
-                self.gap_max_ms = gap
-            self.last_gap_ms = gap
-        self.last_at = arrival
-        if self.first_at is None and nchars:
-            self.first_at = arrival
-        self.chunks += 1
-        self.bytes += nbytes
-        self.chars += nchars
-        self.tokens += tokens
-        return gap
+    def add_chunks(
+        self, arrivals: list[float], nbytes: list[int], nchars: list[int], tokens: list[int]
+    ) -> list[float | None]:
+        """Count a batch of chunks (in arrival order); returns each one's gap to the chunk before it,
+        in ms (None for the stream's first). One call per analysis batch: the sums and maxima are
+        taken with built-ins, not step by step."""
+        if not arrivals:
+            return []
+        before = [self.last_at, *arrivals[:-1]]
+        gaps: list[float | None] = [
+            None if a is None else (b - a) * 1e3 for a, b in zip(before, arrivals, strict=True)
+        ]
+        real = cast(list[float], gaps if gaps[0] is not None else gaps[1:])  # only the first can be None
+        if real:
+            self.gaps += len(real)
+            self.gap_sum_ms += sum(real)
+            self.gap_max_ms = max(self.gap_max_ms, max(real))
+            self.last_gap_ms = real[-1]
+        self.last_at = arrivals[-1]
+        if self.first_at is None:
+            self.first_at = next((a for a, n in zip(arrivals, nchars, strict=True) if n), None)
+        self.chunks += len(arrivals)
+        self.bytes += sum(nbytes)
+        self.chars += sum(nchars)
+        self.tokens += sum(tokens)
+        return gaps
 
     def snapshot(self, now: float | None = None) -> dict[str, Any]:
         """Plain-JSON view of the metrics."""

@@ -944,22 +944,22 @@ class Pipeline:
         make = make_chunk
         sid = st.id
         index = st.index
-        mchunk = metrics.chunk
         emitted_chars = 0
-        tokens_sum = 0
-        bytes_sum = 0
-        latency_sum = 0.0
-        latency_max = metrics.latency_max_ms
+        # Per-chunk numbers as lists: the metrics take their sums and maxima with built-ins.
+        arrivals = [it.arrival for it in batch]
+        sizes = [it.nbytes for it in batch]
+        nchars = [e - s for s, e in zip(starts, ends, strict=True)]
+        token_counts = [
+            (nc // 4 or 1 if nc else 0) if it.tokens is None else it.tokens
+            for it, nc in zip(batch, nchars, strict=True)
+        ]
+        gaps = metrics.add_chunks(arrivals, sizes, nchars, token_counts)
+        latencies = [(done_at - a) * 1e3 for a in arrivals]
         for i, it in enumerate(batch):
             text = texts[i]
-            ntext = ends[i] - starts[i]
-            tokens = it.tokens
-            if tokens is None:
-                tokens = (ntext // 4 or 1) if ntext else 0
-            nbytes = it.nbytes
-            gap = mchunk(it.arrival, nbytes, ntext, tokens)
-            tokens_sum += tokens
-            bytes_sum += nbytes
+            tokens = token_counts[i]
+            nbytes = sizes[i]
+            gap = gaps[i]
             action = actions[i]
             is_blocked = blocked[i]
             emitted: str | None
@@ -979,10 +979,6 @@ class Pipeline:
                 emitted = None if is_blocked else text
             if emitted:
                 emitted_chars += len(emitted)
-            latency = (done_at - it.arrival) * 1e3
-            latency_sum += latency
-            if latency > latency_max:
-                latency_max = latency
             cf = chunk_findings[i]
             ev = make(
                 0,
@@ -1000,7 +996,7 @@ class Pipeline:
                 emitted if store_text else None,
                 tuple(map(_finding_dict, cf)) if cf else (),
                 gap,
-                latency,
+                latencies[i],
             )
             events.append(ev)
             pc = per_chunk[i]
@@ -1064,8 +1060,8 @@ class Pipeline:
             index += 1
         st.index = index
         metrics.emitted_chars += emitted_chars
-        metrics.latency_sum_ms += latency_sum
-        metrics.latency_max_ms = latency_max
+        metrics.latency_sum_ms += sum(latencies)
+        metrics.latency_max_ms = max(metrics.latency_max_ms, max(latencies))
         verdicts = metrics.verdicts
         gverdicts = g.verdicts
         if n == 1:
@@ -1076,8 +1072,8 @@ class Pipeline:
                 verdicts[action] += k
                 gverdicts[action] += k
         g.chunks += n
-        g.tokens += tokens_sum
-        g.bytes += bytes_sum
+        g.tokens += sum(token_counts)
+        g.bytes += sum(sizes)
         if True in blocked:
             g.blocked += blocked.count(True)
         if closing_matches:  # only possible at close
