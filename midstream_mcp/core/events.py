@@ -243,6 +243,7 @@ class Subscription:
         maxsize: int,
         target: Any = None,
         loop: asyncio.AbstractEventLoop | None = None,
+        batches: bool = False,
     ) -> None:
         self.stream_id = stream_id
         self.maxsize = maxsize
@@ -254,6 +255,7 @@ class Subscription:
         self._lock = threading.Lock()
         self._ready = threading.Event()
         self._target = target
+        self._batches = batches  # a callable target takes lists of events
         self._loop = loop
         self._async_waiter: asyncio.Future[None] | None = None
         self._scheduled = False  # an asyncio wake-up/drain is already queued
@@ -314,6 +316,14 @@ class Subscription:
         with self._lock:
             self._scheduled = False
         target = self._target
+        if self._batches:
+            events = self.drain()
+            if events and not self.closed:
+                try:
+                    target(events)
+                except Exception:
+                    logger.exception("event subscriber %r failed", target)
+            return
         for ev in self.drain():
             if self.closed:
                 return
@@ -429,6 +439,8 @@ class EventBus:
       from inside that loop); a full queue drops and counts;
     - a ``queue.Queue`` or a callable: fed by one bus dispatcher thread, so a
       callback must be quick; a slow one only loses its own (counted) events.
+      With ``batches=True`` a callable gets lists of events (all that arrived
+      since its last call), for a subscriber whose cost is per call, not per event.
 
     ``stream_id`` restricts the subscription to one stream. ``maxsize`` bounds
     the per-subscriber buffer.
@@ -451,10 +463,13 @@ class EventBus:
         stream_id: str | None = None,
         *,
         maxsize: int | None = None,
+        batches: bool = False,
     ) -> Subscription:
         """Subscribe to all events, or to one stream's; see the class docstring."""
         if maxsize is not None and maxsize < 1:
             raise ValueError("maxsize must be at least 1")
+        if batches and not (callable(target) and not isinstance(target, (queue.Queue, asyncio.Queue))):
+            raise ValueError("batches=True needs a callable target")
         loop: asyncio.AbstractEventLoop | None = None
         if isinstance(target, asyncio.Queue) or target is None:
             try:
@@ -464,7 +479,7 @@ class EventBus:
                     raise ValueError("subscribe with an asyncio.Queue from inside its event loop") from None
         elif not (isinstance(target, queue.Queue) or callable(target)):
             raise TypeError("target must be None, a callable, a queue.Queue or an asyncio.Queue")
-        sub = Subscription(self, stream_id, maxsize or self.default_maxsize, target, loop)
+        sub = Subscription(self, stream_id, maxsize or self.default_maxsize, target, loop, batches)
         with self._lock:
             if self.subscriber_count() >= self.max_subscribers:
                 raise RuntimeError(f"too many subscribers (limit {self.max_subscribers})")

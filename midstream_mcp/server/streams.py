@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from midstream_mcp.config import Settings
-from midstream_mcp.core.events import Event, EventBus
+from midstream_mcp.core.events import ChunkProcessed, Event, EventBus
 from midstream_mcp.core.store import Retention, SQLiteStore, StoreError
 from midstream_mcp.server.resources.notifier import CoalescingNotifier
 from midstream_mcp.server.resources.subscriptions import Subscriptions
@@ -118,7 +118,7 @@ class StreamService:
         bus = EventBus()
         store, self._store = self._store or open_store(self.settings), None
         pipeline = Pipeline(config, store=store, bus=bus)
-        bus.subscribe(self._on_event, maxsize=100_000)
+        bus.subscribe(self._on_events, maxsize=100_000, batches=True)
         return pipeline
 
     def start(self) -> None:
@@ -146,11 +146,12 @@ class StreamService:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def _on_event(self, event: Event) -> None:
-        # Runs on the bus dispatcher thread: only mark resources dirty.
+    def _on_events(self, events: list[Event]) -> None:
+        # Runs on the bus dispatcher thread: only mark resources dirty, once per stream per batch.
         touch = self.notifier.touch
-        touch(stream_uri(event.stream_id))
-        touch(events_uri(event.stream_id))
+        for sid in {e.stream_id for e in events}:
+            touch(stream_uri(sid))
+            touch(events_uri(sid))
         touch(METRICS_URI)
-        if event.kind in ("stream_opened", "stream_closed"):
+        if any(e.kind in ("stream_opened", "stream_closed") for e in events if type(e) is not ChunkProcessed):
             touch(STREAMS_URI)

@@ -7,6 +7,8 @@ import queue
 import threading
 import time
 
+import pytest
+
 from midstream_mcp.core.events import (
     ChunkProcessed,
     Event,
@@ -128,3 +130,23 @@ def test_fan_out_to_many_subscribers_is_cheap() -> None:
     per_event_us = (time.perf_counter() - t0) / (100 * 256) * 1e6
     assert per_event_us < 50
     assert all(s.dropped == 100 * 256 - 1000 for s in subs)
+
+
+def test_a_batch_subscriber_gets_lists_of_everything_published_since_its_last_call() -> None:
+    bus = EventBus()
+    got: list[list[Event]] = []
+    done = threading.Event()
+
+    def on_events(events: list[Event]) -> None:
+        got.append(events)
+        if sum(map(len, got)) == 5:
+            done.set()
+
+    bus.subscribe(on_events, batches=True)
+    bus.publish_many([_chunk(1), _chunk(2), _chunk(3)])
+    bus.publish_many([_chunk(4), _chunk(5, "t")])
+    assert done.wait(5)
+    assert [e.seq for batch in got for e in batch] == [1, 2, 3, 4, 5]
+    assert all(isinstance(batch, list) and batch for batch in got)
+    with pytest.raises(ValueError, match="callable"):
+        bus.subscribe(queue.Queue(), batches=True)
