@@ -171,3 +171,21 @@ def test_verdict_lines_that_share_their_tail_stay_exact() -> None:
     for _ in range(2):  # the second round reads every line from the caches
         for i, r in enumerate(variants):
             assert _verdict_line(i, r) == json.dumps(_expected(i, r), separators=(",", ":")).encode() + b"\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=60),
+    st.none() | st.integers(0, 10**20),
+    st.sampled_from([(", ", ": "), (",", ":"), (", ", ":")]),
+    st.booleans(),
+)
+def test_the_usual_line_shape_reads_as_json_loads_reads_it(
+    text: str, tokens: int | None, separators: tuple[str, str], ascii_only: bool
+) -> None:
+    # json.dumps' own output, plain text or with escapes, with and without spaces: the regex fast
+    # path (unescaped text) and the JSON scanner (the rest) must agree with json.loads.
+    obj: dict[str, object] = {"text": text} if tokens is None else {"text": text, "tokens": tokens}
+    line = json.dumps(obj, separators=separators, ensure_ascii=ascii_only).encode()
+    assert parse_chunk_line(line) == (text, tokens)
+    assert parse_chunk_line(line.replace(b'"text"', b'"text" ', 1)) == (text, tokens)  # odd spacing: scanner
