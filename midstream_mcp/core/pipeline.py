@@ -880,16 +880,10 @@ class Pipeline:
     def _process(self, st: _Stream, batch: list[_Item]) -> None:
         texts = [it.text for it in batch]
         n = len(batch)
-        base = st.pos
-        starts = [0] * n
-        ends = [0] * n
-        p = base
-        for i, t in enumerate(texts):
-            starts[i] = p
-            p += len(t)
-            ends[i] = p
+        bounds = list(itertools.accumulate(map(len, texts), initial=st.pos))
+        starts, ends = bounds[:-1], bounds[1:]
         joined = "".join(texts) if n > 1 else texts[0]
-        st.pos = p
+        st.pos = bounds[-1]
         policy = st.policy
         san = policy.sanitizer
 
@@ -897,7 +891,8 @@ class Pipeline:
         actions = ["allow"] * n
         reasons = ["nothing found" if st.scanner is not None else "sanitizer off"] * n
         scores = [0.0] * n
-        chunk_findings: list[list[Finding]] = [[] for _ in range(n)]
+        # chunk position -> its new findings (few chunks have any)
+        chunk_findings: dict[int, list[Finding]] = {}
         if st.scanner is not None:
             error = ""
             try:
@@ -906,18 +901,18 @@ class Pipeline:
                     error = "fail-closed: " + "; ".join(sv.verdict.errors)
                 for f in sv.verdict.findings:
                     i = bisect.bisect_right(ends, f.end - 1) if n > 1 else 0
-                    chunk_findings[min(i, n - 1)].append(f)
+                    chunk_findings.setdefault(min(i, n - 1), []).append(f)
             except Exception as exc:
                 error = f"fail-closed: sanitizer error ({type(exc).__name__})"
-            for i in range(n):
-                if error:
-                    actions[i], reasons[i] = "block", error
-                elif chunk_findings[i]:
-                    actions[i], reasons[i], scores[i] = _chunk_verdict(chunk_findings[i], st.kinds, san)
+            if error:
+                actions, reasons = ["block"] * n, [error] * n
+            for i, found in chunk_findings.items():
+                if not error:
+                    actions[i], reasons[i], scores[i] = _chunk_verdict(found, st.kinds, san)
         blocked = [a == "block" for a in actions]
 
         # 2. patterns, intents, urgency
-        per_chunk: list[list[tuple[str, Any, Match]]] = [[] for _ in range(n)]
+        per_chunk: dict[int, list[tuple[str, Any, Match]]] = {}  # chunk position -> matches decided there
         closing_matches: list[tuple[str, Any, Match]] = []
         for spec, matcher in st.patterns:
             for m in matcher.feed(joined):
@@ -934,7 +929,7 @@ class Pipeline:
         metrics = st.metrics
         redactor = st.redactor
         if redactor is not None:
-            for f in (f for fs in chunk_findings for f in fs):
+            for f in (f for fs in chunk_findings.values() for f in fs):
                 if f.placeholder is not None:
                     redactor.redact(f.start, f.end, f.placeholder)
         store_text = policy.store_text
@@ -969,7 +964,11 @@ class Pipeline:
                     # An attack split across chunks started earlier: withhold the part still held back.
                     start = min(
                         [starts[i]]
-                        + [f.start for f in chunk_findings[i] if st.kinds.get(f.detector) == "manipulation"]
+                        + [
+                            f.start
+                            for f in chunk_findings.get(i, ())
+                            if st.kinds.get(f.detector) == "manipulation"
+                        ]
                     )
                     redactor.withhold(start, ends[i])
                     emitted = None
@@ -979,7 +978,7 @@ class Pipeline:
                 emitted = None if is_blocked else text
             if emitted:
                 emitted_chars += len(emitted)
-            cf = chunk_findings[i]
+            cf = chunk_findings.get(i)
             ev = make(
                 0,
                 sid,
@@ -999,7 +998,7 @@ class Pipeline:
                 latencies[i],
             )
             events.append(ev)
-            pc = per_chunk[i]
+            pc = per_chunk.get(i, ())
             chunk_events: list[Event] = []
             if pc or has_monitors:
                 flags: dict[str, Any] | None = None
@@ -1083,7 +1082,7 @@ class Pipeline:
 
     def _place(
         self,
-        per_chunk: list[list[tuple[str, Any, Match]]],
+        per_chunk: dict[int, list[tuple[str, Any, Match]]],
         closing: list[tuple[str, Any, Match]],
         ends: list[int],
         entry: tuple[str, Any, Match],
@@ -1093,7 +1092,7 @@ class Pipeline:
             closing.append(entry)
             return
         i = bisect.bisect_left(ends, m.decided_at)
-        per_chunk[min(i, len(per_chunk) - 1)].append(entry)
+        per_chunk.setdefault(min(i, len(ends) - 1), []).append(entry)
 
     def _match_event(
         self,
