@@ -516,11 +516,17 @@ class SQLiteStore:
         extra = () if stream_id is None else (stream_id,)
         db = self._db
         found: list[dict[str, Any]] = []
-        holding = db.execute(
-            f"SELECT stream_id, cols FROM chunk_runs WHERE first_seq <= ?{by_stream} AND last_seq > ?"
-            " ORDER BY first_seq DESC LIMIT 1",
-            (after_seq, *extra, after_seq),
-        ).fetchall()
+        # The last run starting at or before the cursor (one index step; asking for last_seq > cursor
+        # in SQL would scan back through every older run when this one ends at the cursor).
+        holding = [
+            (sid, cols)
+            for sid, cols, last in db.execute(
+                f"SELECT stream_id, cols, last_seq FROM chunk_runs WHERE first_seq <= ?{by_stream}"
+                " ORDER BY first_seq DESC LIMIT 1",
+                (after_seq, *extra),
+            )
+            if last > after_seq
+        ]
         later = db.execute(
             f"SELECT stream_id, cols FROM chunk_runs WHERE first_seq > ?{by_stream} ORDER BY first_seq",
             (after_seq, *extra),
