@@ -15,7 +15,7 @@ analysis, the store commit and the fan-out).
 
 Every row runs after the kernels' warm-up, as the server does at start, with the
 process's start-up objects frozen out of the garbage collector's full collections
-(``start_warmup(freeze_gc=True)``, what the server does; recommended for any
+(``start_warmup(tune_gc=True)``, what the server does; recommended for any
 long-running process that ingests through the Python API). Server rows
 start the real server (``python -m midstream_mcp --http``, measured once its warm-up is done,
 store in a temporary file), open the stream with the ``stream_open`` tool, and
@@ -423,7 +423,7 @@ def main() -> None:
         opts.chunks = 10_000
     rows_wanted = [f for fam in opts.rows.split(",") for f in ROW_FAMILIES[fam.strip()]]
     # The server warms its kernels up at start; the Python API rows do the same first.
-    warm = start_warmup(("midstream_mcp.core.sanitizer", "midstream_mcp.core.pipeline"), freeze_gc=True)
+    warm = start_warmup(("midstream_mcp.core.sanitizer", "midstream_mcp.core.pipeline"), tune_gc=True)
     warm.wait()
     if warm.errors:
         sys.exit(f"warm-up failed: {warm.errors}")

@@ -75,7 +75,7 @@ class AppState:
     def ensure_warmup(self) -> None:
         """Start the background kernel warm-up once, if configured."""
         if self.settings.warmup and self.warmup is None:
-            self.warmup = start_warmup(freeze_gc=True)
+            self.warmup = start_warmup(tune_gc=True)
 
 
 def build_server(settings: Settings | None = None) -> MCPServer[AppState]:
