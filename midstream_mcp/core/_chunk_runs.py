@@ -103,6 +103,28 @@ def encode(chunks: Sequence[ChunkProcessed]) -> Run:
     field's declared type (a ``ts`` of 2 as 2.0, ``blocked`` as a bool, a NaN
     ``gap_ms`` as None), as typed SQL columns would.
     """
+    return _encode_one(chunks[0]) if len(chunks) == 1 else _encode_many(chunks)
+
+
+def _encode_one(c: ChunkProcessed) -> Run:
+    """:func:`_encode_many` of one chunk event, the same bytes, quicker: a steady trickle of chunks
+    commits them one at a time, and then every value but the floats is the run's own."""
+    try:
+        floats = array("d", (c.ts, c.score, math.nan if c.gap_ms is None else c.gap_ms, c.latency_ms))
+    except TypeError:
+        return _encode_as_json([c])
+    if _SWAP:
+        floats.byteswap()
+    same = {
+        "seq": c.seq, "index": c.index, "start": c.start, "end": c.end, "bytes": c.bytes,
+        "tokens": c.tokens, "action": c.action, "reason": c.reason, "blocked": c.blocked,
+        "emitted": c.emitted, "findings": c.findings,
+    }  # fmt: skip
+    header = _dumps({"v": _VERSION, "n": 1, "same": same, "json": {}, "ints": []})
+    return Run(c.seq, c.seq, c.stream_id, 1, c.ts, c.ts, header.encode("utf-8") + b"\n" + floats.tobytes())
+
+
+def _encode_many(chunks: Sequence[ChunkProcessed]) -> Run:
     n = len(chunks)
     rows = [
         (

@@ -102,3 +102,10 @@ def test_a_damaged_or_newer_run_is_a_clear_error() -> None:
         chunk_runs.decode("s", cols[:-3])
     with pytest.raises(ValueError, match="version"):
         chunk_runs.decode("s", cols.replace(b'"v":1', b'"v":9', 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(_run())
+def test_a_one_chunk_run_is_packed_as_the_general_packer_packs_it(events: list[ChunkProcessed]) -> None:
+    c = events[0]
+    assert chunk_runs._encode_one(c) == chunk_runs._encode_many([c])
