@@ -923,23 +923,12 @@ class Pipeline:
 
         # 3..5 per chunk: emitted text, metrics, monitors, events
         now_wall = self._wallclock()
-        events: list[Event] = []
         results: list[tuple[Target, Callable[[], Any] | _ResultSpec]] = []
         counts: dict[_Group, int] = {}  # chunks of a submit_many(results=False): counted, no result
         metrics = st.metrics
-        redactor = st.redactor
-        if redactor is not None:
-            for f in (f for fs in chunk_findings.values() for f in fs):
-                if f.placeholder is not None:
-                    redactor.redact(f.start, f.end, f.placeholder)
-        store_text = policy.store_text
-        has_monitors = bool(st.monitors)
         done_at = self._clock()
         g = self._global
-        make = make_chunk
-        sid = st.id
         index = st.index
-        emitted_chars = 0
         # Per-chunk numbers as lists: the metrics take their sums and maxima with built-ins.
         arrivals = [it.arrival for it in batch]
         sizes = [it.nbytes for it in batch]
@@ -950,115 +939,68 @@ class Pipeline:
         ]
         gaps = metrics.add_chunks(arrivals, sizes, nchars, token_counts)
         latencies = [(done_at - a) * 1e3 for a in arrivals]
-        for i, it in enumerate(batch):
-            text = texts[i]
-            tokens = token_counts[i]
-            nbytes = sizes[i]
-            gap = gaps[i]
-            action = actions[i]
-            is_blocked = blocked[i]
-            emitted: str | None
-            if redactor is not None:
-                redactor.append(text)
-                if is_blocked:
-                    # An attack split across chunks started earlier: withhold the part still held back.
-                    start = min(
-                        [starts[i]]
-                        + [
-                            f.start
-                            for f in chunk_findings.get(i, ())
-                            if st.kinds.get(f.detector) == "manipulation"
-                        ]
-                    )
-                    redactor.withhold(start, ends[i])
-                    emitted = None
-                else:
-                    emitted = redactor.release(False)
-            else:
-                emitted = None if is_blocked else text
-            if emitted:
-                emitted_chars += len(emitted)
-            cf = chunk_findings.get(i)
-            ev = make(
-                0,
-                sid,
-                now_wall,
-                index,
-                starts[i],
-                ends[i],
-                nbytes,
-                tokens,
-                action,
-                reasons[i],
-                is_blocked,
-                scores[i],
-                emitted if store_text else None,
-                tuple(map(_finding_dict, cf)) if cf else (),
-                gap,
-                latencies[i],
+        emitted = self._emitted(st, texts, starts, ends, blocked, chunk_findings)
+        finding_dicts: list[tuple[dict[str, Any], ...]] = [()] * n
+        for i, fs in chunk_findings.items():
+            finding_dicts[i] = tuple(map(_finding_dict, fs))
+        # The chunk events, made from the columns in one pass (no per-chunk Python in between).
+        chunk_events: list[ChunkProcessed] = list(
+            map(
+                make_chunk, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
+                range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
+                emitted if policy.store_text else itertools.repeat(None, n), finding_dicts, gaps, latencies,
             )
-            events.append(ev)
-            pc = per_chunk.get(i, ())
-            chunk_events: list[Event] = []
-            if pc or has_monitors:
-                flags: dict[str, Any] | None = None
-                if has_monitors:
-                    flags = {
-                        "chunk": True,
-                        "index": index,
-                        "blocked": is_blocked,
-                        "verdict": action,
-                        "score": scores[i],
-                        "tokens": tokens,
-                        "bytes": nbytes,
-                        "gap_ms": 0.0 if gap is None else gap,
-                    }
-                urgent = False
-                for what, spec, m in pc:
-                    mev = self._match_event(st, what, spec, m, index, now_wall, blocked, starts, ends)
-                    chunk_events.append(mev)
-                    if isinstance(mev, PatternMatched):
-                        metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
-                        if flags is not None:
-                            flags["pattern:" + m.name] = True
-                            flags["pattern"] = True
-                    elif isinstance(mev, IntentDetected):
-                        if mev.category == "urgency":
-                            urgent = True
-                        else:
-                            metrics.intents[mev.label] = metrics.intents.get(mev.label, 0.0) + mev.weight
-                            if flags is not None:
-                                flags["intent:" + mev.label] = True
-                                flags["intent"] = True
-                if urgent:
-                    metrics.urgent += 1
-                    if flags is not None:
-                        flags["urgent"] = True
-                if flags is not None:
-                    for mspec, mon in st.monitors:
-                        vobj = mon.step(flags)
-                        if vobj is st.last_verdict.get(mspec.name):
-                            continue  # unchanged (Verdict members are singletons): skip the enum lookups
-                        st.last_verdict[mspec.name] = vobj
-                        v = vobj.value
-                        prev = st.verdicts[mspec.name]
-                        if v != prev:
-                            st.verdicts[mspec.name] = v
-                            chunk_events.append(
-                                MonitorChanged(0, sid, now_wall, mspec.name, mspec.formula, prev, v, index)
-                            )
-                if chunk_events:
-                    events.extend(chunk_events)
+        )  # fmt: skip
+        # After a chunk's event come the matches decided at it, then its monitor changes.
+        flags: list[dict[str, Any]] | None = None
+        if st.monitors:
+            flags = [
+                {
+                    "chunk": True, "index": index + i, "blocked": b, "verdict": a, "score": sc, "tokens": t,
+                    "bytes": nb, "gap_ms": 0.0 if gap is None else gap,
+                }
+                for i, (a, b, sc, t, nb, gap) in enumerate(
+                    zip(actions, blocked, scores, token_counts, sizes, gaps, strict=True)
+                )
+            ]  # fmt: skip
+        matched = {
+            i: self._match_events(
+                st,
+                per_chunk[i],
+                index + i,
+                now_wall,
+                blocked,
+                starts,
+                ends,
+                None if flags is None else flags[i],
+            )
+            for i in sorted(per_chunk)
+        }
+        verdicts_before = dict(st.verdicts)
+        changes = self._step_monitors(st, flags, index, now_wall) if flags is not None else {}
+        events: list[Event] = []
+        done = 0
+        for i in sorted(matched.keys() | changes.keys()):
+            events += chunk_events[done : i + 1]
+            events += matched.get(i, ())
+            events += changes.get(i, ())
+            done = i + 1
+        events += chunk_events[done:]
+        # Results carry the verdicts as they stood after their chunk.
+        after = verdicts_before
+        for i, it in enumerate(batch):
+            if i in changes:
+                after = {**after, **{c.monitor: c.verdict for c in changes[i]}}
             target = it.future
             if type(target) is tuple and not target[0].want:
                 grp = target[0]
                 counts[grp] = counts.get(grp, 0) + 1
             else:
-                related = [e for e in chunk_events if not isinstance(e, MonitorChanged)]
-                results.append((target, _ResultSpec(ev, emitted, related, dict(st.verdicts))))
-            index += 1
+                result = _ResultSpec(chunk_events[i], emitted[i], matched.get(i, []), dict(after))
+                results.append((target, result))
+        index += n
         st.index = index
-        metrics.emitted_chars += emitted_chars
+        metrics.emitted_chars += sum(map(len, filter(None, emitted)))
         metrics.latency_sum_ms += sum(latencies)
         metrics.latency_max_ms = max(metrics.latency_max_ms, max(latencies))
         verdicts = metrics.verdicts
@@ -1079,6 +1021,96 @@ class Pipeline:
             for what, spec, m in closing_matches:
                 events.append(self._match_event(st, what, spec, m, None, now_wall, blocked, starts, ends))
         self._emit(st, events, results, counts)
+
+    def _emitted(
+        self,
+        st: _Stream,
+        texts: list[str],
+        starts: list[int],
+        ends: list[int],
+        blocked: list[bool],
+        chunk_findings: dict[int, list[Finding]],
+    ) -> list[str | None]:
+        """What each chunk releases downstream: itself, its redacted releasable text, or None if blocked."""
+        redactor = st.redactor
+        if redactor is None:
+            return [None if b else t for t, b in zip(texts, blocked, strict=True)]
+        for f in (f for fs in chunk_findings.values() for f in fs):
+            if f.placeholder is not None:
+                redactor.redact(f.start, f.end, f.placeholder)
+        out: list[str | None] = []
+        for i, text in enumerate(texts):
+            redactor.append(text)
+            if blocked[i]:
+                # An attack split across chunks started earlier: withhold the part still held back.
+                manipulation = [
+                    f.start for f in chunk_findings.get(i, ()) if st.kinds.get(f.detector) == "manipulation"
+                ]
+                redactor.withhold(min([starts[i], *manipulation]), ends[i])
+                out.append(None)
+            else:
+                out.append(redactor.release(False))
+        return out
+
+    def _match_events(
+        self,
+        st: _Stream,
+        matches: Sequence[tuple[str, Any, Match]],
+        index: int,
+        now_wall: float,
+        blocked: list[bool],
+        starts: list[int],
+        ends: list[int],
+        flags: dict[str, Any] | None,
+    ) -> list[Event]:
+        """The events of the matches decided at chunk ``index``, counted in the metrics and set in
+        its monitor ``flags`` (``pattern:<name>``, ``intent:<label>``, ``urgent``)."""
+        out: list[Event] = []
+        metrics = st.metrics
+        urgent = False
+        for what, spec, m in matches:
+            mev = self._match_event(st, what, spec, m, index, now_wall, blocked, starts, ends)
+            out.append(mev)
+            if isinstance(mev, PatternMatched):
+                metrics.patterns[m.name] = metrics.patterns.get(m.name, 0) + 1
+                if flags is not None:
+                    flags["pattern:" + m.name] = True
+                    flags["pattern"] = True
+            elif isinstance(mev, IntentDetected):
+                if mev.category == "urgency":
+                    urgent = True
+                else:
+                    metrics.intents[mev.label] = metrics.intents.get(mev.label, 0.0) + mev.weight
+                    if flags is not None:
+                        flags["intent:" + mev.label] = True
+                        flags["intent"] = True
+        if urgent:
+            metrics.urgent += 1
+            if flags is not None:
+                flags["urgent"] = True
+        return out
+
+    def _step_monitors(
+        self, st: _Stream, flags: list[dict[str, Any]], index: int, now_wall: float
+    ) -> dict[int, list[MonitorChanged]]:
+        """Step every monitor through the batch's chunks; chunk position -> its verdict changes,
+        in monitor order."""
+        changes: dict[int, list[MonitorChanged]] = {}
+        for mspec, mon in st.monitors:
+            name = mspec.name
+            last = st.last_verdict.get(name)
+            for i, vobj in enumerate(map(mon.step, flags)):
+                if vobj is last:
+                    continue  # unchanged (Verdict members are singletons): skip the enum lookups
+                last = vobj
+                v = vobj.value
+                prev = st.verdicts[name]
+                if v != prev:
+                    st.verdicts[name] = v
+                    change = MonitorChanged(0, st.id, now_wall, name, mspec.formula, prev, v, index + i)
+                    changes.setdefault(i, []).append(change)
+            st.last_verdict[name] = last
+        return changes
 
     def _place(
         self,
