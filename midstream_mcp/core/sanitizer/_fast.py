@@ -62,6 +62,7 @@ def load() -> ModuleType:
         for with_starts in (True, False):
             k.gate_view(sample, *(*GATE_ARGS, with_starts))
         k.decode_scan(sample, 10)
+        k.payload_scan(sample, 10, 8192)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
         first = np.zeros(256, np.int64)

@@ -583,6 +583,290 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     return out[:m]
 
 
+# -- which of those tokens can decode at all (``_decode._decode_token``) -------------------------
+
+
+@njit(cache=True, nogil=True)
+def _b64_value(c: int) -> int:
+    """The 6-bit value of a base64 character, standard or URL-safe alphabet (both as Python reads them)."""
+    if 65 <= c <= 90:
+        return c - 65
+    if 97 <= c <= 122:
+        return c - 71
+    if 48 <= c <= 57:
+        return c + 4
+    if c == 43 or c == 45:  # + and -
+        return 62
+    if c == 47 or c == 95:  # / and _
+        return 63
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _maybe_text(out: np.ndarray, m: int) -> bool:
+    """False only when ``_decode.printable_text(bytes(out[:m]))`` is certainly None.
+
+    That wants UTF-8 of at least 3 characters, 85 % of them printable and 40 % letters. The
+    UTF-8 check here is the structural one (lead and continuation bytes), looser than Python's,
+    and every non-ASCII character counts as a printable letter, so nothing Python accepts is
+    rejected; random bytes (what base85 makes of markdown) fail the structure almost always.
+    """
+    letters = 0
+    chars = 0
+    control = 0
+    i = 0
+    while i < m:
+        c = out[i]
+        i += 1
+        chars += 1
+        if c < 128:
+            if 65 <= c <= 90 or 97 <= c <= 122:
+                letters += 1
+            elif (c < 32 and c != 9 and c != 10 and c != 13) or c == 127:
+                control += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            more = 1
+        elif 0xE0 <= c <= 0xEF:
+            more = 2
+        elif 0xF0 <= c <= 0xF4:
+            more = 3
+        else:
+            return False
+        if i + more > m:
+            return False
+        for j in range(i, i + more):
+            if not 0x80 <= out[j] <= 0xBF:
+                return False
+        i += more
+        letters += 1
+    return chars >= 3 and 5 * letters >= 2 * chars and 20 * control <= 3 * chars
+
+
+@njit(cache=True, nogil=True)
+def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
+    return _word(c) or c == 43 or c == 47 or c == 45
+
+
+@njit(cache=True, nogil=True)
+def _b32_possible(b: np.ndarray, s: int, e: int) -> bool:
+    """``_decode._B32_RE`` finds a run of twelve or more base32 characters in ``b[s:e]``."""
+    run = 0
+    for p in range(s, e):
+        c = b[p]
+        if 65 <= c <= 90 or 50 <= c <= 55:
+            run += 1
+            if run >= 12:
+                return True
+        else:
+            run = 0
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _b64_possible(b: np.ndarray, s: int, e: int, out: np.ndarray) -> bool:
+    """False only when ``_decode._b64`` of the first ``_B64_RE`` match in ``b[s:e]`` is certainly None.
+
+    As ``_b64``: the first run of twelve or more base64 characters (with up to two ``=``), not a
+    plain one-case word, not one character past a multiple of four, decoded (``out`` is scratch
+    space), and then :func:`_maybe_text`.
+    """
+    p = s
+    q = s
+    while p < e:
+        if not _b64_char(b[p]):
+            p += 1
+            continue
+        q = p
+        while q < e and _b64_char(b[q]):
+            q += 1
+        if q - p >= 12:
+            break
+        p = q
+    if p >= e:
+        return False
+    if q < e and b[q] == 61:  # a "=" after the run: not a plain word
+        alpha = False
+    else:
+        alpha = True
+        lower = True
+        upper = True
+        for k in range(p, q):
+            c = b[k]
+            if _lower(c):
+                upper = False
+            elif _upper(c):
+                lower = False
+            else:
+                alpha = False
+                break
+        if alpha and (lower or upper):
+            return False
+    if (q - p) % 4 == 1:
+        return False
+    m = 0
+    acc = 0
+    bits = 0
+    for k in range(p, q):
+        acc = ((acc << 6) | _b64_value(b[k])) & 0xFFFFFF
+        bits += 6
+        if bits >= 8:
+            bits -= 8
+            out[m] = (acc >> bits) & 0xFF
+            m += 1
+    return _maybe_text(out, m)
+
+
+@njit(cache=True, nogil=True)
+def _a85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
+    """``base64.a85decode`` of ``b[s:e]`` (no white space in it) into ``out``: the length, or -1 on error."""
+    m = 0
+    k = 0
+    acc = 0
+    for p in range(s, e + 4):
+        c = b[p] if p < e else 117  # a85decode appends four "u"
+        if 33 <= c <= 117:
+            acc = 85 * acc + (c - 33)
+            k += 1
+            if k == 5:
+                if acc > 0xFFFFFFFF:
+                    return -1  # overflow
+                for sh in (24, 16, 8, 0):
+                    out[m] = (acc >> sh) & 0xFF
+                    m += 1
+                acc = 0
+                k = 0
+        elif c == 122:  # z: four zero bytes, only between groups
+            if k:
+                return -1
+            for _ in range(4):
+                out[m] = 0
+                m += 1
+        else:
+            return -1
+    return max(0, m - (4 - k))
+
+
+_B85_SYMBOLS = tuple(b"!#$%&()*+-;<=>?@^_`{|}~")  # the symbols of RFC 1924's alphabet, in its order
+
+
+@njit(cache=True, nogil=True)
+def _b85_digit(c: int) -> int:
+    """The value of ``c`` in RFC 1924's base85 alphabet, or -1."""
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 90:
+        return c - 55
+    if 97 <= c <= 122:
+        return c - 61
+    i = 62
+    for x in _B85_SYMBOLS:
+        if x == c:
+            return i
+        i += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _b85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
+    """``base64.b85decode`` of ``b[s:e]`` into ``out``: the length, or -1 on error."""
+    padding = (-(e - s)) % 5
+    m = 0
+    acc = 0
+    k = 0
+    for p in range(s, e + padding):
+        v = _b85_digit(b[p]) if p < e else 84  # b85decode pads with "~"
+        if v < 0:
+            return -1
+        acc = acc * 85 + v
+        k += 1
+        if k == 5:
+            if acc > 0xFFFFFFFF:
+                return -1
+            for sh in (24, 16, 8, 0):
+                out[m] = (acc >> sh) & 0xFF
+                m += 1
+            acc = 0
+            k = 0
+    return max(0, m - padding)
+
+
+@njit(cache=True, nogil=True)
+def _b85_possible(b: np.ndarray, s: int, e: int, lo: int, hi: int, out: np.ndarray) -> bool:
+    """False only when ``_decode._decode_token`` certainly gets nothing from base85 for the token ``b[s:e]``.
+
+    ``b[lo:hi]`` is the token without the punctuation ``find_encoded`` strips: it needs two symbols
+    and no ``://``; the token needs printable characters only, at most two ``/``, and an Ascii85
+    or base85 reading that passes :func:`_maybe_text`.
+    """
+    symbols = 0
+    for k in range(lo, hi):
+        c = b[k]
+        if not _word(c):
+            symbols += 1
+        if c == 58 and k + 2 < hi and b[k + 1] == 47 and b[k + 2] == 47:
+            return False
+    if symbols < 2:
+        return False
+    slashes = 0
+    for k in range(s, e):
+        c = b[k]
+        if c < 33 or c > 126:
+            return False
+        if c == 47:
+            slashes += 1
+    if slashes > 2:
+        return False
+    m = _a85_bytes(b, s, e, out)
+    if m >= 0 and _maybe_text(out, m):
+        return True
+    m = _b85_bytes(b, s, e, out)
+    return m >= 0 and _maybe_text(out, m)
+
+
+@njit(cache=True, nogil=True)
+def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
+    """:func:`decode_scan` with the tokens ``find_encoded`` could decode only, numbered.
+
+    ``[capitals and digits, tokens, *token (start, end, number), *hex (start, end)]``. A token's
+    number counts the candidates ``find_encoded`` counts (not an ordinary word, at most
+    ``max_span`` characters) up to and including it, so that it stops after the same ones; a token
+    is left out when no decoder of ``_decode._decode_token`` can get text out of it (base32: no run
+    of twelve; base64 and base85: nothing printable comes out, see :func:`_maybe_text`).
+    """
+    scan = decode_scan(b, min_token)
+    ntok = scan[1]
+    out = np.empty(2 + 3 * ntok + (scan.shape[0] - 2 - 2 * ntok), np.int64)
+    scratch = np.empty(4 * b.shape[0] + 16, np.uint8)  # Ascii85 z: four bytes per character
+    out[0] = scan[0]
+    m = 2
+    number = 0
+    for t in range(ntok):
+        s = scan[2 + 2 * t]
+        e = scan[3 + 2 * t]
+        if e - s > max_span:
+            continue
+        number += 1
+        lo, hi = s, e
+        while lo < hi and _strip_char(b[lo]):
+            lo += 1
+        while hi > lo and _strip_char(b[hi - 1]):
+            hi -= 1
+        if (
+            _b32_possible(b, s, e)
+            or _b64_possible(b, s, e, scratch)
+            or _b85_possible(b, s, e, lo, hi, scratch)
+        ):
+            out[m] = s
+            out[m + 1] = e
+            out[m + 2] = number
+            m += 3
+    out[1] = (m - 2) // 3
+    rest = scan.shape[0] - 2 - 2 * ntok
+    out[m : m + rest] = scan[2 + 2 * ntok :]
+    return out[: m + rest]
+
+
 # -- everything the injection detector reads from the raw (ASCII) text, in one call ---------------
 
 
@@ -610,7 +894,7 @@ def raw_scan(
       1 or 0; -1: not looked at);
     - ``uu``: some line starts with five characters of the uuencode alphabet;
     - ``morse``: one of ``.- -. ` .-` ` -.` `-- ` `.. `` occurs (the Morse gate);
-    - then :func:`decode_scan`.
+    - then :func:`payload_scan` (tokens of ten characters or more, at most 8 KiB).
     """
     n = b.shape[0]
     found = 0
@@ -679,7 +963,7 @@ def raw_scan(
                 or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
             ):  # fmt: skip
                 morse = 1
-    dec = decode_scan(b, 10)
+    dec = payload_scan(b, 10, 8192)
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found
     out[1] = marks
