@@ -13,6 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from midstream_mcp.core.sanitizer._view import (
+    AT_SIGN,
+    DIGIT_PAIR,
+    DOTTED_DIGITS,
+    LONG_PIECE,
+    SIX_DIGITS,
+    TRIAGE,
+)
+
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
 
 
@@ -978,6 +987,110 @@ def raw_scan(
     return out
 
 
+# -- what the personal-data and secrets detectors need to know first (their gates), in one pass ----
+
+
+@njit(cache=True, nogil=True)
+def _digit(c: int) -> bool:
+    return 48 <= c <= 57
+
+
+@njit(cache=True, nogil=True)
+def triage(
+    b: np.ndarray, lit_bytes: np.ndarray, lit_starts: np.ndarray, lit_first: np.ndarray, nkeys: int
+) -> np.ndarray:
+    """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
+
+    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where two
+    capitals and two digits first stand in a row; ``street`` where a digit, a space and a capital
+    (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where the first
+    of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE`` first
+    matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
+    (``lit_bytes``/``lit_starts``, ``lit_first`` mapping a first byte to the literals starting with
+    it) are lower case and matched against the lower-cased text. Positions are -1 when absent.
+    """
+    n = b.shape[0]
+    flags = 0
+    iban = -1
+    street = -1
+    birth = -1
+    ipv6 = -1
+    found = 0
+    run = 0  # digits with only separators between them
+    piece = 0  # characters since the last white space
+    for p in range(n):
+        c = b[p]
+        if _digit(c):
+            run += 1
+            if run >= 6:
+                flags |= SIX_DIGITS
+            if p + 1 < n:
+                d = b[p + 1]
+                if _digit(d):
+                    flags |= DIGIT_PAIR
+                elif d == 46 and p + 2 < n and _digit(b[p + 2]):
+                    flags |= DOTTED_DIGITS
+                if street < 0 and (
+                    (d == 32 and p + 2 < n and _upper(b[p + 2]))
+                    or (p + 4 < n and _lower(d) and _lower(b[p + 2]) and b[p + 3] == 32 and _upper(b[p + 4]))
+                ):
+                    street = p
+        elif not (c == 32 or c == 46 or c == 45 or c == 40 or c == 41 or c == 47 or c == 43):
+            run = 0
+        if c == 32 or 9 <= c <= 13:
+            piece = 0
+        else:
+            piece += 1
+            if piece >= 15:
+                flags |= LONG_PIECE
+        if c == 64:
+            flags |= AT_SIGN
+        elif c == 58 and ipv6 < 0:
+            q = p + 1
+            while q < n and q - p <= 5 and _hex_digit(b[q]):
+                q += 1
+            if q < n and q - p <= 5 and b[q] == 58:
+                ipv6 = p
+        if (
+            iban < 0
+            and _upper(c)
+            and p + 3 < n
+            and _upper(b[p + 1])
+            and _digit(b[p + 2])
+            and _digit(b[p + 3])
+        ):
+            iban = p
+        low = c + 32 if _upper(c) else c
+        cand = lit_first[low] & ~found
+        while cand:
+            bit = cand & -cand
+            cand ^= bit
+            i = 0
+            while (bit >> i) != 1:
+                i += 1
+            s, e = lit_starts[i], lit_starts[i + 1]
+            if p + e - s > n:
+                continue
+            same = True
+            for k in range(e - s):
+                x = b[p + k]
+                if (x + 32 if _upper(x) else x) != lit_bytes[s + k]:
+                    same = False
+                    break
+            if same:
+                found |= bit
+                if i >= nkeys and birth < 0:
+                    birth = p
+    out = np.empty(TRIAGE, np.int64)
+    out[0] = flags
+    out[1] = iban
+    out[2] = street
+    out[3] = birth
+    out[4] = ipv6
+    out[5] = found & ((1 << nkeys) - 1)
+    return out
+
+
 def pack(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     """``arrays`` in one array of ``dtype``: a header of (start, end) per array, then the arrays.
 
@@ -1011,11 +1124,13 @@ def text_scan(
 ) -> np.ndarray:
     """:func:`raw_scan` of the ASCII text ``b`` and :func:`gate_view` of its folded bytes, in one call.
 
-    ``[len of the raw_scan part, *raw_scan, *gate_view]``. ``ints`` and ``bytes_`` are the other
-    arguments of both, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
+    ``[*triage, len of the raw_scan part, *raw_scan, *gate_view]`` (:func:`triage` too, for the
+    other detectors: one kernel call per text for all of them). ``ints`` and ``bytes_`` are the
+    other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
-    rleads_ptr, rleads, [nsets] and where each byte array lies in ``bytes_``: lit_bytes,
-    code_words, vocab and the fold table (``_text.fold`` of each ASCII byte, one to one).
+    rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
+    starts and first-byte map and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
+    the fold table (``_text.fold`` of each ASCII byte, one to one) and the triage literals.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1030,8 +1145,11 @@ def text_scan(
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), with_starts,
     )  # fmt: skip
-    out = np.empty(1 + raw.shape[0] + gate.shape[0], np.int64)
-    out[0] = raw.shape[0]
-    out[1 : 1 + raw.shape[0]] = raw
-    out[1 + raw.shape[0] :] = gate
+    first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _part(ints, 18)[0])
+    out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
+    out[:TRIAGE] = first
+    out[TRIAGE] = raw.shape[0]
+    at = TRIAGE + 1
+    out[at : at + raw.shape[0]] = raw
+    out[at + raw.shape[0] :] = gate
     return out

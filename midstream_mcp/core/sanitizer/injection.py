@@ -40,6 +40,7 @@ from midstream_mcp.core.sanitizer._leads import Leads, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
+from midstream_mcp.core.sanitizer._view import LONG, TRIAGE, text_view
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -129,7 +130,7 @@ _VOCAB = frozenset(_VOCAB_LIST)
 _KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= _VOCAB for ls in _LEAD_SETS)
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
 _WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
-_LONG = 1024  # texts longer than this are searched block by block (see _blocks)
+_LONG = LONG  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
 _OVERLAP = 320
 _WORDS_RE = re.compile(r"[a-z]+")
@@ -419,14 +420,11 @@ def _gates(text: Prepared) -> _Gates:
         # Start positions are for texts searched whole; long ones are searched block by block.
         short = len(text.text) <= _LONG  # an ASCII text folds one character to one
         if text.is_ascii:
-            out = kernels.text_scan(
-                np.frombuffer(text.text.encode("ascii"), np.uint8),
-                min(len(text.text), 20_000),
-                *_fast.TEXT_ARGS,
-                short,
-            ).tolist()
-            text.raw_view = out[1 : 1 + out[0]]
-            view = _parse_gates(out[1 + out[0] :], short)
+            out = text_view(text)
+            assert out is not None
+            at = TRIAGE + 1
+            text.raw_view = out[at : at + out[TRIAGE]]
+            view = _parse_gates(out[at + out[TRIAGE] :], short)
         else:
             data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
             short = len(data) <= _LONG

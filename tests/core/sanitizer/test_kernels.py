@@ -416,3 +416,57 @@ def test_detectors_same_with_and_without_kernels_on_any_text(kernels: object, te
         _fast.load()
     assert with_k[0] == without[0]
     assert with_k[1] == without[1] == ()
+
+
+_PII_PIECES = [*"0123456789 .-()/+@:aAZzbB\n\t", "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "born",
+               "Birth", "DOB", "d.o.b", "B-DAY", "12 Main Street", "350 5th Avenue", "fe80::1", "2001:db8::",
+               "10.0.0.1", "a.b@example.com", "+44 20 7946 0958", "(555) 123-4567", "123-45-6789",
+               "api_key", "TOKEN", "Secret", "password=", "Bearer ", "sk-", "ghp_", "xxxxxxxxxxxxxxxx",
+               "AKIA"]  # fmt: skip
+
+
+def _python_triage(text: str) -> list[int]:
+    """What pii/secrets compute for their gates without the kernel, in the kernel's layout."""
+    from midstream_mcp.core.sanitizer import _view, pii, secrets
+
+    data = text.encode("ascii")
+    shape = data.translate(pii._SHAPE)
+    low = text.lower()
+    flags = (
+        _view.AT_SIGN * ("@" in text)
+        | _view.DOTTED_DIGITS * (b"0.0" in shape)
+        | _view.DIGIT_PAIR * (b"00" in shape)
+        | _view.SIX_DIGITS * (b"000000" in data.translate(pii._DIGITS_ONLY, b" .-()/+"))
+        | _view.LONG_PIECE * bool(secrets._long_pieces(text, True))
+    )
+    births = [i for i in (low.find(w) for w in pii._DOB_WORDS) if i >= 0]
+    gate = pii._IPV6_GATE.search(text)
+    keys = sum(1 << i for i, h in enumerate(secrets._KEY_HINTS) if h in low)
+    street = pii._first(shape.find(b"0 A"), shape.find(b"0aa A"))
+    ipv6 = gate.start() if gate else -1
+    return [flags, shape.find(b"AA00"), street, min(births, default=-1), ipv6, keys]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_PII_PIECES), max_size=40).map("".join),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=120),
+    )
+)
+def test_triage_kernel_equals_the_python_gates(kernels: object, text: str) -> None:
+    got = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
+    assert got == _python_triage(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PII_PIECES + _VOCAB_WORDS[:50]), min_size=10, max_size=60).map(" ".join))
+def test_pii_and_secrets_same_with_and_without_the_triage(kernels: object, text: str) -> None:
+    for policy in (SCAN, SCAN.with_(mode="redact"), SCAN.with_(injection=False)):
+        with_k = DEFAULT_SANITIZER._detect(text, policy, ScanContext())
+        _fast.unload()
+        try:
+            without = DEFAULT_SANITIZER._detect(text, policy, ScanContext())
+        finally:
+            _fast.load()
+        assert with_k[0] == without[0]
