@@ -71,6 +71,13 @@ def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     )  # fmt: skip
 
 
+#: ``_BIT_INDEX[(1 << i) % 67] == i`` for i < 63: the powers of two differ modulo 67, so a set bit's
+#: index is one lookup (a loop over the bits cost up to 20 steps per candidate byte).
+_BIT_INDEX = np.zeros(67, np.int64)
+for _i in range(63):
+    _BIT_INDEX[(1 << _i) % 67] = _i
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, length: int) -> bool:
     """``a[i:i+length]`` equals ``b[j:j+length]`` (no slices: nothing to allocate in a hot loop)."""
@@ -912,9 +919,7 @@ def raw_scan(
         while cand:
             low = cand & -cand
             cand ^= low
-            i = 0
-            while (low >> i) != 1:
-                i += 1
+            i = _BIT_INDEX[low % 67]
             s, e = lit_starts[i], lit_starts[i + 1]
             if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
                 found |= low
@@ -1065,9 +1070,7 @@ def triage(
         while cand:
             bit = cand & -cand
             cand ^= bit
-            i = 0
-            while (bit >> i) != 1:
-                i += 1
+            i = _BIT_INDEX[bit % 67]
             s, e = lit_starts[i], lit_starts[i + 1]
             if p + e - s > n:
                 continue

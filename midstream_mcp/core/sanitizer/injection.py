@@ -36,7 +36,7 @@ from midstream_mcp.core.sanitizer._decode import (
     rot13_word,
     word_coverage,
 )
-from midstream_mcp.core.sanitizer._leads import Leads, lead_positions, leads
+from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
@@ -57,6 +57,8 @@ _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
 
 #: Per raw rule, its literals (one of them must occur in the text), or None: no literal to check.
 _RAW_LITERAL_CHECK: tuple[tuple[str, ...] | None, ...] = tuple(r.literals or None for r in _RAW_RULES)
+#: Per raw rule anchored at line starts (``^...``), the same pattern after a newline (see ``_line_search``).
+_RAW_AFTER_NEWLINE = tuple(None if r.anchored else after_newline(r.regex) for r in _RAW_RULES)
 #: All raw-rule literals in one list (the kernel reports which occur as a bit mask), and per raw rule
 #: the mask of its own.
 _ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
@@ -240,7 +242,13 @@ class InjectionDetector:
                             break
                     else:
                         continue  # none of the rule's literals occurs in the text
-            m = _anchored_search(rule, raw) if rule.anchored else rule.regex.search(raw)
+            line = _RAW_AFTER_NEWLINE[i]
+            if rule.anchored:
+                m = _anchored_search(rule, raw)
+            elif line is not None:
+                m = _line_search(rule.regex, line, raw)
+            else:
+                m = rule.regex.search(raw)
             if m is not None:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
@@ -355,6 +363,20 @@ def _readable(kind: str, decoded: str) -> bool:
         alpha = sum(c.isalpha() for c in decoded)
         return looks_like_language(decoded) or (len(decoded) >= 8 and alpha >= 0.6 * len(decoded))
     return looks_like_language(decoded)
+
+
+def _line_search(regex: re.Pattern[str], line: re.Pattern[str], raw: str) -> re.Match[str] | None:
+    """``regex.search(raw)`` for a pattern ``^X`` (MULTILINE), ``line`` being ``\\nX``.
+
+    Every match starts at the text's start or right after a newline: try the start, then
+    the first newline ``line`` finds (the leftmost match after it), where ``re`` scans for
+    the newline instead of trying the whole pattern at every position.
+    """
+    m = regex.match(raw)
+    if m is not None:
+        return m
+    hit = line.search(raw)
+    return None if hit is None else regex.match(raw, hit.start() + 1)
 
 
 def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
