@@ -140,6 +140,87 @@ def after_newline(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     return re.compile("\n" + regex.pattern[1:], regex.flags)
 
 
+_MAX_REQUIRED = 24  # strings in one required group: more cost more to test than the regex saves
+
+
+def required(regex: re.Pattern[str]) -> tuple[tuple[str, ...], ...]:
+    """Groups of strings such that every match of ``regex`` contains one string of each group.
+
+    From the parse of the pattern: each part after the first that every match goes through
+    (a literal run, an alternation, a group, a repeat of at least one) gives a group, the
+    strings one of which its text must contain. A few ``in`` tests then rule out a rule whose
+    lead words occur (``print``, ``return`` in code) but whose later words do not, before any
+    regex runs. Empty when unknown (case-insensitive patterns, lookarounds, a parse error).
+    """
+    if _P is None or regex.flags & re.IGNORECASE:
+        return ()
+    try:
+        items = list(_P.parse(regex.pattern, regex.flags).data)
+    except (re.error, RecursionError, AttributeError, TypeError, ValueError):
+        return ()
+    while items and items[0][0] is _C.AT:
+        items = items[1:]
+    parts: list[frozenset[str] | None] = []  # one per literal run or other item
+    run = ""
+    for op, av in [*items, (None, None)]:
+        if op is _C.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            parts.append(frozenset({run}))
+            run = ""
+        if op is not None:
+            parts.append(_required_item(op, av))
+    groups = []
+    for got in parts[1:]:  # the first part is the lead, which the word gates check already
+        if got and len(got) <= _MAX_REQUIRED and min(len(x) for x in got) >= 3:
+            groups.append(tuple(sorted(got)))
+    return tuple(groups)
+
+
+def _required_item(op: Any, av: Any) -> frozenset[str] | None:
+    """Strings one of which the text any match of this parse item contains, or None if unknown."""
+    if op is _C.LITERAL:
+        return frozenset({chr(av)})
+    if op is _C.SUBPATTERN:
+        _group, add_flags, del_flags, sub = av
+        return None if add_flags or del_flags else _required_seq(list(sub.data))
+    if op is _C.BRANCH:
+        out: set[str] = set()
+        for alt in av[1]:
+            got = _required_seq(list(alt.data))
+            if got is None:
+                return None
+            out |= got
+        return frozenset(out)
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, getattr(_C, "POSSESSIVE_REPEAT", _C.MAX_REPEAT)):
+        lo, _hi, sub = av
+        return _required_seq(list(sub.data)) if lo >= 1 else None
+    return None
+
+
+def _required_seq(items: list[Any]) -> frozenset[str] | None:
+    """The best group for a sequence: its longest literal run, or its best part (longest shortest string)."""
+    best: frozenset[str] | None = None
+    run = ""
+
+    def better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+        if a is None or b is None:
+            return a or b
+        return max(a, b, key=lambda g: (min(len(x) for x in g), -len(g)))
+
+    for op, av in [*items, (None, None)]:
+        if op is _C.LITERAL:
+            run += chr(av)
+            continue
+        if run:
+            best = better(best, frozenset({run}))
+            run = ""
+        if op is not None:
+            best = better(best, _required_item(op, av))
+    return best
+
+
 def lead_positions(folded: str, lead: str) -> list[int]:
     """Where ``lead`` occurs in ``folded`` at a word start (the character before is no ASCII word char)."""
     out = []

@@ -203,3 +203,47 @@ def test_after_newline_only_for_patterns_anchored_as_a_whole() -> None:
     assert after_newline(re.compile(r"^ab", 0)) is None  # not MULTILINE: "^" is the text's start only
     got = after_newline(re.compile(r"^(?:a|b)c", re.M | re.I))
     assert got is not None and got.pattern == "\n(?:a|b)c" and got.flags == re.compile("", re.M | re.I).flags
+
+
+def test_required_groups_of_crafted_patterns() -> None:
+    import re
+
+    from midstream_mcp.core.sanitizer._leads import required
+
+    got = required(
+        re.compile(r"\b(?:ab|cd)[\W_]+(?:xyz|so[\W_]+far)(?:[\W_]+\w+)?(?:[\W_]+q)?[\W_]+(?:tail|end)+")
+    )
+    assert got == (("far", "xyz"), ("end", "tail"))  # optional parts and one-letter strings give no group
+    assert required(re.compile(r"(?i)\babc[\W_]+defg")) == ()  # case-insensitive: unknown
+    assert required(re.compile(r"\babc(?=defg)[\W_]+xyz")) == (("xyz",),)  # a lookahead gives nothing
+
+
+def _required_holds(text: str) -> None:
+    from midstream_mcp.core.sanitizer._text import fold
+
+    folded = fold(text)
+    for i, rule in enumerate(inj._FOLDED_RULES):
+        if rule.regex.search(folded) is not None:
+            assert inj._has_required(i, folded), (rule.name, text)
+
+
+def test_required_groups_hold_for_every_attack_in_the_tests() -> None:
+    from tests.core.sanitizer.test_injection import ATTACKS, OBFUSCATED
+
+    texts = [t for ts in ATTACKS.values() for t in ts] + [str(t) for t in OBFUSCATED.values()]
+    for text in texts:
+        _required_holds(text)
+    assert sum(bool(g) for g in inj._FOLDED_REQUIRED) >= 30
+
+
+_RULE_WORDS = sorted({w for r in inj._FOLDED_RULES for g in r.gates for w in g} | {
+    s for groups in inj._FOLDED_REQUIRED for g in groups for s in g})  # fmt: skip
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_RULE_WORDS, " ", ", ", "-", "_", "'", " the ", " you ", " to "]), max_size=16)
+)
+def test_required_groups_hold_for_any_match(pieces: list[str]) -> None:
+    _required_holds(" ".join(pieces))
+    _required_holds("".join(pieces))
