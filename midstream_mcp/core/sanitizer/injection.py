@@ -36,7 +36,7 @@ from midstream_mcp.core.sanitizer._decode import (
     rot13_word,
     word_coverage,
 )
-from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads, required
+from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
@@ -70,21 +70,6 @@ _LEAD_SETS: tuple[tuple[frozenset[str], tuple[str, ...]] | None, ...] = tuple(
     None if ls is None else (frozenset(s for s, ex in ls if ex), tuple(s for s, ex in ls if not ex))
     for ls in _FOLDED_LEADS
 )
-
-
-#: Per folded rule, groups of strings every match contains one of (see :func:`._leads.required`).
-_FOLDED_REQUIRED = tuple(required(r.regex) for r in _FOLDED_RULES)
-
-
-def _has_required(i: int, folded: str) -> bool:
-    """True when ``folded`` holds a string of each of folded rule ``i``'s required groups."""
-    for group in _FOLDED_REQUIRED[i]:
-        for s in group:
-            if s in folded:
-                break
-        else:
-            return False
-    return True
 
 
 def _gate_masks(rules: tuple[Rule, ...]) -> dict[str, int]:
@@ -219,8 +204,6 @@ class InjectionDetector:
             rule = _FOLDED_RULES[i]
             if folded is None:
                 folded = text.folded
-            if not _has_required(i, folded):
-                continue  # a later part of every match is missing from the text: no regex needed
             if len(folded) <= _LONG:
                 starts = gates.starts.get(i)
                 if starts is not None:
