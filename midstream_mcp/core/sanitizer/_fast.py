@@ -100,10 +100,10 @@ def load() -> ModuleType:
             rl,
         ) = GATE_ARGS
         global TRIAGE_ARGS
-        TRIAGE_ARGS = _triage_args()
-        hint_bytes, hint_starts, hint_first, nkeys = TRIAGE_ARGS
+        TRIAGE_ARGS = _triage_args(k)
+        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys = TRIAGE_ARGS
         k.triage(sample, *TRIAGE_ARGS)
-        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes]
+        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
             [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
@@ -112,7 +112,7 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
-                 hint_first, np.array([nkeys], np.int64)],
+                 hint_hash, np.array([nkeys], np.int64)],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -123,19 +123,24 @@ def load() -> ModuleType:
         return k
 
 
-def _triage_args() -> tuple[Any, ...]:
-    """The literals ``_kernels.triage`` looks for: the secrets detector's key hints, then the birth words."""
+def _triage_args(k: ModuleType) -> tuple[Any, ...]:
+    """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
+    detector's key hints, then the birth words), their hash table, the byte classes, the lower-case
+    table and how many key hints come first."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
 
     lits = [w.encode("ascii") for w in (*secrets._KEY_HINTS, *pii._DOB_WORDS)]
-    assert len(lits) < 63 and all(w == w.lower() for w in lits)
-    first = np.zeros(256, np.int64)
+    assert len(lits) < 63 and all(w == w.lower() and len(w) >= 3 for w in lits)
+    table = np.zeros(256, np.int64)
     for i, lit in enumerate(lits):
-        first[lit[0]] |= 1 << i
+        table[k.hash3(lit[0], lit[1], lit[2])] |= 1 << i
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
-    return np.frombuffer(b"".join(lits), np.uint8), starts, first, len(secrets._KEY_HINTS)
+    return (
+        np.frombuffer(b"".join(lits), np.uint8), starts, table, k.triage_classes(), k.lower_table(),
+        len(secrets._KEY_HINTS),
+    )  # fmt: skip
 
 
 def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:

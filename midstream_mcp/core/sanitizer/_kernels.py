@@ -1000,19 +1000,63 @@ def _digit(c: int) -> bool:
     return 48 <= c <= 57
 
 
+#: Bits of :func:`triage_classes`.
+_T_DIGIT, _T_SEP, _T_SPACE, _T_UPPER, _T_LOWER, _T_MARK = 1, 2, 4, 8, 16, 32
+
+
+def triage_classes() -> np.ndarray:
+    """The byte classes :func:`triage` reads: digit, number separator (`` .-()/+``), white space
+    (as ``secrets._SPACE_SHAPE``), upper case, lower case, and ``@`` or ``:``."""
+    table = np.zeros(256, np.uint8)
+    for c in range(256):
+        bits = 0
+        if 48 <= c <= 57:
+            bits |= _T_DIGIT
+        if c in b" .-()/+":
+            bits |= _T_SEP
+        if c == 32 or 9 <= c <= 13:
+            bits |= _T_SPACE
+        if 65 <= c <= 90:
+            bits |= _T_UPPER
+        if 97 <= c <= 122:
+            bits |= _T_LOWER
+        if c in b"@:":
+            bits |= _T_MARK
+        table[c] = bits
+    return table
+
+
+def lower_table() -> np.ndarray:
+    """ASCII lower case of each byte (other bytes unchanged)."""
+    return np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
+
+
+def hash3(a: int, b: int, c: int) -> int:
+    """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
+    return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
+
+
 @njit(cache=True, nogil=True)
 def triage(
-    b: np.ndarray, lit_bytes: np.ndarray, lit_starts: np.ndarray, lit_first: np.ndarray, nkeys: int
+    b: np.ndarray,
+    lit_bytes: np.ndarray,
+    lit_starts: np.ndarray,
+    lit_hash: np.ndarray,
+    classes: np.ndarray,
+    lower: np.ndarray,
+    nkeys: int,
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
-    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where two
-    capitals and two digits first stand in a row; ``street`` where a digit, a space and a capital
-    (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where the first
-    of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE`` first
-    matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
-    (``lit_bytes``/``lit_starts``, ``lit_first`` mapping a first byte to the literals starting with
-    it) are lower case and matched against the lower-cased text. Positions are -1 when absent.
+    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where
+    two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
+    capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
+    the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
+    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
+    (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
+    lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
+    to the literals with that slot, so each byte costs one lookup. ``classes`` is
+    :func:`triage_classes`. Positions are -1 when absent.
     """
     n = b.shape[0]
     flags = 0
@@ -1023,50 +1067,63 @@ def triage(
     found = 0
     run = 0  # digits with only separators between them
     piece = 0  # characters since the last white space
+    l1 = lower[b[0]] if n > 0 else 0
+    l2 = lower[b[1]] if n > 1 else 0
     for p in range(n):
         c = b[p]
-        if _digit(c):
-            run += 1
-            if run >= 6:
-                flags |= SIX_DIGITS
-            if p + 1 < n:
-                d = b[p + 1]
-                if _digit(d):
-                    flags |= DIGIT_PAIR
-                elif d == 46 and p + 2 < n and _digit(b[p + 2]):
-                    flags |= DOTTED_DIGITS
-                if street < 0 and (
-                    (d == 32 and p + 2 < n and _upper(b[p + 2]))
-                    or (p + 4 < n and _lower(d) and _lower(b[p + 2]) and b[p + 3] == 32 and _upper(b[p + 4]))
-                ):
-                    street = p
-        elif not (c == 32 or c == 46 or c == 45 or c == 40 or c == 41 or c == 47 or c == 43):
-            run = 0
-        if c == 32 or 9 <= c <= 13:
+        k = classes[c]
+        l0 = l1
+        l1 = l2
+        l2 = lower[b[p + 2]] if p + 2 < n else 0
+        if k & _T_SPACE:
             piece = 0
         else:
             piece += 1
             if piece >= 15:
                 flags |= LONG_PIECE
-        if c == 64:
-            flags |= AT_SIGN
-        elif c == 58 and ipv6 < 0:
-            q = p + 1
-            while q < n and q - p <= 5 and _hex_digit(b[q]):
-                q += 1
-            if q < n and q - p <= 5 and b[q] == 58:
-                ipv6 = p
-        if (
-            iban < 0
-            and _upper(c)
+        if k & _T_DIGIT:
+            run += 1
+            if run >= 6:
+                flags |= SIX_DIGITS
+            if p + 1 < n:
+                d = b[p + 1]
+                kd = classes[d]
+                if kd & _T_DIGIT:
+                    flags |= DIGIT_PAIR
+                elif d == 46 and p + 2 < n and classes[b[p + 2]] & _T_DIGIT:
+                    flags |= DOTTED_DIGITS
+                if street < 0 and (
+                    (d == 32 and p + 2 < n and classes[b[p + 2]] & _T_UPPER)
+                    or (
+                        p + 4 < n
+                        and kd & _T_LOWER
+                        and classes[b[p + 2]] & _T_LOWER
+                        and b[p + 3] == 32
+                        and classes[b[p + 4]] & _T_UPPER
+                    )
+                ):
+                    street = p
+        elif not k & _T_SEP:
+            run = 0
+        if k & _T_MARK:
+            if c == 64:
+                flags |= AT_SIGN
+            elif ipv6 < 0:
+                q = p + 1
+                while q < n and q - p <= 5 and _hex_digit(b[q]):
+                    q += 1
+                if q < n and q - p <= 5 and b[q] == 58:
+                    ipv6 = p
+        elif (
+            k & _T_UPPER
+            and iban < 0
             and p + 3 < n
-            and _upper(b[p + 1])
-            and _digit(b[p + 2])
-            and _digit(b[p + 3])
+            and classes[b[p + 1]] & _T_UPPER
+            and classes[b[p + 2]] & _T_DIGIT
+            and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        low = c + 32 if _upper(c) else c
-        cand = lit_first[low] & ~found
+        cand = lit_hash[((l0 * 961 + l1 * 31 + l2) * 2654435761 >> 8) & 255] & ~found
         while cand:
             bit = cand & -cand
             cand ^= bit
@@ -1075,9 +1132,8 @@ def triage(
             if p + e - s > n:
                 continue
             same = True
-            for k in range(e - s):
-                x = b[p + k]
-                if (x + 32 if _upper(x) else x) != lit_bytes[s + k]:
+            for j in range(e - s):
+                if lower[b[p + j]] != lit_bytes[s + j]:
                     same = False
                     break
             if same:
@@ -1132,8 +1188,9 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and first-byte map and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
-    the fold table (``_text.fold`` of each ASCII byte, one to one) and the triage literals.
+    starts and hash table and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
+    the fold table (``_text.fold`` of each ASCII byte, one to one), the triage literals, the
+    triage classes and the lower-case table.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1148,7 +1205,10 @@ def text_scan(
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), with_starts,
     )  # fmt: skip
-    first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _part(ints, 18)[0])
+    first = triage(
+        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
+        _bpart(ints, bytes_, 6), _part(ints, 18)[0],
+    )  # fmt: skip
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
     out[TRIAGE] = raw.shape[0]
