@@ -886,6 +886,22 @@ def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
 # -- everything the injection detector reads from the raw (ASCII) text, in one call ---------------
 
 
+#: Byte classes of :func:`raw_scan`'s pass: the odd symbols of the suffix gate, upper and lower case,
+#: the uuencode alphabet (``!`` to backquote) and the characters of the Morse gate (``.- ``).
+_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE = 1, 2, 4, 8, 16
+_RAW_CLASSES = np.array(
+    [
+        (_R_ODD if chr(c) in "[]{}<>\\^~`|" else 0)
+        | (_R_UPPER if 65 <= c <= 90 else 0)
+        | (_R_LOWER if 97 <= c <= 122 else 0)
+        | (_R_UU if 33 <= c <= 96 else 0)
+        | (_R_MORSE if chr(c) in ".- " else 0)
+        for c in range(256)
+    ],
+    np.uint8,
+)
+
+
 @njit(cache=True, nogil=True)
 def raw_scan(
     b: np.ndarray,
@@ -914,8 +930,21 @@ def raw_scan(
     """
     n = b.shape[0]
     found = 0
-    for p in range(n):
-        cand = lit_first[b[p]] & ~found
+    odd = 0  # the suffix gate: symbols prose rarely uses,
+    hint = False  # and a case change inside a word
+    uu = 0
+    morse = 0
+    prev = 0
+    for p in range(n):  # one pass for the literals, the suffix gate and the uuencode and Morse gates
+        c = b[p]
+        k = _RAW_CLASSES[c]
+        if p < limit:
+            if k & _R_ODD:
+                odd += 1
+            elif k & _R_UPPER and prev & _R_LOWER:
+                hint = True
+        prev = k
+        cand = lit_first[c] & ~found
         while cand:
             low = cand & -cand
             cand ^= low
@@ -923,18 +952,23 @@ def raw_scan(
             s, e = lit_starts[i], lit_starts[i + 1]
             if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
                 found |= low
-    # the suffix gate: symbols prose rarely uses, and a case change inside a word
-    odd = 0
-    hint = False
-    for p in range(limit):
-        c = b[p]
-        if (
-            c == 91 or c == 93 or c == 123 or c == 125 or c == 60 or c == 62 or c == 92 or c == 94
-            or c == 126 or c == 96 or c == 124
-        ):  # fmt: skip
-            odd += 1
-        elif 65 <= c <= 90 and p > 0 and 97 <= b[p - 1] <= 122:
-            hint = True
+        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
+            ok = True
+            for q in range(p, p + 5):
+                if not _RAW_CLASSES[b[q]] & _R_UU:
+                    ok = False
+                    break
+            if ok:
+                uu = 1
+        if k & _R_MORSE and morse == 0 and p + 2 < n:
+            c1 = b[p + 1]
+            c2 = b[p + 2]
+            if (
+                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
+                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
+                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
+            ):  # fmt: skip
+                morse = 1
     marks = 0
     best = 0
     nkinds = 0
@@ -956,27 +990,6 @@ def raw_scan(
                     stop = q
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
-    uu = 0
-    morse = 0
-    for p in range(n):
-        c = b[p]
-        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
-            ok = True
-            for k in range(p, p + 5):
-                if not (33 <= b[k] <= 96):
-                    ok = False
-                    break
-            if ok:
-                uu = 1
-        if morse == 0 and p + 2 < n:
-            c1 = b[p + 1]
-            c2 = b[p + 2]
-            if (
-                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
-                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
-                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
-            ):  # fmt: skip
-                morse = 1
     dec = payload_scan(b, 10, 8192)
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found
