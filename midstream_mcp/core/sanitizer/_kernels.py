@@ -540,12 +540,7 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     """
     n = b.shape[0]
     out = np.empty(2 + 2 * n + 2, np.int64)
-    upper = 0
-    for i in range(n):
-        c = b[i]
-        if 65 <= c <= 90 or 48 <= c <= 57:
-            upper += 1
-    out[0] = upper
+    upper = 0  # capitals and digits, counted on the way (white space is neither)
     m = 2
     p = 0
     while p < n:
@@ -554,6 +549,9 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
             continue
         s = p
         while p < n and not _ws(b[p]):
+            c = b[p]
+            if 65 <= c <= 90 or 48 <= c <= 57:
+                upper += 1
             p += 1
         if p - s < min_token:
             continue
@@ -571,6 +569,7 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
             out[m] = s
             out[m + 1] = p
             m += 2
+    out[0] = upper
     out[1] = (m - 2) // 2
     p = 0
     while p < n:
