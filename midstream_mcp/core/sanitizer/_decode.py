@@ -394,6 +394,20 @@ def find_encoded(
         yield m.start(), m.end(), "nato", letters
 
 
+def nothing_encoded(text: str, prose: bool, nato: bool, view: list[int]) -> bool:
+    """True when :func:`find_encoded` would yield nothing for the ASCII ``text`` with kernel ``view``.
+
+    The common case (no candidate token, hex run, uuencode line, ``%`` or Morse, no NATO
+    words to look for), told from the view without starting the generator.
+    """
+    scan = 9  # where ``payload_scan`` starts in the view
+    if (view[scan] >= 8 and view[scan + 1]) or len(view) > scan + 2 + 3 * view[scan + 1]:
+        return False  # candidate tokens or hex runs
+    if view[8] or (not prose and nato) or "%" in text:
+        return False  # Morse, NATO spelling or URL encoding to look for
+    return prose or not view[7] or ("`" not in text and "\n" not in text)  # uuencode
+
+
 def _numbered(tokens: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:
     """The candidate tokens, each with its number: ordinary words and tokens over 8 KiB are no candidates."""
     n = 0

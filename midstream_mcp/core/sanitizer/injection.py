@@ -32,6 +32,7 @@ from midstream_mcp.core.sanitizer._decode import (
     find_encoded,
     find_split_letters,
     looks_like_language,
+    nothing_encoded,
     rot13,
     rot13_word,
     word_coverage,
@@ -733,7 +734,9 @@ def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     gates = _gates(text)
     common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gates.counts
     prose = gates.n >= 6 and common >= 0.4 * gates.n
-    yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=_raw_view(text))
+    view = _raw_view(text)
+    if view is None or not nothing_encoded(raw, prose, nato >= 4, view):
+        yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=view)
     if rot13_triggers >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
     if reversed_triggers >= 2:

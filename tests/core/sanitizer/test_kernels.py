@@ -470,3 +470,30 @@ def test_pii_and_secrets_same_with_and_without_the_triage(kernels: object, text:
         finally:
             _fast.load()
         assert with_k[0] == without[0]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([*_PAYLOAD_PIECES, "%41%42%43", ".- -. ", "alpha bravo charlie delta", "\n!!!!!"]),
+        max_size=30,
+    )
+    .map("".join)
+    .filter(lambda t: len(t) >= 24),
+    st.booleans(),
+    st.booleans(),
+)
+def test_nothing_encoded_only_when_find_encoded_finds_nothing(
+    kernels: object, text: str, prose: bool, nato: bool
+) -> None:
+    view = kernels.raw_scan(_ascii(text), min(len(text), 20_000), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+    if dec.nothing_encoded(text, prose, nato, view):
+        assert list(dec.find_encoded(text, prose, nato, view=view)) == []
+
+
+def test_nothing_encoded_on_plain_text_and_not_on_a_payload(kernels: object) -> None:
+    plain = "The model returns a list of results for each request, and the user can filter them."
+    payload = plain + " " + _PAYLOADS[0]
+    for text, want in ((plain, True), (payload, False)):
+        view = kernels.raw_scan(_ascii(text), len(text), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+        assert dec.nothing_encoded(text, True, False, view) is want
