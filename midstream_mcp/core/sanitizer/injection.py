@@ -18,6 +18,7 @@ texts a rule is searched only in the blocks where all of its gates occur.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 
 import numpy as np
@@ -133,6 +134,8 @@ _VOCAB = frozenset(_VOCAB_LIST)
 _KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= _VOCAB for ls in _LEAD_SETS)
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
 _WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
+_NSETS = len(_WORD_SETS)
+_NFOLDED = len(_FOLDED_RULES)
 _LONG = LONG  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
 _OVERLAP = 320
@@ -460,15 +463,15 @@ def _gates(text: Prepared) -> _Gates:
 
 def _parse_gates(out: list[int], short: bool) -> _Gates:
     """:class:`_Gates` from what ``_kernels.gate_view`` returned."""
-    ns = len(_WORD_SETS)
-    nids = out[1 + ns]
-    at = 3 + ns + nids
+    ns = _NSETS
+    at = 3 + ns + out[1 + ns]
     ids = out[3 + ns : at]
-    nf = len(_FOLDED_RULES)
-    passing = out[at : at + out[2 + ns]]
-    at += len(passing)
-    folded = [r for r in passing if r < nf]
-    raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
+    npass = out[2 + ns]
+    passing = out[at : at + npass]
+    at += npass
+    split = bisect_left(passing, _NFOLDED)  # rule numbers: the folded rules first, then the raw ones
+    folded = passing[:split]
+    raw = list(map(_NFOLDED.__rsub__, passing[split:]))
     starts: dict[int, list[int]] = {}
     for r in folded if short else ():
         if _KERNEL_LEADS[r]:

@@ -232,7 +232,8 @@ class SecretsDetector:
             low = raw.lower()
             hints = [h for h in _KEY_HINTS if h in low]
         else:
-            hints = [h for i, h in enumerate(_KEY_HINTS) if view[5] >> i & 1]
+            keys = view[5]
+            hints = [h for i, h in enumerate(_KEY_HINTS) if keys >> i & 1] if keys else []
             low = raw.lower() if hints else raw
         if hints:
             budget.check()
