@@ -529,6 +529,20 @@ def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
     return -1
 
 
+#: Byte classes of :func:`decode_scan`: capitals and digits (bit 1, counted), white space as
+#: ``_ws``, and where a hex unit can start (``0`` of ``0x``, ``\\`` of ``\\x``, ``2`` to ``7``).
+_D_UPPER_DIGIT, _D_SPACE, _D_HEX_START = 1, 2, 4
+_DECODE_CLASSES = np.array(
+    [
+        (_D_UPPER_DIGIT if 65 <= c <= 90 or 48 <= c <= 57 else 0)
+        | (_D_SPACE if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0)
+        | (_D_HEX_START if 50 <= c <= 55 or c == 48 or c == 92 else 0)
+        for c in range(256)
+    ],
+    np.uint8,
+)
+
+
 @njit(cache=True, nogil=True)
 def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     """What ``find_encoded`` looks at in the ASCII text ``b``, in one array.
@@ -544,14 +558,15 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     m = 2
     p = 0
     while p < n:
-        if _ws(b[p]):
+        if _DECODE_CLASSES[b[p]] & _D_SPACE:
             p += 1
             continue
         s = p
-        while p < n and not _ws(b[p]):
-            c = b[p]
-            if 65 <= c <= 90 or 48 <= c <= 57:
-                upper += 1
+        while p < n:
+            k = _DECODE_CLASSES[b[p]]
+            if k & _D_SPACE:
+                break
+            upper += k & _D_UPPER_DIGIT
             p += 1
         if p - s < min_token:
             continue
@@ -573,8 +588,7 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     out[1] = (m - 2) // 2
     p = 0
     while p < n:
-        c = b[p]
-        end = _hex_unit(b, p, n) if (50 <= c <= 55 or c == 48 or c == 92) else -1
+        end = _hex_unit(b, p, n) if _DECODE_CLASSES[b[p]] & _D_HEX_START else -1
         if end < 0:
             p += 1
             continue
