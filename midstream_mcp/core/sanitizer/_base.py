@@ -45,7 +45,17 @@ class Budget:
 class Prepared:
     """One text and the derived views detectors share, each computed at most once."""
 
-    __slots__ = ("_folded", "_offsets", "_words", "is_ascii", "memo", "raw_view", "text", "vocab")
+    __slots__ = (
+        "_folded",
+        "_offsets",
+        "_words",
+        "is_ascii",
+        "kernel_view",
+        "memo",
+        "raw_view",
+        "text",
+        "vocab",
+    )
 
     def __init__(self, text: str, memo: dict[object, object] | None = None) -> None:
         self.text = text
@@ -61,6 +71,8 @@ class Prepared:
         self.vocab: object = None
         #: The injection detector's kernel view of the raw text, once worked out (``injection._raw_view``).
         self.raw_view: object = None
+        #: ``_kernels.text_scan`` of the text, once made (see ``_view.text_view``).
+        self.kernel_view: list[int] | None = None
 
     @property
     def folded(self) -> str:

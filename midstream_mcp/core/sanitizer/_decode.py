@@ -48,6 +48,7 @@ _BRAILLE_RE = re.compile("[\u2800-\u28ff][\u2800-\u28ff ]{3,}")
 _SPLIT_RE = re.compile(r"(?<![A-Za-z])(?:[A-Za-z](?:[^A-Za-z\n]{1,3})){5,}[A-Za-z](?![A-Za-z])")
 _WORD_RE = re.compile(r"[a-z]+")
 _MAX_CANDIDATES = 24
+_STRIP = ".,;:!?\"'()[]"  # punctuation around a token that is not part of it
 _MAX_SPAN = 8192
 _ROT13 = str.maketrans(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
@@ -319,7 +320,6 @@ def find_encoded(
     again with the next chunk. ``view`` is the injection detector's kernel view of ``text``
     (``_kernels.raw_scan``), which has done the token, hex, uuencode and Morse scans already.
     """
-    n = 0
     if not text.isascii():
         for m in _TAGS_RE.finditer(text):
             s, e = m.start(), m.end()
@@ -335,30 +335,27 @@ def find_encoded(
         for m in _BRAILLE_RE.finditer(text):
             yield m.start(), m.end(), "braille", braille(m.group())
     kernels = _fast.KERNELS
+    candidates: Iterable[tuple[int, str, int]]
     if view is not None or (kernels is not None and len(text) >= _fast.MIN_CHARS and text.isascii()):
-        # One kernel pass: the same tokens and hex runs, without ordinary words and without regexes.
+        # One kernel pass: the same tokens and hex runs, numbered as below, without regexes and
+        # without the tokens no decoder can get text out of.
         scan = (
             view[9:]
             if view is not None
-            else kernels.decode_scan(np.frombuffer(text.encode("ascii"), np.uint8), 10).tolist()  # type: ignore[union-attr]
+            else kernels.payload_scan(np.frombuffer(text.encode("ascii"), np.uint8), 10, _MAX_SPAN).tolist()  # type: ignore[union-attr]
         )
         ntok = scan[1] if scan[0] >= 8 else 0
-        tokens: Iterable[tuple[int, str]] = [
-            (scan[i], text[scan[i] : scan[i + 1]]) for i in range(2, 2 + 2 * ntok, 2)
-        ]
+        candidates = [(scan[i], text[scan[i] : scan[i + 1]], scan[i + 2]) for i in range(2, 2 + 3 * ntok, 3)]
         hexes: Iterable[tuple[int, int]] = [
-            (scan[i], scan[i + 1]) for i in range(2 + 2 * scan[1], len(scan), 2)
+            (scan[i], scan[i + 1]) for i in range(2 + 3 * scan[1], len(scan), 2)
         ]
     else:
-        tokens = _long_tokens(text)
+        candidates = _numbered(_long_tokens(text))
         hexes = [m.span() for m in _HEX_RE.finditer(text)] if _HEX_HINT_RE.search(text) else []
-    for at, token in tokens:
-        bare = token.strip(".,;:!?\"'()[]")
-        if len(token) > _MAX_SPAN or (bare.isalpha() and (bare.islower() or bare.istitle())):
-            continue  # an ordinary word
-        n += 1
-        if n > _MAX_CANDIDATES:
+    for at, token, number in candidates:
+        if number > _MAX_CANDIDATES:
             break
+        bare = token.strip(_STRIP)
         if memo is None:
             got = _decode_token(token, bare, prose)
         else:
@@ -395,6 +392,31 @@ def find_encoded(
             _NATO[w.lower()] for w in re.findall(r"[A-Za-z-]+", m.group()) if w.lower() in _NATO
         )
         yield m.start(), m.end(), "nato", letters
+
+
+def nothing_encoded(text: str, prose: bool, nato: bool, view: list[int]) -> bool:
+    """True when :func:`find_encoded` would yield nothing for the ASCII ``text`` with kernel ``view``.
+
+    The common case (no candidate token, hex run, uuencode line, ``%`` or Morse, no NATO
+    words to look for), told from the view without starting the generator.
+    """
+    scan = 9  # where ``payload_scan`` starts in the view
+    if (view[scan] >= 8 and view[scan + 1]) or len(view) > scan + 2 + 3 * view[scan + 1]:
+        return False  # candidate tokens or hex runs
+    if view[8] or (not prose and nato) or "%" in text:
+        return False  # Morse, NATO spelling or URL encoding to look for
+    return prose or not view[7] or ("`" not in text and "\n" not in text)  # uuencode
+
+
+def _numbered(tokens: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:
+    """The candidate tokens, each with its number: ordinary words and tokens over 8 KiB are no candidates."""
+    n = 0
+    for at, token in tokens:
+        bare = token.strip(_STRIP)
+        if len(token) > _MAX_SPAN or (bare.isalpha() and (bare.islower() or bare.istitle())):
+            continue  # an ordinary word
+        n += 1
+        yield at, token, n
 
 
 def _long_tokens(text: str) -> Iterator[tuple[int, str]]:

@@ -30,6 +30,8 @@ RAW_ARGS: tuple[Any, ...] = ()
 FOLD_TABLE: Any = None
 #: The packed arguments of ``text_scan`` after the text and the limit.
 TEXT_ARGS: tuple[Any, ...] = ()
+#: The arguments of ``triage`` after the text (see :func:`_triage_args`).
+TRIAGE_ARGS: tuple[Any, ...] = ()
 _LOCK = threading.Lock()
 
 
@@ -62,6 +64,7 @@ def load() -> ModuleType:
         for with_starts in (True, False):
             k.gate_view(sample, *(*GATE_ARGS, with_starts))
         k.decode_scan(sample, 10)
+        k.payload_scan(sample, 10, 8192)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
         first = np.zeros(256, np.int64)
@@ -96,7 +99,11 @@ def load() -> ModuleType:
             rl_ptr,
             rl,
         ) = GATE_ARGS
-        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE]
+        global TRIAGE_ARGS
+        TRIAGE_ARGS = _triage_args(k)
+        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys = TRIAGE_ARGS
+        k.triage(sample, *TRIAGE_ARGS)
+        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
             [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
@@ -104,7 +111,8 @@ def load() -> ModuleType:
         TEXT_ARGS = (
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
-                 rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where],
+                 rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
+                 hint_hash, np.array([nkeys], np.int64)],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -113,6 +121,26 @@ def load() -> ModuleType:
             k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
         KERNELS = k
         return k
+
+
+def _triage_args(k: ModuleType) -> tuple[Any, ...]:
+    """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
+    detector's key hints, then the birth words), their hash table, the byte classes, the lower-case
+    table and how many key hints come first."""
+    import numpy as np
+
+    from midstream_mcp.core.sanitizer import pii, secrets
+
+    lits = [w.encode("ascii") for w in (*secrets._KEY_HINTS, *pii._DOB_WORDS)]
+    assert len(lits) < 63 and all(w == w.lower() and len(w) >= 3 for w in lits)
+    table = np.zeros(256, np.int64)
+    for i, lit in enumerate(lits):
+        table[k.hash3(lit[0], lit[1], lit[2])] |= 1 << i
+    starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
+    return (
+        np.frombuffer(b"".join(lits), np.uint8), starts, table, k.triage_classes(), k.lower_table(),
+        len(secrets._KEY_HINTS),
+    )  # fmt: skip
 
 
 def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:

@@ -13,6 +13,15 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from midstream_mcp.core.sanitizer._view import (
+    AT_SIGN,
+    DIGIT_PAIR,
+    DOTTED_DIGITS,
+    LONG_PIECE,
+    SIX_DIGITS,
+    TRIAGE,
+)
+
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
 
 
@@ -60,6 +69,13 @@ def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
         c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
         or c == 43 or c == 33 or c == 94 or c == 126 or c == 96 or c == 124 or c == 60 or c == 62
     )  # fmt: skip
+
+
+#: ``_BIT_INDEX[(1 << i) % 67] == i`` for i < 63: the powers of two differ modulo 67, so a set bit's
+#: index is one lookup (a loop over the bits cost up to 20 steps per candidate byte).
+_BIT_INDEX = np.zeros(67, np.int64)
+for _i in range(63):
+    _BIT_INDEX[(1 << _i) % 67] = _i
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -513,6 +529,20 @@ def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
     return -1
 
 
+#: Byte classes of :func:`decode_scan`: capitals and digits (bit 1, counted), white space as
+#: ``_ws``, and where a hex unit can start (``0`` of ``0x``, ``\\`` of ``\\x``, ``2`` to ``7``).
+_D_UPPER_DIGIT, _D_SPACE, _D_HEX_START = 1, 2, 4
+_DECODE_CLASSES = np.array(
+    [
+        (_D_UPPER_DIGIT if 65 <= c <= 90 or 48 <= c <= 57 else 0)
+        | (_D_SPACE if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0)
+        | (_D_HEX_START if 50 <= c <= 55 or c == 48 or c == 92 else 0)
+        for c in range(256)
+    ],
+    np.uint8,
+)
+
+
 @njit(cache=True, nogil=True)
 def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     """What ``find_encoded`` looks at in the ASCII text ``b``, in one array.
@@ -524,20 +554,19 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     """
     n = b.shape[0]
     out = np.empty(2 + 2 * n + 2, np.int64)
-    upper = 0
-    for i in range(n):
-        c = b[i]
-        if 65 <= c <= 90 or 48 <= c <= 57:
-            upper += 1
-    out[0] = upper
+    upper = 0  # capitals and digits, counted on the way (white space is neither)
     m = 2
     p = 0
     while p < n:
-        if _ws(b[p]):
+        if _DECODE_CLASSES[b[p]] & _D_SPACE:
             p += 1
             continue
         s = p
-        while p < n and not _ws(b[p]):
+        while p < n:
+            k = _DECODE_CLASSES[b[p]]
+            if k & _D_SPACE:
+                break
+            upper += k & _D_UPPER_DIGIT
             p += 1
         if p - s < min_token:
             continue
@@ -555,11 +584,11 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
             out[m] = s
             out[m + 1] = p
             m += 2
+    out[0] = upper
     out[1] = (m - 2) // 2
     p = 0
     while p < n:
-        c = b[p]
-        end = _hex_unit(b, p, n) if (50 <= c <= 55 or c == 48 or c == 92) else -1
+        end = _hex_unit(b, p, n) if _DECODE_CLASSES[b[p]] & _D_HEX_START else -1
         if end < 0:
             p += 1
             continue
@@ -583,7 +612,307 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
     return out[:m]
 
 
+# -- which of those tokens can decode at all (``_decode._decode_token``) -------------------------
+
+
+@njit(cache=True, nogil=True)
+def _b64_value(c: int) -> int:
+    """The 6-bit value of a base64 character, standard or URL-safe alphabet (both as Python reads them)."""
+    if 65 <= c <= 90:
+        return c - 65
+    if 97 <= c <= 122:
+        return c - 71
+    if 48 <= c <= 57:
+        return c + 4
+    if c == 43 or c == 45:  # + and -
+        return 62
+    if c == 47 or c == 95:  # / and _
+        return 63
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _maybe_text(out: np.ndarray, m: int) -> bool:
+    """False only when ``_decode.printable_text(bytes(out[:m]))`` is certainly None.
+
+    That wants UTF-8 of at least 3 characters, 85 % of them printable and 40 % letters. The
+    UTF-8 check here is the structural one (lead and continuation bytes), looser than Python's,
+    and every non-ASCII character counts as a printable letter, so nothing Python accepts is
+    rejected; random bytes (what base85 makes of markdown) fail the structure almost always.
+    """
+    letters = 0
+    chars = 0
+    control = 0
+    i = 0
+    while i < m:
+        c = out[i]
+        i += 1
+        chars += 1
+        if c < 128:
+            if 65 <= c <= 90 or 97 <= c <= 122:
+                letters += 1
+            elif (c < 32 and c != 9 and c != 10 and c != 13) or c == 127:
+                control += 1
+            continue
+        if 0xC2 <= c <= 0xDF:
+            more = 1
+        elif 0xE0 <= c <= 0xEF:
+            more = 2
+        elif 0xF0 <= c <= 0xF4:
+            more = 3
+        else:
+            return False
+        if i + more > m:
+            return False
+        for j in range(i, i + more):
+            if not 0x80 <= out[j] <= 0xBF:
+                return False
+        i += more
+        letters += 1
+    return chars >= 3 and 5 * letters >= 2 * chars and 20 * control <= 3 * chars
+
+
+@njit(cache=True, nogil=True)
+def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
+    return _word(c) or c == 43 or c == 47 or c == 45
+
+
+@njit(cache=True, nogil=True)
+def _b32_possible(b: np.ndarray, s: int, e: int) -> bool:
+    """``_decode._B32_RE`` finds a run of twelve or more base32 characters in ``b[s:e]``."""
+    run = 0
+    for p in range(s, e):
+        c = b[p]
+        if 65 <= c <= 90 or 50 <= c <= 55:
+            run += 1
+            if run >= 12:
+                return True
+        else:
+            run = 0
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _b64_possible(b: np.ndarray, s: int, e: int, out: np.ndarray) -> bool:
+    """False only when ``_decode._b64`` of the first ``_B64_RE`` match in ``b[s:e]`` is certainly None.
+
+    As ``_b64``: the first run of twelve or more base64 characters (with up to two ``=``), not a
+    plain one-case word, not one character past a multiple of four, decoded (``out`` is scratch
+    space), and then :func:`_maybe_text`.
+    """
+    p = s
+    q = s
+    while p < e:
+        if not _b64_char(b[p]):
+            p += 1
+            continue
+        q = p
+        while q < e and _b64_char(b[q]):
+            q += 1
+        if q - p >= 12:
+            break
+        p = q
+    if p >= e:
+        return False
+    if q < e and b[q] == 61:  # a "=" after the run: not a plain word
+        alpha = False
+    else:
+        alpha = True
+        lower = True
+        upper = True
+        for k in range(p, q):
+            c = b[k]
+            if _lower(c):
+                upper = False
+            elif _upper(c):
+                lower = False
+            else:
+                alpha = False
+                break
+        if alpha and (lower or upper):
+            return False
+    if (q - p) % 4 == 1:
+        return False
+    m = 0
+    acc = 0
+    bits = 0
+    for k in range(p, q):
+        acc = ((acc << 6) | _b64_value(b[k])) & 0xFFFFFF
+        bits += 6
+        if bits >= 8:
+            bits -= 8
+            out[m] = (acc >> bits) & 0xFF
+            m += 1
+    return _maybe_text(out, m)
+
+
+@njit(cache=True, nogil=True)
+def _a85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
+    """``base64.a85decode`` of ``b[s:e]`` (no white space in it) into ``out``: the length, or -1 on error."""
+    m = 0
+    k = 0
+    acc = 0
+    for p in range(s, e + 4):
+        c = b[p] if p < e else 117  # a85decode appends four "u"
+        if 33 <= c <= 117:
+            acc = 85 * acc + (c - 33)
+            k += 1
+            if k == 5:
+                if acc > 0xFFFFFFFF:
+                    return -1  # overflow
+                for sh in (24, 16, 8, 0):
+                    out[m] = (acc >> sh) & 0xFF
+                    m += 1
+                acc = 0
+                k = 0
+        elif c == 122:  # z: four zero bytes, only between groups
+            if k:
+                return -1
+            for _ in range(4):
+                out[m] = 0
+                m += 1
+        else:
+            return -1
+    return max(0, m - (4 - k))
+
+
+_B85_SYMBOLS = tuple(b"!#$%&()*+-;<=>?@^_`{|}~")  # the symbols of RFC 1924's alphabet, in its order
+
+
+@njit(cache=True, nogil=True)
+def _b85_digit(c: int) -> int:
+    """The value of ``c`` in RFC 1924's base85 alphabet, or -1."""
+    if 48 <= c <= 57:
+        return c - 48
+    if 65 <= c <= 90:
+        return c - 55
+    if 97 <= c <= 122:
+        return c - 61
+    i = 62
+    for x in _B85_SYMBOLS:
+        if x == c:
+            return i
+        i += 1
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _b85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
+    """``base64.b85decode`` of ``b[s:e]`` into ``out``: the length, or -1 on error."""
+    padding = (-(e - s)) % 5
+    m = 0
+    acc = 0
+    k = 0
+    for p in range(s, e + padding):
+        v = _b85_digit(b[p]) if p < e else 84  # b85decode pads with "~"
+        if v < 0:
+            return -1
+        acc = acc * 85 + v
+        k += 1
+        if k == 5:
+            if acc > 0xFFFFFFFF:
+                return -1
+            for sh in (24, 16, 8, 0):
+                out[m] = (acc >> sh) & 0xFF
+                m += 1
+            acc = 0
+            k = 0
+    return max(0, m - padding)
+
+
+@njit(cache=True, nogil=True)
+def _b85_possible(b: np.ndarray, s: int, e: int, lo: int, hi: int, out: np.ndarray) -> bool:
+    """False only when ``_decode._decode_token`` certainly gets nothing from base85 for the token ``b[s:e]``.
+
+    ``b[lo:hi]`` is the token without the punctuation ``find_encoded`` strips: it needs two symbols
+    and no ``://``; the token needs printable characters only, at most two ``/``, and an Ascii85
+    or base85 reading that passes :func:`_maybe_text`.
+    """
+    symbols = 0
+    for k in range(lo, hi):
+        c = b[k]
+        if not _word(c):
+            symbols += 1
+        if c == 58 and k + 2 < hi and b[k + 1] == 47 and b[k + 2] == 47:
+            return False
+    if symbols < 2:
+        return False
+    slashes = 0
+    for k in range(s, e):
+        c = b[k]
+        if c < 33 or c > 126:
+            return False
+        if c == 47:
+            slashes += 1
+    if slashes > 2:
+        return False
+    m = _a85_bytes(b, s, e, out)
+    if m >= 0 and _maybe_text(out, m):
+        return True
+    m = _b85_bytes(b, s, e, out)
+    return m >= 0 and _maybe_text(out, m)
+
+
+@njit(cache=True, nogil=True)
+def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
+    """:func:`decode_scan` with the tokens ``find_encoded`` could decode only, numbered.
+
+    ``[capitals and digits, tokens, *token (start, end, number), *hex (start, end)]``. A token's
+    number counts the candidates ``find_encoded`` counts (not an ordinary word, at most
+    ``max_span`` characters) up to and including it, so that it stops after the same ones; a token
+    is left out when no decoder of ``_decode._decode_token`` can get text out of it (base32: no run
+    of twelve; base64 and base85: nothing printable comes out, see :func:`_maybe_text`).
+    """
+    scan = decode_scan(b, min_token)
+    ntok = scan[1]
+    out = np.empty(2 + 3 * ntok + (scan.shape[0] - 2 - 2 * ntok), np.int64)
+    scratch = np.empty(4 * b.shape[0] + 16, np.uint8)  # Ascii85 z: four bytes per character
+    out[0] = scan[0]
+    m = 2
+    number = 0
+    for t in range(ntok):
+        s = scan[2 + 2 * t]
+        e = scan[3 + 2 * t]
+        if e - s > max_span:
+            continue
+        number += 1
+        lo, hi = s, e
+        while lo < hi and _strip_char(b[lo]):
+            lo += 1
+        while hi > lo and _strip_char(b[hi - 1]):
+            hi -= 1
+        if (
+            _b32_possible(b, s, e)
+            or _b64_possible(b, s, e, scratch)
+            or _b85_possible(b, s, e, lo, hi, scratch)
+        ):
+            out[m] = s
+            out[m + 1] = e
+            out[m + 2] = number
+            m += 3
+    out[1] = (m - 2) // 3
+    rest = scan.shape[0] - 2 - 2 * ntok
+    out[m : m + rest] = scan[2 + 2 * ntok :]
+    return out[: m + rest]
+
+
 # -- everything the injection detector reads from the raw (ASCII) text, in one call ---------------
+
+
+#: Byte classes of :func:`raw_scan`'s pass: the odd symbols of the suffix gate, upper and lower case,
+#: the uuencode alphabet (``!`` to backquote) and the characters of the Morse gate (``.- ``).
+_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE = 1, 2, 4, 8, 16
+_RAW_CLASSES = np.array(
+    [
+        (_R_ODD if chr(c) in "[]{}<>\\^~`|" else 0)
+        | (_R_UPPER if 65 <= c <= 90 else 0)
+        | (_R_LOWER if 97 <= c <= 122 else 0)
+        | (_R_UU if 33 <= c <= 96 else 0)
+        | (_R_MORSE if chr(c) in ".- " else 0)
+        for c in range(256)
+    ],
+    np.uint8,
+)
 
 
 @njit(cache=True, nogil=True)
@@ -610,33 +939,49 @@ def raw_scan(
       1 or 0; -1: not looked at);
     - ``uu``: some line starts with five characters of the uuencode alphabet;
     - ``morse``: one of ``.- -. ` .-` ` -.` `-- ` `.. `` occurs (the Morse gate);
-    - then :func:`decode_scan`.
+    - then :func:`payload_scan` (tokens of ten characters or more, at most 8 KiB).
     """
     n = b.shape[0]
     found = 0
-    for p in range(n):
-        cand = lit_first[b[p]] & ~found
+    odd = 0  # the suffix gate: symbols prose rarely uses,
+    hint = False  # and a case change inside a word
+    uu = 0
+    morse = 0
+    prev = 0
+    for p in range(n):  # one pass for the literals, the suffix gate and the uuencode and Morse gates
+        c = b[p]
+        k = _RAW_CLASSES[c]
+        if p < limit:
+            if k & _R_ODD:
+                odd += 1
+            elif k & _R_UPPER and prev & _R_LOWER:
+                hint = True
+        prev = k
+        cand = lit_first[c] & ~found
         while cand:
             low = cand & -cand
             cand ^= low
-            i = 0
-            while (low >> i) != 1:
-                i += 1
+            i = _BIT_INDEX[low % 67]
             s, e = lit_starts[i], lit_starts[i + 1]
             if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
                 found |= low
-    # the suffix gate: symbols prose rarely uses, and a case change inside a word
-    odd = 0
-    hint = False
-    for p in range(limit):
-        c = b[p]
-        if (
-            c == 91 or c == 93 or c == 123 or c == 125 or c == 60 or c == 62 or c == 92 or c == 94
-            or c == 126 or c == 96 or c == 124
-        ):  # fmt: skip
-            odd += 1
-        elif 65 <= c <= 90 and p > 0 and 97 <= b[p - 1] <= 122:
-            hint = True
+        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
+            ok = True
+            for q in range(p, p + 5):
+                if not _RAW_CLASSES[b[q]] & _R_UU:
+                    ok = False
+                    break
+            if ok:
+                uu = 1
+        if k & _R_MORSE and morse == 0 and p + 2 < n:
+            c1 = b[p + 1]
+            c2 = b[p + 2]
+            if (
+                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
+                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
+                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
+            ):  # fmt: skip
+                morse = 1
     marks = 0
     best = 0
     nkinds = 0
@@ -658,28 +1003,7 @@ def raw_scan(
                     stop = q
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
-    uu = 0
-    morse = 0
-    for p in range(n):
-        c = b[p]
-        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
-            ok = True
-            for k in range(p, p + 5):
-                if not (33 <= b[k] <= 96):
-                    ok = False
-                    break
-            if ok:
-                uu = 1
-        if morse == 0 and p + 2 < n:
-            c1 = b[p + 1]
-            c2 = b[p + 2]
-            if (
-                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
-                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
-                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
-            ):  # fmt: skip
-                morse = 1
-    dec = decode_scan(b, 10)
+    dec = payload_scan(b, 10, 8192)
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found
     out[1] = marks
@@ -691,6 +1015,164 @@ def raw_scan(
     out[7] = uu
     out[8] = morse
     out[9:] = dec
+    return out
+
+
+# -- what the personal-data and secrets detectors need to know first (their gates), in one pass ----
+
+
+@njit(cache=True, nogil=True)
+def _digit(c: int) -> bool:
+    return 48 <= c <= 57
+
+
+#: Bits of :func:`triage_classes`.
+_T_DIGIT, _T_SEP, _T_SPACE, _T_UPPER, _T_LOWER, _T_MARK = 1, 2, 4, 8, 16, 32
+
+
+def triage_classes() -> np.ndarray:
+    """The byte classes :func:`triage` reads: digit, number separator (`` .-()/+``), white space
+    (as ``secrets._SPACE_SHAPE``), upper case, lower case, and ``@`` or ``:``."""
+    table = np.zeros(256, np.uint8)
+    for c in range(256):
+        bits = 0
+        if 48 <= c <= 57:
+            bits |= _T_DIGIT
+        if c in b" .-()/+":
+            bits |= _T_SEP
+        if c == 32 or 9 <= c <= 13:
+            bits |= _T_SPACE
+        if 65 <= c <= 90:
+            bits |= _T_UPPER
+        if 97 <= c <= 122:
+            bits |= _T_LOWER
+        if c in b"@:":
+            bits |= _T_MARK
+        table[c] = bits
+    return table
+
+
+def lower_table() -> np.ndarray:
+    """ASCII lower case of each byte (other bytes unchanged)."""
+    return np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
+
+
+def hash3(a: int, b: int, c: int) -> int:
+    """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
+    return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
+
+
+@njit(cache=True, nogil=True)
+def triage(
+    b: np.ndarray,
+    lit_bytes: np.ndarray,
+    lit_starts: np.ndarray,
+    lit_hash: np.ndarray,
+    classes: np.ndarray,
+    lower: np.ndarray,
+    nkeys: int,
+) -> np.ndarray:
+    """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
+
+    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where
+    two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
+    capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
+    the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
+    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
+    (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
+    lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
+    to the literals with that slot, so each byte costs one lookup. ``classes`` is
+    :func:`triage_classes`. Positions are -1 when absent.
+    """
+    n = b.shape[0]
+    flags = 0
+    iban = -1
+    street = -1
+    birth = -1
+    ipv6 = -1
+    found = 0
+    run = 0  # digits with only separators between them
+    piece = 0  # characters since the last white space
+    l1 = lower[b[0]] if n > 0 else 0
+    l2 = lower[b[1]] if n > 1 else 0
+    for p in range(n):
+        c = b[p]
+        k = classes[c]
+        l0 = l1
+        l1 = l2
+        l2 = lower[b[p + 2]] if p + 2 < n else 0
+        if k & _T_SPACE:
+            piece = 0
+        else:
+            piece += 1
+            if piece >= 15:
+                flags |= LONG_PIECE
+        if k & _T_DIGIT:
+            run += 1
+            if run >= 6:
+                flags |= SIX_DIGITS
+            if p + 1 < n:
+                d = b[p + 1]
+                kd = classes[d]
+                if kd & _T_DIGIT:
+                    flags |= DIGIT_PAIR
+                elif d == 46 and p + 2 < n and classes[b[p + 2]] & _T_DIGIT:
+                    flags |= DOTTED_DIGITS
+                if street < 0 and (
+                    (d == 32 and p + 2 < n and classes[b[p + 2]] & _T_UPPER)
+                    or (
+                        p + 4 < n
+                        and kd & _T_LOWER
+                        and classes[b[p + 2]] & _T_LOWER
+                        and b[p + 3] == 32
+                        and classes[b[p + 4]] & _T_UPPER
+                    )
+                ):
+                    street = p
+        elif not k & _T_SEP:
+            run = 0
+        if k & _T_MARK:
+            if c == 64:
+                flags |= AT_SIGN
+            elif ipv6 < 0:
+                q = p + 1
+                while q < n and q - p <= 5 and _hex_digit(b[q]):
+                    q += 1
+                if q < n and q - p <= 5 and b[q] == 58:
+                    ipv6 = p
+        elif (
+            k & _T_UPPER
+            and iban < 0
+            and p + 3 < n
+            and classes[b[p + 1]] & _T_UPPER
+            and classes[b[p + 2]] & _T_DIGIT
+            and classes[b[p + 3]] & _T_DIGIT
+        ):
+            iban = p
+        cand = lit_hash[((l0 * 961 + l1 * 31 + l2) * 2654435761 >> 8) & 255] & ~found
+        while cand:
+            bit = cand & -cand
+            cand ^= bit
+            i = _BIT_INDEX[bit % 67]
+            s, e = lit_starts[i], lit_starts[i + 1]
+            if p + e - s > n:
+                continue
+            same = True
+            for j in range(e - s):
+                if lower[b[p + j]] != lit_bytes[s + j]:
+                    same = False
+                    break
+            if same:
+                found |= bit
+                if i >= nkeys and birth < 0:
+                    birth = p
+    out = np.empty(TRIAGE, np.int64)
+    out[0] = flags
+    out[1] = iban
+    out[2] = street
+    out[3] = birth
+    out[4] = ipv6
+    out[5] = found & ((1 << nkeys) - 1)
     return out
 
 
@@ -727,11 +1209,14 @@ def text_scan(
 ) -> np.ndarray:
     """:func:`raw_scan` of the ASCII text ``b`` and :func:`gate_view` of its folded bytes, in one call.
 
-    ``[len of the raw_scan part, *raw_scan, *gate_view]``. ``ints`` and ``bytes_`` are the other
-    arguments of both, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
+    ``[*triage, len of the raw_scan part, *raw_scan, *gate_view]`` (:func:`triage` too, for the
+    other detectors: one kernel call per text for all of them). ``ints`` and ``bytes_`` are the
+    other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
-    rleads_ptr, rleads, [nsets] and where each byte array lies in ``bytes_``: lit_bytes,
-    code_words, vocab and the fold table (``_text.fold`` of each ASCII byte, one to one).
+    rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
+    starts and hash table and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
+    the fold table (``_text.fold`` of each ASCII byte, one to one), the triage literals, the
+    triage classes and the lower-case table.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -746,8 +1231,14 @@ def text_scan(
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), with_starts,
     )  # fmt: skip
-    out = np.empty(1 + raw.shape[0] + gate.shape[0], np.int64)
-    out[0] = raw.shape[0]
-    out[1 : 1 + raw.shape[0]] = raw
-    out[1 + raw.shape[0] :] = gate
+    first = triage(
+        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
+        _bpart(ints, bytes_, 6), _part(ints, 18)[0],
+    )  # fmt: skip
+    out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
+    out[:TRIAGE] = first
+    out[TRIAGE] = raw.shape[0]
+    at = TRIAGE + 1
+    out[at : at + raw.shape[0]] = raw
+    out[at + raw.shape[0] :] = gate
     return out

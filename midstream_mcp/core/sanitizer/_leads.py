@@ -121,6 +121,25 @@ def leads(regex: re.Pattern[str]) -> Leads | None:
     return tuple(sorted((s, exact and s not in inexact) for s, exact in out))
 
 
+def after_newline(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """For a MULTILINE pattern ``^X``: ``\\nX`` with the same flags, else None.
+
+    ``re`` tries every position of the text for ``^X``; ``\\nX`` starts with a literal, which
+    ``re`` skips ahead to, and every match of ``^X`` after the first line starts right after
+    such a newline (see ``injection._line_search``).
+    """
+    if _P is None or not regex.flags & re.MULTILINE or not regex.pattern.startswith("^"):
+        return None
+    try:
+        data = list(_P.parse(regex.pattern, regex.flags).data)
+    except (re.error, RecursionError, AttributeError, TypeError, ValueError):
+        return None
+    # The "^" must anchor the whole pattern: no top-level alternation ("^a|b" parses as a branch).
+    if not data or data[0] != (_C.AT, _C.AT_BEGINNING):
+        return None
+    return re.compile("\n" + regex.pattern[1:], regex.flags)
+
+
 def lead_positions(folded: str, lead: str) -> list[int]:
     """Where ``lead`` occurs in ``folded`` at a word start (the character before is no ASCII word char)."""
     out = []

@@ -6,8 +6,40 @@ shared between threads, cached, and turned into JSON by the server unchanged.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeVar
+
+_T = TypeVar("_T")
+
+
+def _quick_init(cls: type[_T]) -> type[_T]:
+    """Give a frozen, slotted dataclass an ``__init__`` that sets each slot through its descriptor.
+
+    Same parameters, defaults and result as the generated one, about twice as fast: a frozen
+    dataclass's own ``__init__`` goes through ``object.__setattr__`` by name for every field, and
+    the scanner builds a verdict per chunk and a finding per hit, so that showed in the profile.
+    Only for fields with plain defaults (no ``default_factory``).
+    """
+    params = []
+    setters: dict[str, object] = {}
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        assert f.default_factory is dataclasses.MISSING, "default_factory fields are not supported"
+        setters[f"_set_{f.name}"] = cls.__dict__[f.name].__set__
+        if f.default is dataclasses.MISSING:
+            params.append(f.name)
+        else:
+            setters[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "".join(f"\n    _set_{f.name}(self, {f.name})" for f in dataclasses.fields(cls))  # type: ignore[arg-type]
+    namespace = dict(setters)
+    exec(f"def __init__(self, {', '.join(params)}):{body}", namespace)  # only our own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"  # type: ignore[attr-defined]
+    init.__annotations__ = {**cls.__dict__["__init__"].__annotations__}  # type: ignore[attr-defined]
+    cls.__init__ = init  # type: ignore[misc,assignment]
+    return cls
 
 
 class Action(StrEnum):
@@ -27,6 +59,7 @@ class Action(StrEnum):
 _RANK = {Action.ALLOW: 0, Action.WARN: 1, Action.REDACT: 2, Action.BLOCK: 3}
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One thing a detector found in ``text[start:end]``.
@@ -45,6 +78,7 @@ class Finding:
     placeholder: str | None = None
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class Redaction:
     """``original[start:end]`` became ``redacted[out_start:out_end]`` (the placeholder or nothing)."""
@@ -56,6 +90,7 @@ class Redaction:
     replacement: str
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     """The outcome of scanning one text or chunk.

@@ -77,7 +77,9 @@ def _fold_char(ch: str) -> str:
         return ""
     out = []
     for d in unicodedata.normalize("NFKD", ch):
-        if unicodedata.combining(d):
+        # A nonspacing mark is dropped whether it comes alone or out of a decomposition (Thai
+        # SARA AM decomposes to NIKHAHIT, a mark of combining class 0): folding stays idempotent.
+        if unicodedata.combining(d) or unicodedata.category(d) == "Mn":
             continue
         d = d.lower()
         d = _HOMOGLYPHS.get(d, d)

@@ -165,7 +165,8 @@ class DefaultSanitizer:
         per-stream cache that detectors may use for work that depends on a substring only (see
         :attr:`Prepared.memo`).
         """
-        t0 = time.perf_counter()
+        clock = time.perf_counter
+        t0 = clock()
         budget = Budget(policy.time_budget_s)
         prepared = Prepared(text, memo)
         # Hidden characters must not split a card number or a key into pieces nobody matches:
@@ -180,16 +181,18 @@ class DefaultSanitizer:
                 if det.kind == "sensitive" and visible is not None:
                     got = _remap(list(det.detect(visible_text, policy, context, budget)), visible[1])
                 else:
-                    got = list(det.detect(prepared, policy, context, budget))
-                for f in got:
-                    if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= n):
-                        raise ValueError("detector returned a finding outside the text")
-                findings.extend(got)
+                    got = det.detect(prepared, policy, context, budget)
+                if type(got) is not list or got:  # most chunks: an empty list, nothing to check
+                    got = list(got)  # a plug-in's other iterable (anything else raises: fail closed)
+                    for f in got:
+                        if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= n):
+                            raise ValueError("detector returned a finding outside the text")
+                    findings.extend(got)
             except BudgetExceeded as exc:
                 errors.append(f"{det.name}: {exc}")
             except Exception as exc:  # any detector failure is a verdict, never a crash
                 errors.append(f"{det.name} failed ({type(exc).__name__})")
-            if not errors and time.perf_counter() > budget.deadline:
+            if not errors and clock() > budget.deadline:
                 errors.append(f"{det.name}: time budget of {policy.time_budget_s * 1e3:.1f} ms exceeded")
             if errors and not policy.fail_open:
                 break

@@ -18,6 +18,7 @@ texts a rule is searched only in the blocks where all of its gates occur.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable
 
 import numpy as np
@@ -32,14 +33,16 @@ from midstream_mcp.core.sanitizer._decode import (
     find_encoded,
     find_split_letters,
     looks_like_language,
+    nothing_encoded,
     rot13,
     rot13_word,
     word_coverage,
 )
-from midstream_mcp.core.sanitizer._leads import Leads, lead_positions, leads
+from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
+from midstream_mcp.core.sanitizer._view import LONG, TRIAGE, text_view
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -56,6 +59,8 @@ _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
 
 #: Per raw rule, its literals (one of them must occur in the text), or None: no literal to check.
 _RAW_LITERAL_CHECK: tuple[tuple[str, ...] | None, ...] = tuple(r.literals or None for r in _RAW_RULES)
+#: Per raw rule anchored at line starts (``^...``), the same pattern after a newline (see ``_line_search``).
+_RAW_AFTER_NEWLINE = tuple(None if r.anchored else after_newline(r.regex) for r in _RAW_RULES)
 #: All raw-rule literals in one list (the kernel reports which occur as a bit mask), and per raw rule
 #: the mask of its own.
 _ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
@@ -129,7 +134,9 @@ _VOCAB = frozenset(_VOCAB_LIST)
 _KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= _VOCAB for ls in _LEAD_SETS)
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
 _WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
-_LONG = 1024  # texts longer than this are searched block by block (see _blocks)
+_NSETS = len(_WORD_SETS)
+_NFOLDED = len(_FOLDED_RULES)
+_LONG = LONG  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
 _OVERLAP = 320
 _WORDS_RE = re.compile(r"[a-z]+")
@@ -239,7 +246,13 @@ class InjectionDetector:
                             break
                     else:
                         continue  # none of the rule's literals occurs in the text
-            m = _anchored_search(rule, raw) if rule.anchored else rule.regex.search(raw)
+            line = _RAW_AFTER_NEWLINE[i]
+            if rule.anchored:
+                m = _anchored_search(rule, raw)
+            elif line is not None:
+                m = _line_search(rule.regex, line, raw)
+            else:
+                m = rule.regex.search(raw)
             if m is not None:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
@@ -356,6 +369,20 @@ def _readable(kind: str, decoded: str) -> bool:
     return looks_like_language(decoded)
 
 
+def _line_search(regex: re.Pattern[str], line: re.Pattern[str], raw: str) -> re.Match[str] | None:
+    """``regex.search(raw)`` for a pattern ``^X`` (MULTILINE), ``line`` being ``\\nX``.
+
+    Every match starts at the text's start or right after a newline: try the start, then
+    the first newline ``line`` finds (the leftmost match after it), where ``re`` scans for
+    the newline instead of trying the whole pattern at every position.
+    """
+    m = regex.match(raw)
+    if m is not None:
+        return m
+    hit = line.search(raw)
+    return None if hit is None else regex.match(raw, hit.start() + 1)
+
+
 def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
     """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals."""
     starts: set[int] = set()
@@ -419,14 +446,11 @@ def _gates(text: Prepared) -> _Gates:
         # Start positions are for texts searched whole; long ones are searched block by block.
         short = len(text.text) <= _LONG  # an ASCII text folds one character to one
         if text.is_ascii:
-            out = kernels.text_scan(
-                np.frombuffer(text.text.encode("ascii"), np.uint8),
-                min(len(text.text), 20_000),
-                *_fast.TEXT_ARGS,
-                short,
-            ).tolist()
-            text.raw_view = out[1 : 1 + out[0]]
-            view = _parse_gates(out[1 + out[0] :], short)
+            out = text_view(text)
+            assert out is not None
+            at = TRIAGE + 1
+            text.raw_view = out[at : at + out[TRIAGE]]
+            view = _parse_gates(out[at + out[TRIAGE] :], short)
         else:
             data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
             short = len(data) <= _LONG
@@ -439,15 +463,15 @@ def _gates(text: Prepared) -> _Gates:
 
 def _parse_gates(out: list[int], short: bool) -> _Gates:
     """:class:`_Gates` from what ``_kernels.gate_view`` returned."""
-    ns = len(_WORD_SETS)
-    nids = out[1 + ns]
-    at = 3 + ns + nids
+    ns = _NSETS
+    at = 3 + ns + out[1 + ns]
     ids = out[3 + ns : at]
-    nf = len(_FOLDED_RULES)
-    passing = out[at : at + out[2 + ns]]
-    at += len(passing)
-    folded = [r for r in passing if r < nf]
-    raw = [r - nf for r in passing if r >= nf] if len(folded) < len(passing) else []
+    npass = out[2 + ns]
+    passing = out[at : at + npass]
+    at += npass
+    split = bisect_left(passing, _NFOLDED)  # rule numbers: the folded rules first, then the raw ones
+    folded = passing[:split]
+    raw = list(map(_NFOLDED.__rsub__, passing[split:]))
     starts: dict[int, list[int]] = {}
     for r in folded if short else ():
         if _KERNEL_LEADS[r]:
@@ -713,7 +737,9 @@ def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
     gates = _gates(text)
     common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gates.counts
     prose = gates.n >= 6 and common >= 0.4 * gates.n
-    yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=_raw_view(text))
+    view = _raw_view(text)
+    if view is None or not nothing_encoded(raw, prose, nato >= 4, view):
+        yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=view)
     if rot13_triggers >= 2:
         yield 0, len(raw), "rot13", rot13(raw)
     if reversed_triggers >= 2:

@@ -27,6 +27,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, SIX_DIGITS, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMAIL = re.compile(
@@ -145,6 +146,10 @@ class PIIDetector:
         """Validated personal-data spans, resolved so that no two overlap."""
         raw = text.text
         cands: list[_Candidate] = []
+        view = triage(text, policy)
+        if view is not None:
+            _triaged(raw, view, cands)
+            return self._findings(cands)
         if "@" in raw:
             _emails(raw, cands)
         # One C pass classifies every byte (digit 0, upper A, lower a, a few punctuation marks kept,
@@ -179,6 +184,29 @@ class PIIDetector:
             return []
         name = self.name
         return [Finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)]
+
+
+def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
+    """:meth:`PIIDetector.detect`'s gates, answered by the kernel (``_kernels.triage``) for ASCII text."""
+    flags, iban_at, street_at, birth_at, ipv6_at, _keys = view
+    if flags & AT_SIGN:
+        _emails(raw, out)
+    if flags & DOTTED_DIGITS:
+        _ipv4(raw, out)
+    if not flags & DIGIT_PAIR:  # no two adjacent digits: no card, phone, SSN, IBAN, date or address
+        if ipv6_at >= 0:
+            _ipv6(raw, out, ipv6_at)
+        return
+    if flags & SIX_DIGITS:
+        _numbers(raw, out)
+    if iban_at >= 0:
+        _ibans(raw, iban_at, out)
+    if ipv6_at >= 0:
+        _ipv6(raw, out, ipv6_at)
+    if birth_at >= 0:
+        _dobs(raw, max(0, birth_at - 1), out)
+    if street_at >= 0:
+        _addresses(raw, max(0, street_at - 12), out)
 
 
 def _first(a: int, b: int) -> int:
@@ -344,11 +372,14 @@ def _ipv4(raw: str, out: list[_Candidate]) -> None:
             out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
 
 
-def _ipv6(raw: str, out: list[_Candidate]) -> None:
-    gate = _IPV6_GATE.search(raw)
-    if gate is None:
-        return
-    pos = gate.start()
+def _ipv6(raw: str, out: list[_Candidate], gate_at: int | None = None) -> None:
+    """IPv6 addresses from the first match of ``_IPV6_GATE`` on (``gate_at``, when known)."""
+    if gate_at is None:
+        gate = _IPV6_GATE.search(raw)
+        if gate is None:
+            return
+        gate_at = gate.start()
+    pos = gate_at
     floor = max(0, pos - 40)
     while pos > floor and raw[pos - 1] in "0123456789abcdefABCDEF:":
         pos -= 1

@@ -21,6 +21,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import char_classes, shannon_entropy
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._view import LONG_PIECE, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: (name, regex, public prefix length kept in the evidence). Order: most specific first.
@@ -210,10 +211,12 @@ class SecretsDetector:
                 )
             )
 
+        view = triage(text, policy)  # the kernel's first look, or None
         if "PRIVATE KEY" in raw:
             for m in _PRIVATE_KEY.finditer(raw):
                 add("private_key", m.start(), m.end(), 0.95, 0)
-        for at, piece in _long_pieces(raw, text.is_ascii):
+        pieces = _long_pieces(raw, text.is_ascii) if view is None or view[0] & LONG_PIECE else []
+        for at, piece in pieces:
             for kind, start, end, keep in _tokens(piece):
                 add(kind, at + start, at + end, 0.95, keep)
             if "eyJ" in piece:
@@ -225,8 +228,13 @@ class SecretsDetector:
                 pw = m.group("pw")
                 if not _PLACEHOLDER_VALUE.match(pw):
                     add("connection_string_password", m.start("pw"), m.end("pw"), 0.9, 0)
-        low = raw.lower()
-        hints = [h for h in _KEY_HINTS if h in low]
+        if view is None:
+            low = raw.lower()
+            hints = [h for h in _KEY_HINTS if h in low]
+        else:
+            keys = view[5]
+            hints = [h for i, h in enumerate(_KEY_HINTS) if keys >> i & 1] if keys else []
+            low = raw.lower() if hints else raw
         if hints:
             budget.check()
             seen: set[int] = set()

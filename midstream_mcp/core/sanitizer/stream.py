@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.sanitizer._model import DEFAULT_CONTEXT, Finding, ScanContext, Verdict
+from midstream_mcp.core.sanitizer._model import DEFAULT_CONTEXT, Finding, ScanContext, Verdict, _quick_init
 from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer
 from midstream_mcp.core.sanitizer.policy import Policy
 from midstream_mcp.core.sanitizer.release import HeldText
@@ -26,6 +26,7 @@ from midstream_mcp.core.sanitizer.release import HeldText
 _MEMO_LIMIT = 512  # entries in a stream's detector cache before it starts over
 
 
+@_quick_init
 @dataclass(frozen=True, slots=True)
 class StreamVerdict:
     """The verdict for one chunk.
@@ -120,7 +121,7 @@ class StreamScanner:
                 self._memo.clear()
             if errors and not self.policy.fail_open:
                 failed = self.sanitizer._failed(findings, errors, elapsed)
-        new = self._new_findings(findings, base, fresh_from, len(buf), final)
+        new = self._new_findings(findings, base, fresh_from, len(buf), final) if findings else findings
         shifted = [_shift(f, base) for f in new] if new else []
         if failed is not None:
             verdict = Verdict(

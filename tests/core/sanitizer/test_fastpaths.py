@@ -176,3 +176,30 @@ def test_stream_memo_stays_bounded() -> None:
     for _ in range(300):
         s.feed(" ".join(f"tok{rng.randrange(10**9):09d}ABCDEFGH" for _ in range(12)) + "\n")
         assert len(s._memo) <= 600
+
+
+_LINE_PIECES = ["\n", " ", "\t", ">", "#", "*", "[", "]", ":", "-", "=", "(", "system", "System", "SYS",
+                "admin", "root", "developer", "assistant", "AI", "bot", "gpt", "model", "user", "human",
+                "prompt", "message", "note", "override", "x", "_", "\u0130", "\u212a"]  # fmt: skip
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=40).map("".join))
+def test_line_anchored_raw_rules_equal_search(text: str) -> None:
+    lined = [(r, line) for r, line in zip(inj._RAW_RULES, inj._RAW_AFTER_NEWLINE, strict=True) if line]
+    assert {r.name for r, _ in lined} >= {"system_heading", "role_line", "assistant_line", "fake_turns"}
+    for rule, line in lined:
+        got = inj._line_search(rule.regex, line, text)
+        want = rule.regex.search(text)
+        assert (got and (got.span(), got.group())) == (want and (want.span(), want.group()))
+
+
+def test_after_newline_only_for_patterns_anchored_as_a_whole() -> None:
+    import re
+
+    from midstream_mcp.core.sanitizer._leads import after_newline
+
+    assert after_newline(re.compile(r"^a|b", re.M)) is None  # "^" anchors one branch only
+    assert after_newline(re.compile(r"^ab", 0)) is None  # not MULTILINE: "^" is the text's start only
+    got = after_newline(re.compile(r"^(?:a|b)c", re.M | re.I))
+    assert got is not None and got.pattern == "\n(?:a|b)c" and got.flags == re.compile("", re.M | re.I).flags

@@ -187,3 +187,10 @@ def test_language_measures() -> None:
     assert not looks_like_language("a8Fz Q2 9xx")
     assert word_coverage("ignoreallrules") > 0.6
     assert word_coverage("qzxvkjw") == 0.0
+
+
+def test_fold_drops_marks_that_come_out_of_a_decomposition() -> None:
+    # Thai SARA AM decomposes to NIKHAHIT (a nonspacing mark of combining class 0) and SARA AA.
+    assert fold("\u0e33") == fold(fold("\u0e33")) == "\u0e32"
+    for cp in range(0x0E00, 0x0F00):  # Thai and Lao
+        assert fold(fold(chr(cp))) == fold(chr(cp)), hex(cp)

@@ -1,0 +1,57 @@
+"""The one kernel call per text that the detectors share (``_kernels.text_scan``).
+
+The injection detector needs the kernel's view of every ASCII text it scans; the same call
+also answers the cheap first questions of the personal-data and secrets detectors (is there
+an "@", six digits, a long token, a key word...), so a clean chunk costs them almost nothing.
+Without the kernels (not loaded yet, non-ASCII or short text) everyone takes their pure-Python
+path, which finds exactly the same things.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from midstream_mcp.core.sanitizer import _fast
+from midstream_mcp.core.sanitizer._base import Prepared
+from midstream_mcp.core.sanitizer.policy import Policy
+
+#: Texts longer than this are searched block by block by the injection detector (no start positions).
+LONG = 1024
+#: What ``_kernels.triage`` returns: ``[flags, iban, street, birth, ipv6, keys]`` (see there).
+TRIAGE = 6
+#: Bits of the triage flags.
+AT_SIGN = 1  # an "@"
+DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
+DIGIT_PAIR = 4  # two digits in a row
+SIX_DIGITS = 8  # six digits with only " .-()/+" between them
+LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
+
+
+def text_view(text: Prepared) -> list[int] | None:
+    """``_kernels.text_scan`` of ``text``, once per text (cached on it).
+
+    None without the kernels, for non-ASCII text and for texts shorter than
+    ``_fast.MIN_CHARS`` (there the Python paths are cheaper than a kernel call).
+    """
+    view = text.kernel_view
+    if view is None:
+        kernels = _fast.KERNELS
+        n = len(text.text)
+        if kernels is None or not text.is_ascii or n < _fast.MIN_CHARS:
+            return None
+        data = np.frombuffer(text.text.encode("ascii"), np.uint8)
+        view = kernels.text_scan(data, min(n, 20_000), *_fast.TEXT_ARGS, n <= LONG).tolist()
+        text.kernel_view = view
+    return view  # type: ignore[no-any-return]
+
+
+def triage(text: Prepared, policy: Policy) -> list[int] | None:
+    """The kernel's first look at ``text`` for the PII and secrets detectors, or None: use your own gates.
+
+    Only when the kernel call is made anyway (the injection detector is on, or it has been made):
+    on its own the call costs more than the gates it replaces.
+    """
+    if text.kernel_view is None and not policy.injection:
+        return None
+    view = text_view(text)
+    return None if view is None else view[:TRIAGE]
