@@ -906,8 +906,8 @@ class Pipeline:
                 error = f"fail-closed: sanitizer error ({type(exc).__name__})"
             if error:
                 actions, reasons = ["block"] * n, [error] * n
-            for i, found in chunk_findings.items():
-                if not error:
+            else:
+                for i, found in chunk_findings.items():
                     actions[i], reasons[i], scores[i] = _chunk_verdict(found, st.kinds, san)
         blocked = [a == "block" for a in actions]
 
