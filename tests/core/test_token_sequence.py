@@ -1,4 +1,4 @@
-"""Token-sequence matching over a stream: the same matches whatever the chunking, and as a naive scan finds them."""
+"""Token-sequence matching over a stream: the same matches whatever the chunking, as a naive scan finds."""
 
 from __future__ import annotations
 
