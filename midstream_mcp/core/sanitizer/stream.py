@@ -121,7 +121,7 @@ class StreamScanner:
                 self._memo.clear()
             if errors and not self.policy.fail_open:
                 failed = self.sanitizer._failed(findings, errors, elapsed)
-        new = self._new_findings(findings, base, fresh_from, len(buf), final) if findings else findings
+        new = self._new_findings(findings, base, fresh_from, buf, final) if findings else findings
         shifted = [_shift(f, base) for f in new] if new else []
         if failed is not None:
             verdict = Verdict(
@@ -148,17 +148,18 @@ class StreamScanner:
         return StreamVerdict(verdict, emitted, position)
 
     def _new_findings(
-        self, findings: list[Finding], base: int, fresh_from: int, buf_len: int, final: bool
+        self, findings: list[Finding], base: int, fresh_from: int, buf: str, final: bool
     ) -> list[Finding]:
         new = []
         for f in findings:
-            # A finding ending exactly where the last buffer ended may have been deferred (below).
-            if f.end < fresh_from and not (final and f.end > len(self._tail)):
+            # A finding ending at (or a separator or two before) where the last buffer ended may
+            # have been deferred (below).
+            if f.end + _MAX_BRIDGE < fresh_from and not (final and f.end > len(self._tail)):
                 continue  # entirely in text we scanned before
-            # Personal data or a secret touching the end may still grow ("4111...1111" + "2" is
-            # no card): report it once the next chunk or the close shows where it ends.
+            # Personal data or a secret at the end may still grow ("4111...1111" + "2" is no card):
+            # report it once the next chunk or the close shows where it ends.
             # Manipulation is never deferred: it blocks now.
-            if not final and f.end == buf_len and self._kinds.get(f.detector) == "sensitive":
+            if not final and _may_grow(f.end, buf) and self._kinds.get(f.detector) == "sensitive":
                 continue
             key = (f.detector, f.category, base + f.start)
             if self._reported.get(key, -1) >= base + f.end:
@@ -191,7 +192,9 @@ class StreamScanner:
             held.withhold(start, self._pos)
         # Personal data or a secret still growing at the end is not reported yet: hold it back whole.
         growing = [
-            base + f.start for f in findings if f.placeholder is not None and f.end == len(buf) and not final
+            base + f.start
+            for f in findings
+            if f.placeholder is not None and not final and _may_grow(f.end, buf)
         ]
         emitted = held.release(final, min(growing) if growing else None)
         released = buf[: held.base - base]
@@ -202,6 +205,22 @@ class StreamScanner:
         if len(self._reported) > 256:
             horizon = base
             self._reported = {k: v for k, v in self._reported.items() if v > horizon}
+
+
+#: What an address or a key continues across ("a@b.co" + "." + "uk"), and a number also across a
+#: space ("4111 1111 1111 1111 " + "1234" is one 20-digit number, no card); at most this many of them
+#: may stand between a finding and the buffer's end.
+_BRIDGE = frozenset(".-:_(/+")
+_MAX_BRIDGE = 2
+
+
+def _may_grow(end: int, buf: str) -> bool:
+    """True when personal data or a secret ending at ``end`` may still grow with the next chunk."""
+    rest = buf[end:]
+    if not rest:
+        return True
+    bridge = _BRIDGE | {" "} if end and buf[end - 1].isdigit() else _BRIDGE
+    return len(rest) <= _MAX_BRIDGE and all(c in bridge for c in rest)
 
 
 def _shift(f: Finding, base: int) -> Finding:

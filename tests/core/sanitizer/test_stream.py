@@ -152,3 +152,22 @@ def test_redact_mode_never_releases_a_blocked_attack_nor_its_held_back_start() -
     assert out.startswith("Hello there. Please ")
     assert "ignore" not in out and "instructions" not in out and "system prompt" not in out
     assert out.endswith("Mail me at [EMAIL]")
+
+
+def test_a_number_that_goes_on_after_a_separator_at_the_chunk_end_is_judged_whole() -> None:
+    # "4111 1111 1111 1111 " ends a chunk and "1234 " follows: the whole text holds one 20-digit
+    # number, no card, so the stream must not redact the first sixteen digits as one (hypothesis
+    # found this: the card used to be reported because a space, not the number, ended the chunk).
+    text = "My numbers: 4111 1111 1111 1111 1234 and more"
+    cut = text.index("1234")
+    for policy in (REDACT, SCAN):
+        s = StreamScanner(policy=policy)
+        parts = [s.feed(text[:cut]), s.feed(text[cut:]), s.close()]
+        assert not any(f.category == "card" for p in parts for f in p.verdict.findings)
+    s = StreamScanner(policy=REDACT)
+    out = s.feed(text[:cut]).emitted + s.feed(text[cut:]).emitted + s.close().emitted
+    assert out == redact(text, policy=REDACT).redacted_text == text
+    # a card that does end there is still found once the next chunk shows it ends
+    s = StreamScanner(policy=REDACT)
+    out = s.feed("card 4111 1111 1111 1111 ").emitted + s.feed("thanks").emitted + s.close().emitted
+    assert out == "card [CARD] thanks"
