@@ -8,11 +8,13 @@ once: a value the whole run shares is stored once, numbers go in typed arrays,
 and only the columns that vary and are text go through JSON. Readers unpack a run
 only when they ask for history.
 
-The format (``cols``): a compact JSON header, a newline, then the typed arrays
-(little-endian) in the order the header names them::
+The format (``cols``): a compact JSON header, a newline, then the float columns
+(``ts``, ``score``, ``gap_ms``, ``latency_ms``) as one float64 array, then the
+varying integer columns the header names under ``ints`` as one int64 array, all
+little-endian::
 
     {"v": 1, "n": 3, "same": {"action": "allow", ...}, "json": {"emitted": [...]},
-     "arrays": ["seq", "ts", ...]}\\n<seq: 3 x int64><ts: 3 x float64>...
+     "ints": ["seq", "index", ...]}\\n<4 x 3 float64><2 x 3 int64>
 
 JSON never writes a raw newline outside strings and escapes it inside them, so the
 first newline ends the header.
