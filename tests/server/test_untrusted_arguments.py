@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mcp import Client
@@ -60,11 +62,19 @@ calls = st.one_of(
 )
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(calls, min_size=1, max_size=4))
-def test_any_arguments_give_a_result_or_a_tool_error(batch: list[tuple[str, dict[str, Any]]]) -> None:
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    """One server for every example: it must survive all of them, not just one batch each."""
     server = build_server(Settings(warmup=False))
+    yield server
+    server.app_state.scheduler.shutdown()
 
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(calls, min_size=1, max_size=4))
+def test_any_arguments_give_a_result_or_a_tool_error(
+    server: Any, batch: list[tuple[str, dict[str, Any]]]
+) -> None:
     async def main() -> None:
         async with Client(server, mode="legacy") as client:
             for name, args in batch:
@@ -82,7 +92,4 @@ def test_any_arguments_give_a_result_or_a_tool_error(batch: list[tuple[str, dict
             ok = await client.call_tool("compare_sequences", {"a": [1.0], "b": [1.0]})
             assert not ok.is_error
 
-    try:
-        anyio.run(main)
-    finally:
-        server.app_state.scheduler.shutdown()  # type: ignore[attr-defined]
+    anyio.run(main)
