@@ -27,18 +27,21 @@ def in_band(i: int, j: int, n: int, m: int, window: int | None) -> bool:
 
 
 def naive_cost_matrix(a: np.ndarray, b: np.ndarray, window: int | None, metric: str) -> np.ndarray:
-    a, b = as2d(a), as2d(b)
-    n, m = len(a), len(b)
-    acc = np.full((n + 1, m + 1), math.inf)
-    acc[0, 0] = 0.0
-    for i in range(n):
-        for j in range(m):
+    # Plain Python floats, cell by cell: obviously the recurrence (and 10x quicker than numpy per cell).
+    rows_a, rows_b = as2d(a).tolist(), as2d(b).tolist()
+    n, m = len(rows_a), len(rows_b)
+    acc = [[math.inf] * (m + 1) for _ in range(n + 1)]
+    acc[0][0] = 0.0
+    for i, x in enumerate(rows_a):
+        for j, y in enumerate(rows_b):
             if not in_band(i, j, n, m, window):
                 continue
-            diff = a[i] - b[j]
-            cost = float(np.sum(diff * diff)) if metric == "euclidean" else float(np.sum(np.abs(diff)))
-            acc[i + 1, j + 1] = cost + min(acc[i, j], acc[i, j + 1], acc[i + 1, j])
-    return acc
+            if metric == "euclidean":
+                cost = sum((p - q) * (p - q) for p, q in zip(x, y, strict=True))
+            else:
+                cost = sum(abs(p - q) for p, q in zip(x, y, strict=True))
+            acc[i + 1][j + 1] = cost + min(acc[i][j], acc[i][j + 1], acc[i + 1][j])
+    return np.array(acc)
 
 
 def naive_dtw(a: np.ndarray, b: np.ndarray, window: int | None = None, metric: str = "euclidean") -> float:
@@ -123,7 +126,10 @@ def test_matrix_and_one_to_many_match_pairwise(equal: bool, window: int | None, 
     lengths = [20] * 37 if equal else list(rng.integers(3, 25, size=23))
     series = [rng.normal(size=int(n)) for n in lengths]
     matrix = compare.dtw_matrix(series, window=window, metric=metric)
-    expected = np.array([[naive_dtw(x, y, window, metric) for y in series] for x in series])
+    # DTW is symmetric: the naive upper triangle, mirrored (the kernel's own symmetry is checked below).
+    expected = np.zeros((len(series), len(series)))
+    for i, j in zip(*np.triu_indices(len(series), k=1), strict=True):
+        expected[i, j] = expected[j, i] = naive_dtw(series[i], series[j], window, metric)
     np.testing.assert_allclose(matrix, expected, rtol=1e-9, atol=1e-12)
     assert np.all(np.diag(matrix) == 0) and np.array_equal(matrix, matrix.T)
     one = compare.dtw_one_to_many(series[0], series[1:], window=window, metric=metric)
