@@ -429,7 +429,8 @@ class Pipeline:
         self._ready: deque[_Stream] = deque()
         self._streams: dict[str, _Stream] = {}
         self._closed: dict[str, _Stream] = {}  # recently closed, most recent last
-        self._seq_lock = threading.Lock()
+        # Reentrant: a store may run a (failing) commit's callback inside append, under this lock.
+        self._seq_lock = threading.RLock()
         # Published events not yet committed, by the seq of each batch's first: (stream, events).
         self._uncommitted: dict[int, tuple[str, list[Event]]] = {}
         self._uncommitted_lock = threading.Lock()

@@ -631,3 +631,22 @@ def test_a_failed_commit_fails_its_acknowledgements_and_says_so(gated: tuple[Pip
     store.fail = False
     again = pipe.push_sync(sid, "kept ", timeout=10)
     assert again.index == 1 and again.seq in {e["seq"] for e in store.events(sid)}
+
+
+class _FailsAtOnce(SQLiteStore):
+    """A store that fails every append on the spot, calling back inside ``append``."""
+
+    def append(self, events: Any, streams: Any = (), callback: Any = None) -> None:
+        if callback is not None:
+            callback(StoreError("store write failed: disk full"))
+
+
+def test_a_store_failing_inside_append_fails_the_push_without_deadlock() -> None:
+    with Pipeline(store=_FailsAtOnce(":memory:")) as pipe:
+        sid = pipe.open({"sanitizer": False})["stream_id"]
+        sub = pipe.bus.subscribe(stream_id=sid)
+        with pytest.raises(StoreError, match="disk full"):
+            pipe.push_sync(sid, "x", timeout=10)
+        assert [e.kind for e in sub.drain()] == ["chunk", "store_failed"]
+        assert pipe.events(sid) == []
+        pipe.store.close()
