@@ -64,6 +64,7 @@ import codecs
 import contextlib
 import dataclasses
 import itertools
+import logging
 import threading
 import time
 import uuid
@@ -110,6 +111,8 @@ from midstream_mcp.core.sanitizer import (
 from midstream_mcp.core.sanitizer.engine import judge
 from midstream_mcp.core.sanitizer.release import HeldText
 from midstream_mcp.core.store import SQLiteStore, Store, StreamRecord
+
+logger = logging.getLogger("midstream_mcp.pipeline")
 
 __all__ = [
     "DEFAULT_INTENTS",
@@ -436,10 +439,16 @@ class Pipeline:
         self._uncommitted_lock = threading.Lock()
         self._uncommitted_n = 0  # events in _uncommitted
         self._store_room = threading.Condition(self._uncommitted_lock)
+        # Events the publisher thread is to publish, in seq order, and whether it is publishing some.
+        self._outbox: deque[tuple[str, list[Event]]] = deque()
+        self._outbox_cv = threading.Condition(threading.Lock())
+        self._publishing = False
         self.store.recover()
         self._seq = itertools.count(self.store.max_seq() + 1)
         self._global = GlobalMetrics(clock())
         self._stopping = False
+        self._publisher = threading.Thread(target=self._publish_loop, name="midstream-publish", daemon=True)
+        self._publisher.start()
         self._worker = threading.Thread(target=self._run, name="midstream-pipeline", daemon=True)
         self._worker.start()
 
@@ -696,6 +705,9 @@ class Pipeline:
             self._stopping = True
             self._work.notify_all()
         self._worker.join(timeout)
+        with self._outbox_cv:
+            self._outbox_cv.notify()  # the publisher sees _stopping, publishes what is left and ends
+        self._publisher.join(timeout)
         self.store.flush(timeout)
         if self._own_store:
             self.store.close()
@@ -1302,7 +1314,7 @@ class Pipeline:
                 with self._uncommitted_lock:
                     self._uncommitted[key] = (sid, events)
                     self._uncommitted_n += len(events)
-                self.bus.publish_many(events, stream_id=sid)  # under the seq lock: bus order is seq order
+                self._publish(sid, events)
 
             def done(exc: BaseException | None) -> None:
                 if events:
@@ -1349,7 +1361,50 @@ class Pipeline:
                 len(events),
                 str(exc),
             )
-            self.bus.publish_many([failed], stream_id=stream_id)
+            self._publish(stream_id, [failed])
+
+    def _publish(self, stream_id: str, events: list[Event]) -> None:
+        """Publish now (a small batch), or through the publisher thread (a big one); seq lock held.
+
+        A big batch means a busy worker, which fanning out to many subscribers
+        would slow down; the publisher thread does it meanwhile, several batches
+        at a time. A small batch goes straight out, saving the hand-off (latency)
+        unless earlier ones are still in the outbox: bus order is seq order.
+        """
+        with self._outbox_cv:
+            if len(events) > _PUBLISH_INLINE_MAX or self._outbox or self._publishing:
+                self._outbox.append((stream_id, events))
+                self._outbox_cv.notify()
+                return
+        self.bus.publish_many(events, stream_id=stream_id)
+
+    def _publish_loop(self) -> None:
+        while True:
+            with self._outbox_cv:
+                while not self._outbox:
+                    if self._stopping:
+                        return
+                    self._outbox_cv.wait()
+                batches = list(self._outbox)
+                self._outbox.clear()
+                self._publishing = True
+            try:
+                # Consecutive batches of one stream in one call: one offer per subscriber.
+                for sid, group in itertools.groupby(batches, key=_first):
+                    self.bus.publish_many([ev for _, evs in group for ev in evs], stream_id=sid)
+            except Exception:
+                logger.exception("publishing events failed")
+            finally:
+                with self._outbox_cv:
+                    self._publishing = False
+
+
+#: Events of one analysis batch published by the worker itself; bigger batches go to the publisher thread.
+_PUBLISH_INLINE_MAX = 32
+
+
+def _first(pair: tuple[str, Any]) -> str:
+    return pair[0]
 
 
 def _seq_of(event: dict[str, Any]) -> int:

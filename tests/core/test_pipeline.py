@@ -583,6 +583,23 @@ def test_event_is_published_before_its_commit_and_acknowledged_after(
     assert ev.seq in {e["seq"] for e in store.events(sid)}  # acknowledged means committed
 
 
+def test_a_big_batch_is_published_before_its_commit_too(gated: tuple[Pipeline, GatedStore]) -> None:
+    # A batch of many chunks goes out through the publisher thread, not the worker's own publish.
+    pipe, store = gated
+    sid = _open_committed(pipe, store)
+    sub = pipe.bus.subscribe(stream_id=sid)
+    store.gate.clear()
+    pending = pipe.submit_many(sid, [f"c{i} " for i in range(100)], results=False)
+    seen: list[Any] = []
+    while len(seen) < 100 and (ev := sub.get(timeout=10)) is not None:
+        seen.append(ev)
+    assert [e.index for e in seen] == list(range(100))
+    assert [e["seq"] for e in pipe.events(sid, seen[0].seq - 1, 1000)] == [e.seq for e in seen]
+    assert not pending.done()
+    store.gate.set()
+    assert pending.result(10) == 100
+
+
 def test_reads_merge_uncommitted_events_in_seq_order_without_repeats(
     gated: tuple[Pipeline, GatedStore],
 ) -> None:
