@@ -21,9 +21,11 @@ throughput follows. Results never depend on how chunks were batched, except
 that a finding may be seen with more right-hand context.
 
 Seen before durable. An analysed batch's events are published on the bus at
-once, before their commit; the commit runs on the store's writer thread (group
-commit), never on the analysis thread, so a slow disk write never delays the
-analysis of the chunks behind it. Acknowledgements wait for the commit: a
+once, before their commit (by the worker for a small batch; a big one, i.e. a
+busy worker, by a publisher thread, so fanning out to many subscribers does
+not hold up the analysis); the commit runs on the store's writer thread
+(group commit), never on the analysis thread, so a slow disk write never
+delays the analysis of the chunks behind it. Acknowledgements wait for the commit: a
 result of :meth:`Pipeline.push` (or ``submit``, ``push_many``...) is
 returned only once it is durable, so a restart loses nothing acknowledged.
 Until their commit, published events are kept in memory and merged into
