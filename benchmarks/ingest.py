@@ -10,8 +10,9 @@ events, SQLite store (WAL, group commit, temporary file) and the event bus.
 
 Columns: chunks/s and tokens/s from the first submit to the last
 acknowledgement; latency is *arrival -> event*: from the producer's submit to
-the ``chunk`` event reaching a bus subscriber (so it includes queueing, the
-analysis, the store commit and the fan-out).
+the ``chunk`` event reaching a bus subscriber (queueing, the analysis and the
+fan-out; not the commit, which follows the event on the store's thread). The
+paced row's note adds *arrival -> acknowledgement* (the result, once committed).
 
 Every row runs after the kernels' warm-up, as the server does at start, with the
 process's start-up objects frozen out of the garbage collector's full collections
@@ -152,6 +153,7 @@ def _run(
         rec = _Recorder(pipe, sid, n, warm)
         data = chunks_of(n)
         sent = [0.0] * n
+        acked = [0.0] * n
         futures = []
         t0 = time.perf_counter()
         interval = 1.0 / rate if rate else 0.0
@@ -162,7 +164,9 @@ def _run(
                 if left > 0:
                     time.sleep(left)
                 sent[i] = time.perf_counter()
-                futures.append(pipe.submit(sid, chunk, tokens=1))
+                fut = pipe.submit(sid, chunk, tokens=1)
+                fut.add_done_callback(lambda _, i=i: acked.__setitem__(i, time.perf_counter()))
+                futures.append(fut)
         else:  # bulk: submit_many in slices (one future per slice, queue backpressure applies)
             step = 1024
             for i in range(0, n, step):
@@ -177,6 +181,9 @@ def _run(
         for stop in drainers:
             stop()
         lat = [(r - s) * 1e3 for s, r in zip(sent, rec.received, strict=True) if r]
+        if interval:
+            ack = sorted((a - s) * 1e3 for s, a in zip(sent, acked, strict=True))
+            note += f"; acknowledged p50 {ack[len(ack) // 2]:.2f} / p99 {ack[int(0.99 * len(ack))]:.2f} ms"
         dropped = sum(s.dropped for s in extra)
         if subscribers:
             note = (note + f" {subscribers} subscribers, {dropped:,} events dropped").strip()

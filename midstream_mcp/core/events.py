@@ -9,7 +9,7 @@ over the same store), the ``stream_id`` it belongs to, a wall-clock ``ts``
 publisher: each subscription has a bounded buffer, and when a subscriber falls
 behind the oldest buffered events are dropped and counted in
 :attr:`Subscription.dropped`. A subscriber that sees a gap reads what it missed
-from the store (``events(stream_id, after_seq, limit)``).
+from the pipeline (``Pipeline.events(stream_id, after_seq, limit)``).
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ __all__ = [
     "IntentDetected",
     "MonitorChanged",
     "PatternMatched",
+    "StoreFailed",
     "StreamClosed",
     "StreamOpened",
     "Subscription",
@@ -182,6 +183,22 @@ class StreamClosed(Event):
     dropped_bytes: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class StoreFailed(Event):
+    """The store failed to commit events ``first_seq``..``last_seq`` of this stream (``events`` of them).
+
+    Those events were already published; they are not in the stored history
+    (reads no longer return them), and the acknowledgements of the chunks among
+    them failed with ``error``. Published only, never stored.
+    """
+
+    kind: ClassVar[str] = "store_failed"
+    first_seq: int = 0
+    last_seq: int = 0
+    events: int = 0
+    error: str = ""
+
+
 def _fast_constructor(cls: type[Event]) -> Callable[..., Any]:
     """``cls(*fields)`` without the frozen dataclass ``__init__`` (about twice as fast).
 
@@ -210,7 +227,15 @@ set_seq: Callable[[Event, int], None] = Event.seq.__set__  # type: ignore[misc,a
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.kind: cls
-    for cls in (StreamOpened, ChunkProcessed, PatternMatched, IntentDetected, MonitorChanged, StreamClosed)
+    for cls in (
+        StreamOpened,
+        ChunkProcessed,
+        PatternMatched,
+        IntentDetected,
+        MonitorChanged,
+        StreamClosed,
+        StoreFailed,
+    )
 }
 
 

@@ -7,7 +7,7 @@ Each chunk of a stream goes through::
     -> watch patterns, intents, urgency (matches across chunk boundaries)
     -> metrics (chunks, tokens, bytes, gaps, tokens/s, time to first token, verdicts)
     -> LTL monitors step
-    -> typed events -> store (group commit) -> acknowledgement + event bus
+    -> typed events -> event bus (seen) -> store (group commit) -> acknowledgement (durable)
 
 Threading: producers only decode and enqueue (microseconds, safe on the event
 loop); one analysis worker thread takes each stream's queued chunks in order,
@@ -20,8 +20,21 @@ are one chunk and latency is one scan; when it is fast, batches grow and the
 throughput follows. Results never depend on how chunks were batched, except
 that a finding may be seen with more right-hand context.
 
-Events become visible (bus, push results) only after the store committed
-them: a result returned by :meth:`Pipeline.push` is durable.
+Seen before durable. An analysed batch's events are published on the bus at
+once, before their commit (by the worker for a small batch; a big one, i.e. a
+busy worker, by a publisher thread, so fanning out to many subscribers does
+not hold up the analysis); the commit runs on the store's writer thread
+(group commit), never on the analysis thread, so a slow disk write never
+delays the analysis of the chunks behind it. Acknowledgements wait for the commit: a
+result of :meth:`Pipeline.push` (or ``submit``, ``push_many``...) is
+returned only once it is durable, so a restart loses nothing acknowledged.
+Until their commit, published events are kept in memory and merged into
+:meth:`Pipeline.events` (by ``seq``, no duplicates, no gaps), so a subscriber
+told of an event finds it when it reads. If the commit fails, the batch's
+acknowledgements fail with :class:`~midstream_mcp.core.store.StoreError`, its
+events leave the in-memory tail (they are not history), and a
+:class:`~midstream_mcp.core.events.StoreFailed` event names the lost ``seq``
+range on the bus; the stream carries on (its metrics still count those chunks).
 
 LTL monitor events: every chunk is one event for each monitor, with fields
 
@@ -53,6 +66,7 @@ import codecs
 import contextlib
 import dataclasses
 import itertools
+import logging
 import threading
 import time
 import uuid
@@ -82,6 +96,7 @@ from midstream_mcp.core.events import (
     IntentDetected,
     MonitorChanged,
     PatternMatched,
+    StoreFailed,
     StreamClosed,
     StreamOpened,
     make_chunk,
@@ -98,6 +113,8 @@ from midstream_mcp.core.sanitizer import (
 from midstream_mcp.core.sanitizer.engine import judge
 from midstream_mcp.core.sanitizer.release import HeldText
 from midstream_mcp.core.store import SQLiteStore, Store, StreamRecord
+
+logger = logging.getLogger("midstream_mcp.pipeline")
 
 __all__ = [
     "DEFAULT_INTENTS",
@@ -123,7 +140,9 @@ class PipelineConfig:
     """Pipeline limits and defaults (the server fills these from ``StreamingSettings``).
 
     ``queue_size``/``on_full``/``window`` are defaults a stream policy may lower
-    or change; ``max_batch``/``max_batch_chars`` bound one analysis step.
+    or change; ``max_batch``/``max_batch_chars`` bound one analysis step;
+    ``max_uncommitted`` bounds the events published and not yet committed (the
+    analysis waits for the store beyond it).
     """
 
     max_streams: int = 1_000
@@ -136,6 +155,7 @@ class PipelineConfig:
     max_batch: int = 256
     max_batch_chars: int = 16_384
     retain_closed: int = 1_000
+    max_uncommitted: int = 65_536
 
     def __post_init__(self) -> None:
         for name in (
@@ -145,6 +165,7 @@ class PipelineConfig:
             "max_batch",
             "max_batch_chars",
             "retain_closed",
+            "max_uncommitted",
         ):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
@@ -226,8 +247,8 @@ class _Group:
         self.want = want
 
     def set_many(self, done: list[tuple[int, Any]], exc: BaseException | None) -> None:
-        """Chunks ``(position, result)`` are committed (store callback: writer thread, or the worker
-        committing inline); one lock round for all of an analysis batch's chunks of this group."""
+        """Chunks ``(position, result)`` are committed (store callback, on its writer thread); one
+        lock round for all of an analysis batch's chunks of this group."""
         with self.lock:
             if self.want and exc is None:
                 results = self.results
@@ -382,7 +403,8 @@ class Pipeline:
         closed by the pipeline). On start, streams a previous process left open
         are marked ``interrupted``.
     bus : EventBus, optional
-        Where committed events are published; default a new bus (``pipeline.bus``).
+        Where events are published as analysed, before their commit; default a
+        new bus (``pipeline.bus``).
     sanitizer : DefaultSanitizer, optional
         Shared, stateless detector set; default the built-in one.
     clock, wallclock : callables, optional
@@ -412,12 +434,23 @@ class Pipeline:
         self._ready: deque[_Stream] = deque()
         self._streams: dict[str, _Stream] = {}
         self._closed: dict[str, _Stream] = {}  # recently closed, most recent last
-        self._seq_lock = threading.Lock()
-        self._write_now: Callable[..., bool] | None = getattr(self.store, "write_now", None)
+        # Reentrant: a store may run a (failing) commit's callback inside append, under this lock.
+        self._seq_lock = threading.RLock()
+        # Published events not yet committed, by the seq of each batch's first: (stream, events).
+        self._uncommitted: dict[int, tuple[str, list[Event]]] = {}
+        self._uncommitted_lock = threading.Lock()
+        self._uncommitted_n = 0  # events in _uncommitted
+        self._store_room = threading.Condition(self._uncommitted_lock)
+        # Events the publisher thread is to publish, in seq order, and whether it is publishing some.
+        self._outbox: deque[tuple[str, list[Event]]] = deque()
+        self._outbox_cv = threading.Condition(threading.Lock())
+        self._publishing = False
         self.store.recover()
         self._seq = itertools.count(self.store.max_seq() + 1)
         self._global = GlobalMetrics(clock())
         self._stopping = False
+        self._publisher = threading.Thread(target=self._publish_loop, name="midstream-publish", daemon=True)
+        self._publisher.start()
         self._worker = threading.Thread(target=self._run, name="midstream-pipeline", daemon=True)
         self._worker.start()
 
@@ -619,13 +652,37 @@ class Pipeline:
     def events(
         self, stream_id: str | None = None, after_seq: int = 0, limit: int = 100
     ) -> list[dict[str, Any]]:
-        """Committed events (of one stream, or all) with ``seq > after_seq``, oldest first."""
+        """Events (of one stream, or all) with ``seq > after_seq``, oldest first, at most ``limit``.
+
+        Every event published on the bus so far is there, committed or not (a
+        published event whose commit then fails disappears; see the module docstring).
+        """
         if stream_id is not None:
             with self._lock:
                 known = stream_id in self._streams or stream_id in self._closed
             if not known and self.store.stream(stream_id) is None:
                 raise InvalidInput("stream_id", f"unknown stream {stream_id!r}")
-        return self.store.events(stream_id, after_seq, limit)
+        # The uncommitted tail before the store: an event committed between the two reads is then
+        # in both (dropped once), never in neither. The store holds a seq prefix of what was
+        # published, so the merge has no gaps.
+        with self._uncommitted_lock:
+            pending = [
+                evs for sid, evs in self._uncommitted.values() if stream_id is None or sid == stream_id
+            ]
+        stored = self.store.events(stream_id, after_seq, limit)
+        if not pending:
+            return stored
+        have = {e["seq"] for e in stored}
+        cut = stored[-1]["seq"] if len(stored) >= limit else None  # a full page: nothing beyond it
+        extra: list[dict[str, Any]] = []
+        for ev in itertools.chain.from_iterable(pending):  # in seq order
+            if len(extra) >= limit or (cut is not None and ev.seq > cut):
+                break
+            if ev.seq > after_seq and ev.seq not in have:
+                extra.append(ev.to_dict())
+        if not extra:
+            return stored
+        return sorted(stored + extra, key=_seq_of)[:limit]
 
     def metrics(self) -> dict[str, Any]:
         """Global metrics over all streams since the pipeline started."""
@@ -650,6 +707,9 @@ class Pipeline:
             self._stopping = True
             self._work.notify_all()
         self._worker.join(timeout)
+        with self._outbox_cv:
+            self._outbox_cv.notify()  # the publisher sees _stopping, publishes what is left and ends
+        self._publisher.join(timeout)
         self.store.flush(timeout)
         if self._own_store:
             self.store.close()
@@ -843,6 +903,9 @@ class Pipeline:
     def _run(self) -> None:
         cfg = self.config
         while True:
+            with self._store_room:
+                while self._uncommitted_n >= cfg.max_uncommitted:
+                    self._store_room.wait()  # the store is far behind: hold the analysis (bounded memory)
             with self._lock:
                 while not self._ready and not self._stopping:
                     self._work.wait()
@@ -1233,7 +1296,7 @@ class Pipeline:
         results: Sequence[tuple[Target, Callable[[], Any] | _ResultSpec]] | None,
         counts: dict[_Group, int] | None = None,
     ) -> None:
-        """Number the events, hand them to the store; publish and resolve once committed."""
+        """Number and publish the events, hand them to the store; resolve the results once committed."""
         with self._seq_lock:
             for ev, n in zip(events, self._seq, strict=False):  # fresh, unshared events: numbered once
                 set_seq(ev, n)
@@ -1246,12 +1309,23 @@ class Pipeline:
             )
             self._global.events += len(events)
             record = st.record()
-            bus = self.bus
             sid = st.id
+            key = events[0].seq if events else 0
+            if events:
+                # In the tail before the bus: whoever hears of an event can read it.
+                with self._uncommitted_lock:
+                    self._uncommitted[key] = (sid, events)
+                    self._uncommitted_n += len(events)
+                self._publish(sid, events)
 
             def done(exc: BaseException | None) -> None:
-                if exc is None:
-                    bus.publish_many(events, stream_id=sid)
+                if events:
+                    with self._uncommitted_lock:
+                        del self._uncommitted[key]
+                        self._uncommitted_n -= len(events)
+                        self._store_room.notify()
+                    if exc is not None:
+                        self._lost(sid, events, exc)
                 if counts:
                     for grp, k in counts.items():
                         grp.add(k, exc)
@@ -1274,19 +1348,69 @@ class Pipeline:
                     if group is not None:
                         group.set_many(ready, exc)
 
-            # Nothing else to analyse and the store idle: commit here, saving a thread hand-off.
-            if (
-                self._write_now is not None
-                and not st.queue
-                and not self._ready
-                and self._write_now(events, (record,), done)
-            ):
-                return
+            # Always the store's writer thread: a commit stall must not hold up the analysis.
             self.store.append(events, (record,), done)
 
+    def _lost(self, stream_id: str, events: list[Event], exc: BaseException) -> None:
+        """Tell subscribers that published ``events`` failed to commit (store callback)."""
+        with self._seq_lock:
+            failed = StoreFailed(
+                next(self._seq),
+                stream_id,
+                self._wallclock(),
+                events[0].seq,
+                events[-1].seq,
+                len(events),
+                str(exc),
+            )
+            self._publish(stream_id, [failed])
 
-def _none() -> None:
-    return None
+    def _publish(self, stream_id: str, events: list[Event]) -> None:
+        """Publish now (a small batch), or through the publisher thread (a big one); seq lock held.
+
+        A big batch means a busy worker, which fanning out to many subscribers
+        would slow down; the publisher thread does it meanwhile, several batches
+        at a time. A small batch goes straight out, saving the hand-off (latency)
+        unless earlier ones are still in the outbox: bus order is seq order.
+        """
+        with self._outbox_cv:
+            if len(events) > _PUBLISH_INLINE_MAX or self._outbox or self._publishing:
+                self._outbox.append((stream_id, events))
+                self._outbox_cv.notify()
+                return
+        self.bus.publish_many(events, stream_id=stream_id)
+
+    def _publish_loop(self) -> None:
+        while True:
+            with self._outbox_cv:
+                while not self._outbox:
+                    if self._stopping:
+                        return
+                    self._outbox_cv.wait()
+                batches = list(self._outbox)
+                self._outbox.clear()
+                self._publishing = True
+            try:
+                # Consecutive batches of one stream in one call: one offer per subscriber.
+                for sid, group in itertools.groupby(batches, key=_first):
+                    self.bus.publish_many([ev for _, evs in group for ev in evs], stream_id=sid)
+            except Exception:
+                logger.exception("publishing events failed")
+            finally:
+                with self._outbox_cv:
+                    self._publishing = False
+
+
+#: Events of one analysis batch published by the worker itself; bigger batches go to the publisher thread.
+_PUBLISH_INLINE_MAX = 32
+
+
+def _first(pair: tuple[str, Any]) -> str:
+    return pair[0]
+
+
+def _seq_of(event: dict[str, Any]) -> int:
+    return int(event["seq"])
 
 
 _NO_FUTURE: Future[Any] = Future()

@@ -218,7 +218,6 @@ class SQLiteStore:
         self._appended = 0  # append() calls so far
         self._committed = 0  # append() calls committed (or failed) so far
         self._closing = False
-        self._busy = False  # a batch is being written (by the writer thread or by write_now)
         self._policies: dict[str, tuple[dict[str, Any], str]] = {}  # stream_id -> (policy, its JSON)
         self._last_sweep = time.monotonic()
         self.commits = 0
@@ -240,30 +239,6 @@ class SQLiteStore:
             self._appended += 1
             self._cv.notify_all()
 
-    def write_now(
-        self, events: Sequence[Event], streams: Sequence[StreamRecord] = (), callback: Callback | None = None
-    ) -> bool:
-        """Commit on the calling thread if the store is idle; False (nothing done) if it is not.
-
-        Idle means nothing queued and no write under way, so order is kept: the
-        records follow everything appended before. Saves the hand-off to the
-        writer thread when latency matters more than overlapping analysis with
-        the commit; ``callback`` runs here, after the commit, as with :meth:`append`.
-        """
-        with self._cv:
-            if self._busy or self._pending or self._closing:
-                return False
-            self._busy = True
-            self._appended += 1
-        try:
-            self._commit([(events, streams, callback)])
-        finally:
-            with self._cv:
-                self._busy = False
-                self._committed += 1
-                self._cv.notify_all()
-        return True
-
     def flush(self, timeout: float | None = None) -> bool:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cv:
@@ -279,24 +254,19 @@ class SQLiteStore:
         interval = self.retention.sweep_interval_s
         while True:
             with self._cv:
-                while (self._busy or not self._pending) and not self._closing:
-                    if not self._cv.wait(interval) and not self._busy:
+                while not self._pending and not self._closing:
+                    if not self._cv.wait(interval):
                         break  # quiet for a while: time to sweep
-                if self._closing and not self._pending and not self._busy:
+                if self._closing and not self._pending:
                     return
-                if self._pending and not self._busy:
-                    batch = list(self._pending)
-                    self._pending.clear()
-                    self._busy = True
-                else:
-                    batch = []
+                batch = list(self._pending)
+                self._pending.clear()
             if batch:
                 try:
                     self._commit(batch)
                 finally:
                     n_events = sum(len(e) for e, _, _ in batch)
                     with self._cv:
-                        self._busy = False
                         self._queued_events -= n_events
                         self._committed += len(batch)
                         self._cv.notify_all()

@@ -8,8 +8,10 @@ string; ``"tokens"`` may give the chunk's token count. A malformed line gets
 an ``{"line": n, "error": ...}`` answer and ingest goes on; a chunk the
 pipeline refuses (invalid UTF-8, oversize) likewise.
 
-``GET /v1/events[?stream=ID][&after=SEQ]`` streams committed events as NDJSON:
-first those after ``after`` from the store, then live ones.
+``GET /v1/events[?stream=ID][&after=SEQ]`` streams events as NDJSON: first
+those after ``after`` (``Pipeline.events``: stored, or published and not yet
+committed), then live ones. A verdict line of the ingest route is written only
+once its chunk is committed.
 
 Both routes check Host and Origin like ``/mcp`` (DNS rebinding) and sit
 behind the bearer token when one is configured.

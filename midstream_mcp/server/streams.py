@@ -1,6 +1,6 @@
 """The server's stream service: one pipeline, its store, and the wiring from events to subscribers.
 
-Every committed pipeline event touches the resources it changes
+Every pipeline event (published as analysed, before its commit) touches the resources it changes
 (``midstream://streams/{id}``, ``.../events``, ``midstream://streams``,
 ``midstream://metrics``); a :class:`CoalescingNotifier` turns those touches
 into at most N ``notifications/resources/updated`` per second per resource,

@@ -15,6 +15,7 @@ from midstream_mcp.core.events import (
     EventBus,
     MonitorChanged,
     PatternMatched,
+    StoreFailed,
     StreamClosed,
     event_from_dict,
 )
@@ -30,6 +31,7 @@ def test_to_dict_round_trip() -> None:
         PatternMatched(4, "s", 2.0, pattern="p", start=1, end=3, chunk_index=0, text="ab"),
         MonitorChanged(5, "s", 2.0, monitor="m", formula="G !x", previous="pending", verdict="false"),
         StreamClosed(6, "s", 3.0, state="interrupted", metrics={"chunks": 1}, monitors={"m": "false"}),
+        StoreFailed(9, "s", 3.5, first_seq=7, last_seq=8, events=2, error="store write failed: disk full"),
     ]
     for ev in evs:
         d = ev.to_dict()

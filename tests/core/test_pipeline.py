@@ -17,9 +17,11 @@ from hypothesis import strategies as st
 
 from midstream_mcp.core._patterns import LiteralMatcher, RegexMatcher, TokenSequenceMatcher
 from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.events import StoreFailed
 from midstream_mcp.core.pipeline import Busy, Pipeline, PipelineConfig, StreamPolicy
 from midstream_mcp.core.sanitizer import DefaultSanitizer, Policy, ScanContext, Verdict
-from midstream_mcp.core.store import SQLiteStore
+from midstream_mcp.core.store import SQLiteStore, StoreError
+from tests.fakes.gated_store import GatedStore
 
 
 @pytest.fixture
@@ -538,4 +540,130 @@ def test_queue_accepted_returns_once_queued_and_keeps_batch_order(tmp_path: Path
 
     with Pipeline(store=SQLiteStore(tmp_path / "q.sqlite3")) as pipe:
         asyncio.run(go(pipe))
+        pipe.store.close()
+
+
+# --------------------------------------------------------------------------- seen before durable
+
+
+@pytest.fixture
+def gated(tmp_path: Path) -> Iterator[tuple[Pipeline, GatedStore]]:
+    store = GatedStore(tmp_path / "g.sqlite3")
+    p = Pipeline(store=store)
+    yield p, store
+    store.gate.set()
+    p.shutdown()
+    store.close()
+
+
+def _open_committed(pipe: Pipeline, store: GatedStore, **policy: Any) -> str:
+    sid = str(pipe.open(policy or {"sanitizer": False})["stream_id"])
+    store.flush()  # the stream_opened commit is through before a test closes the gate
+    return sid
+
+
+def test_event_is_published_before_its_commit_and_acknowledged_after(
+    gated: tuple[Pipeline, GatedStore],
+) -> None:
+    pipe, store = gated
+    sid = _open_committed(pipe, store)
+    sub = pipe.bus.subscribe(stream_id=sid)
+    store.gate.clear()
+    fut = pipe.submit(sid, "hello ")
+    ev = sub.get(timeout=10)
+    assert ev is not None and ev.kind == "chunk"
+    assert store.waiting.wait(10)  # its commit is held at the gate, on the store's thread
+    assert not fut.done()  # seen, not yet durable: not acknowledged
+    # A reader told of the event finds it, though the store has not got it yet.
+    assert ev.to_dict() in pipe.events(sid)
+    assert ev.seq not in {e["seq"] for e in store.events(sid)}
+    store.gate.set()
+    result = fut.result(10)
+    assert result.seq == ev.seq and result.emitted == "hello "
+    assert ev.seq in {e["seq"] for e in store.events(sid)}  # acknowledged means committed
+
+
+def test_a_big_batch_is_published_before_its_commit_too(gated: tuple[Pipeline, GatedStore]) -> None:
+    # A batch of many chunks goes out through the publisher thread, not the worker's own publish.
+    pipe, store = gated
+    sid = _open_committed(pipe, store)
+    sub = pipe.bus.subscribe(stream_id=sid)
+    store.gate.clear()
+    pending = pipe.submit_many(sid, [f"c{i} " for i in range(100)], results=False)
+    seen: list[Any] = []
+    while len(seen) < 100 and (ev := sub.get(timeout=10)) is not None:
+        seen.append(ev)
+    assert [e.index for e in seen] == list(range(100))
+    assert [e["seq"] for e in pipe.events(sid, seen[0].seq - 1, 1000)] == [e.seq for e in seen]
+    assert not pending.done()
+    store.gate.set()
+    assert pending.result(10) == 100
+
+
+def test_reads_merge_uncommitted_events_in_seq_order_without_repeats(
+    gated: tuple[Pipeline, GatedStore],
+) -> None:
+    pipe, store = gated
+    sid = _open_committed(pipe, store, patterns=["secret"], sanitizer=False)
+    pipe.push_many_sync(sid, ["one ", "two "], timeout=10)  # committed
+    store.gate.clear()
+    pending = pipe.submit_many(sid, ["the secret ", "three ", "four "])
+    assert store.waiting.wait(10)
+    everything = pipe.events(sid, 0, 100)
+    seqs = [e["seq"] for e in everything]
+    assert seqs == sorted(set(seqs))
+    assert [e["kind"] for e in everything] == ["stream_opened", *["chunk"] * 3, "pattern", *["chunk"] * 2]
+    # Paging across the committed/uncommitted boundary gives the same sequence.
+    paged: list[dict[str, Any]] = []
+    after = 0
+    while page := pipe.events(sid, after, 2):
+        paged += page
+        after = page[-1]["seq"]
+    assert paged == everything
+    assert not pending.done()
+    store.gate.set()
+    assert [r.index for r in pending.result(10)] == [2, 3, 4]
+    assert pipe.events(sid, 0, 100) == everything == store.events(sid, 0, 100)
+
+
+def test_a_failed_commit_fails_its_acknowledgements_and_says_so(gated: tuple[Pipeline, GatedStore]) -> None:
+    pipe, store = gated
+    sid = _open_committed(pipe, store)
+    sub = pipe.bus.subscribe(stream_id=sid)
+    store.gate.clear()
+    fut = pipe.submit(sid, "lost ")
+    chunk = sub.get(timeout=10)
+    assert chunk is not None and chunk.kind == "chunk"
+    assert store.waiting.wait(10)
+    store.fail = True
+    store.gate.set()
+    with pytest.raises(StoreError, match="disk I/O error"):
+        fut.result(10)
+    failed = sub.get(timeout=10)
+    assert isinstance(failed, StoreFailed)
+    assert failed.first_seq <= chunk.seq <= failed.last_seq and failed.events == 1
+    assert failed.seq > chunk.seq and "disk I/O error" in failed.error
+    assert chunk.seq not in {e["seq"] for e in pipe.events(sid)}  # not history
+    # The stream carries on once the store does.
+    store.fail = False
+    again = pipe.push_sync(sid, "kept ", timeout=10)
+    assert again.index == 1 and again.seq in {e["seq"] for e in store.events(sid)}
+
+
+class _FailsAtOnce(SQLiteStore):
+    """A store that fails every append on the spot, calling back inside ``append``."""
+
+    def append(self, events: Any, streams: Any = (), callback: Any = None) -> None:
+        if callback is not None:
+            callback(StoreError("store write failed: disk full"))
+
+
+def test_a_store_failing_inside_append_fails_the_push_without_deadlock() -> None:
+    with Pipeline(store=_FailsAtOnce(":memory:")) as pipe:
+        sid = pipe.open({"sanitizer": False})["stream_id"]
+        sub = pipe.bus.subscribe(stream_id=sid)
+        with pytest.raises(StoreError, match="disk full"):
+            pipe.push_sync(sid, "x", timeout=10)
+        assert [e.kind for e in sub.drain()] == ["chunk", "store_failed"]
+        assert pipe.events(sid) == []
         pipe.store.close()

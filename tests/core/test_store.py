@@ -113,10 +113,14 @@ def test_nothing_acknowledged_is_lost_on_kill(tmp_path: Path) -> None:
         from midstream_mcp.core.store import SQLiteStore
         pipe = Pipeline(store=SQLiteStore({str(path)!r}))
         sid = pipe.open({{"sanitizer": {{"mode": "redact"}}}}, stream_id="victim")["stream_id"]
-        i = 0
-        while True:
-            r = pipe.push_sync(sid, f"chunk {{i}} ")
+
+        def acked(fut):
+            r = fut.result()
             print(r.index, r.seq, flush=True)
+
+        i = 0
+        while True:  # many chunks in flight: published, some committed, some not, when killed
+            pipe.submit(sid, f"chunk {{i}} ").add_done_callback(acked)
             i += 1
         """
     )
@@ -154,10 +158,10 @@ def test_chunk_rows_read_back_like_to_dict_and_in_seq_order(tmp_path: Path) -> N
     ]
     with SQLiteStore(tmp_path / "c.sqlite3") as store:
         done = threading.Event()
-        assert store.write_now(evs[:2], [_rec("s", last=2)], lambda exc: done.set())  # idle: commits here
-        assert done.is_set()
+        store.append(evs[:2], [_rec("s", last=2)], lambda exc: done.set())
         store.append(evs[2:], [_rec("s", last=4)])
         store.flush()
+        assert done.is_set()
         assert store.events("s", 0, 100) == [e.to_dict() for e in evs]
         assert [e["seq"] for e in store.events(None, 1, 2)] == [2, 3]
         assert [e["kind"] for e in store.events("s", kinds=["chunk"])] == ["chunk", "chunk"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -10,6 +12,7 @@ import pytest
 from mcp import Client
 
 from midstream_mcp.config import Settings, StreamingSettings, UpstreamSettings
+from tests.fakes.gated_store import GatedStore
 from tests.fakes.openai_server import FakeOpenAI, serve_fake_openai
 from tests.server.conftest import UpdateRecorder, text_of
 from tests.server.conftest import run_in_memory as run
@@ -228,3 +231,39 @@ def test_stream_from_llm_runs_the_completion_through_the_pipeline(monkeypatch: p
     assert (
         refused.is_error and "base_url" in text_of(refused) and "not an allowed upstream" in text_of(refused)
     )
+
+
+def test_a_read_after_a_notification_finds_an_event_not_yet_committed(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from midstream_mcp.server.app import build_server
+
+    store = GatedStore(tmp_path / "g.sqlite3")
+    monkeypatch.setattr("midstream_mcp.server.streams.open_store", lambda settings: store)
+    server = build_server(Settings(warmup=False))
+    service = server.app_state.streams  # type: ignore[attr-defined]
+
+    async def body() -> tuple[list[dict[str, Any]], bool, Any]:
+        async with Client(server) as client:
+            sid = await open_stream(client, {"sanitizer": False})
+            store.flush()
+            uri = f"midstream://streams/{sid}/events"
+            try:
+                async with client.listen(resource_subscriptions=[uri]) as listener:
+                    store.gate.clear()
+                    fut = service.pipeline.submit(sid, "hello ")
+                    chunks: list[dict[str, Any]] = []
+                    with anyio.fail_after(10):
+                        async for _ in listener:
+                            read = json.loads((await client.read_resource(uri)).contents[0].text)
+                            chunks = [e for e in read["events"] if e["kind"] == "chunk"]
+                            if chunks:
+                                break
+                    held = not fut.done()
+            finally:
+                store.gate.set()
+            return chunks, held, await asyncio.wrap_future(fut)
+
+    chunks, held, result = anyio.run(body)
+    assert held  # the read happened while the commit was held back
+    assert [c["seq"] for c in chunks] == [result.seq] and chunks[0]["emitted"] == "hello "

@@ -2,8 +2,9 @@
 
 - ``midstream://streams``: every stream (open first, then stored), one line each.
 - ``midstream://streams/{id}``: state, policy, metrics and LTL verdicts of one stream.
-- ``midstream://streams/{id}/events{?after,limit}``: committed events with ``seq > after``
-  (default: the start), oldest first, and ``next_after``, the cursor for the next read.
+- ``midstream://streams/{id}/events{?after,limit}``: events with ``seq > after`` (default:
+  the start), oldest first, and ``next_after``, the cursor for the next read. Every event a
+  subscriber has been told of is there, its commit done or not (``Pipeline.events``).
 - ``midstream://metrics``: global ingest metrics.
 
 A subscriber is told (``notifications/resources/updated``) when a resource
@@ -82,7 +83,7 @@ def register(server: MCPServer[Any], service: StreamService) -> None:
         name="stream-events",
         title="Stream events",
         description=(
-            "Committed events of one stream (chunk verdicts, pattern/intent matches, monitor changes) with "
+            "Events of one stream (chunk verdicts, pattern/intent matches, monitor changes) with "
             "seq > after, oldest first; next_after is the cursor for the next read."
         ),
         mime_type="application/json",
