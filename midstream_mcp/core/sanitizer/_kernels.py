@@ -364,6 +364,13 @@ def gate_view(
     always: np.ndarray,
     rleads_ptr: np.ndarray,
     rleads: np.ndarray,
+    found: int,
+    rlits: np.ndarray,
+    pptr: np.ndarray,
+    pw1: np.ndarray,
+    pw2: np.ndarray,
+    pexact: np.ndarray,
+    pbytes: np.ndarray,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
@@ -378,6 +385,12 @@ def gate_view(
     vocabulary word), or when ``always`` says so. With ``with_starts``, a rule with leads (``rleads``
     CSR, vocabulary indices; empty: the caller finds its own) gets the positions, in order, where
     one of its leads is a whole word at a word start: the only places its match can start.
+    A rule with pair leads (``pptr`` CSR over ``pw1`` the first word's vocabulary index, ``pw2``
+    CSR into ``pbytes`` the start of the next word, ``pexact`` whether that is the whole next word;
+    grouped by ``pw1``; see ``_leads.lead_pairs``) keeps only the positions where the word after
+    the lead (past any bytes that are no ASCII letter or digit) fits one of its pairs. A rule with
+    leads and no position left cannot match: it is left out of the rules passing. So is a rule
+    with literals (``rlits``, a mask of literal bits, 0: none) none of which is in ``found``.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
     """
     n = b.shape[0]
@@ -454,7 +467,13 @@ def gate_view(
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
-    nlead = 0
+    # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
+    pos_buf = np.empty(64, np.int64)
+    pos_cnt = np.zeros(nrules, np.int64)
+    npos = 0
+    mark = np.zeros(nvocab, np.uint8)
+    plo = np.zeros(nvocab, np.int64)
+    phi = np.zeros(nvocab, np.int64)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -464,12 +483,67 @@ def gate_view(
                 if hit[rgroups[g]] == 0:
                     ok = False
                     break
-        if ok:
-            passing[npass] = r
-            npass += 1
-            if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
-                nlead += 1
-    out = np.empty(head + nids + npass + nlead + nlead * nocc, np.int64)
+        if ok and rlits[r] != 0 and (rlits[r] & found) == 0:
+            ok = False
+        if not ok:
+            continue
+        if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
+            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+                mark[rleads[g]] = 1
+            paired = pptr[r + 1] > pptr[r]
+            for j in range(pptr[r], pptr[r + 1]):
+                v = pw1[j]
+                if phi[v] == 0:
+                    plo[v] = j
+                phi[v] = j + 1
+            m = 0
+            for o in range(nocc):
+                v = occ_v[o]
+                if not mark[v]:
+                    continue
+                s = occ_pos[o]
+                if paired:
+                    q = s + vstarts[v + 1] - vstarts[v]
+                    while q < n:
+                        x = b[q]
+                        if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
+                            break
+                        q += 1
+                    fits = False
+                    for j in range(plo[v], phi[v]):
+                        ws, we = pw2[j], pw2[j + 1]
+                        e = q + we - ws
+                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                            continue
+                        if pexact[j] and e < n:
+                            x = b[e]
+                            if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
+                                continue
+                        fits = True
+                        break
+                    if not fits:
+                        continue
+                if npos == pos_buf.shape[0]:
+                    grown = np.empty(2 * npos, np.int64)
+                    grown[:npos] = pos_buf
+                    pos_buf = grown
+                pos_buf[npos] = s
+                npos += 1
+                m += 1
+            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+                mark[rleads[g]] = 0
+            for j in range(pptr[r], pptr[r + 1]):
+                phi[pw1[j]] = 0
+            if m == 0:
+                continue  # no place where a match could start
+            pos_cnt[r] = m
+        passing[npass] = r
+        npass += 1
+    nlead = 0
+    for k in range(npass):
+        if pos_cnt[passing[k]] > 0:
+            nlead += 1
+    out = np.empty(head + nids + npass + nlead + npos, np.int64)
     out[0] = distinct
     for k in range(nsets):
         out[1 + k] = counts[k]
@@ -482,24 +556,17 @@ def gate_view(
     for k in range(npass):
         out[at + k] = passing[k]
     at += npass
-    mark = np.zeros(nvocab, np.uint8)
+    src = 0
     for k in range(npass):
-        r = passing[k]
-        if not with_starts or rleads_ptr[r + 1] == rleads_ptr[r]:
+        m = pos_cnt[passing[k]]
+        if m == 0:
             continue
-        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-            mark[rleads[g]] = 1
-        count_at = at
+        out[at] = m
         at += 1
-        m = 0
-        for o in range(nocc):
-            if mark[occ_v[o]]:
-                out[at + m] = occ_pos[o]
-                m += 1
-        out[count_at] = m
+        for o in range(m):
+            out[at + o] = pos_buf[src + o]
         at += m
-        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-            mark[rleads[g]] = 0
+        src += m
     return out[:at]
 
 
@@ -1214,9 +1281,10 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
-    the fold table (``_text.fold`` of each ASCII byte, one to one), the triage literals, the
-    triage classes and the lower-case table.
+    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact; the byte arrays are
+    lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
+    the triage literals, the triage classes, the lower-case table and pbytes. The raw rules are
+    gated by the literals ``raw_scan`` found.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1229,7 +1297,8 @@ def text_scan(
     gate = gate_view(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
-        _part(ints, 13), with_starts,
+        _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
+        _part(ints, 23), _bpart(ints, bytes_, 7), with_starts,
     )  # fmt: skip
     first = triage(
         b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
