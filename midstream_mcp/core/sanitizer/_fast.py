@@ -108,7 +108,7 @@ def load() -> ModuleType:
         ) = GATE_ARGS
         global TRIAGE_ARGS
         TRIAGE_ARGS = _triage_args(k)
-        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys = TRIAGE_ARGS
+        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys, free_keys = TRIAGE_ARGS
         k.triage(sample, *TRIAGE_ARGS)
         byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
@@ -119,7 +119,7 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
-                 hint_hash, np.array([nkeys], np.int64), rlits, pptr, pw1, pw2, pexact],
+                 hint_hash, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -133,7 +133,8 @@ def load() -> ModuleType:
 def _triage_args(k: ModuleType) -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
     detector's key hints, then the birth words), their hash table, the byte classes, the lower-case
-    table and how many key hints come first."""
+    table, how many key hints come first and the mask of those that count anywhere (``bearer``
+    starts no key/value pair: its own pattern follows it)."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
@@ -146,7 +147,7 @@ def _triage_args(k: ModuleType) -> tuple[Any, ...]:
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
         np.frombuffer(b"".join(lits), np.uint8), starts, table, k.triage_classes(), k.lower_table(),
-        len(secrets._KEY_HINTS),
+        len(secrets._KEY_HINTS), 1 << secrets._KEY_HINTS.index("bearer"),
     )  # fmt: skip
 
 

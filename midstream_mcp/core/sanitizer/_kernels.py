@@ -1130,6 +1130,47 @@ def hash3(a: int, b: int, c: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
+    return lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z
+
+
+@njit(cache=True, nogil=True)
+def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
+    """True when ``b[q:]`` starts like the rest of a key and its separator in ``secrets._KEY_VALUE``:
+    ``[\\w.\\-]*["']?\\s*`` then ``:`` or ``=``, or white space, ``is`` or ``was`` and white space
+    (the key may go on over the space of "api key")."""
+    n = b.shape[0]
+    while q < n:
+        c = b[q]
+        api = c == 32 and q >= 3 and q + 3 < n and _is_word3(b, q - 3, lower, 97, 112, 105)
+        if api and _is_word3(b, q + 1, lower, 107, 101, 121):
+            q += 1
+            continue
+        if not (_word(c) or c == 46 or c == 45):
+            break
+        q += 1
+    if q < n and (b[q] == 34 or b[q] == 39):
+        q += 1
+    ws = 0
+    while q < n and (b[q] == 32 or 9 <= b[q] <= 13 or 28 <= b[q] <= 31):
+        q += 1
+        ws += 1
+    if q >= n:
+        return False
+    if b[q] == 58 or b[q] == 61:
+        return True
+    if ws == 0:
+        return False
+    k = 2 if lower[b[q]] == 105 and q + 1 < n and lower[b[q + 1]] == 115 else 0
+    if k == 0 and q + 2 < n and lower[b[q]] == 119 and lower[b[q + 1]] == 97 and lower[b[q + 2]] == 115:
+        k = 3
+    if k == 0 or q + k >= n:
+        return False
+    c = b[q + k]
+    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
+
+
+@njit(cache=True, nogil=True)
 def triage(
     b: np.ndarray,
     lit_bytes: np.ndarray,
@@ -1138,6 +1179,7 @@ def triage(
     classes: np.ndarray,
     lower: np.ndarray,
     nkeys: int,
+    free_keys: int,
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
@@ -1145,7 +1187,9 @@ def triage(
     two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
     capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
     the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
-    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
+    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs followed by what
+    ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
+    bit is in ``free_keys``. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
     lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
     to the literals with that slot, so each byte costs one lookup. ``classes`` is
@@ -1230,6 +1274,8 @@ def triage(
                     same = False
                     break
             if same:
+                if i < nkeys and not free_keys & bit and not _key_follows(b, p + e - s, lower):
+                    continue  # a key word in prose ("the token stream"): look at its next one
                 found |= bit
                 if i >= nkeys and birth < 0:
                     birth = p
@@ -1302,7 +1348,7 @@ def text_scan(
     )  # fmt: skip
     first = triage(
         b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
-        _bpart(ints, bytes_, 6), _part(ints, 18)[0],
+        _bpart(ints, bytes_, 6), _part(ints, 18)[0], _part(ints, 18)[1],
     )  # fmt: skip
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first

@@ -493,7 +493,11 @@ _PII_PIECES = [*"0123456789 .-()/+@:aAZzbB\n\t", "4111 1111 1111 1111", "DE89 37
                "Birth", "DOB", "d.o.b", "B-DAY", "12 Main Street", "350 5th Avenue", "fe80::1", "2001:db8::",
                "10.0.0.1", "a.b@example.com", "+44 20 7946 0958", "(555) 123-4567", "123-45-6789",
                "api_key", "TOKEN", "Secret", "password=", "Bearer ", "sk-", "ghp_", "xxxxxxxxxxxxxxxx",
-               "AKIA"]  # fmt: skip
+               "AKIA", "api key", " is ", " was ", "\x1c", "=", ":", "'", "token stream", "Key"]  # fmt: skip
+
+
+#: What ``secrets._KEY_VALUE`` needs after a key word: the rest of the key, its separator.
+_KEY_FOLLOWS = re.compile(r"(?i)(?:[\w.\-]|(?<=api) (?=key))*[\"']?\s*(?:[:=]|\s(?:is|was)\s)")
 
 
 def _python_triage(text: str) -> list[int]:
@@ -512,7 +516,11 @@ def _python_triage(text: str) -> list[int]:
     )
     births = [i for i in (low.find(w) for w in pii._DOB_WORDS) if i >= 0]
     gate = pii._IPV6_GATE.search(text)
-    keys = sum(1 << i for i, h in enumerate(secrets._KEY_HINTS) if h in low)
+    keys = sum(
+        1 << i
+        for i, h in enumerate(secrets._KEY_HINTS)
+        if (h == "bearer" and h in low) or any(_KEY_FOLLOWS.match(text, m.end()) for m in re.finditer(h, low))
+    )
     street = pii._first(shape.find(b"0 A"), shape.find(b"0aa A"))
     ipv6 = gate.start() if gate else -1
     return [flags, shape.find(b"AA00"), street, min(births, default=-1), ipv6, keys]
