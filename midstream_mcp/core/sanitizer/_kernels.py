@@ -19,6 +19,7 @@ from midstream_mcp.core.sanitizer._view import (
     DOTTED_DIGITS,
     LONG_PIECE,
     SIX_DIGITS,
+    SPLIT_LETTERS,
     TRIAGE,
 )
 
@@ -998,7 +999,8 @@ def raw_scan(
     ``[literals, marks, best, kinds, first, last, code, uu, morse, *decode_scan(b, 10)]``:
 
     - ``literals``: bit ``i`` set when literal ``i`` (``lit_bytes``/``lit_starts``; ``lit_first``
-      maps a first byte to the literals starting with it) occurs in ``b``;
+      maps a first byte to the literals starting with it) occurs in ``b``, and :data:`SPLIT_LETTERS`
+      when ``_decode._SPLIT_RE`` has a match in ``b`` (single letters split apart: ``i g n o r e``);
     - the adversarial-suffix view of ``b[:limit]``: after ``injection._suffix_signal``'s gate (at
       least three odd symbols, or one with a lower-upper case change), :func:`suffix_window`
       over 160 characters (``marks`` 0 when gated out), and when the densest window is strong
@@ -1015,9 +1017,24 @@ def raw_scan(
     uu = 0
     morse = 0
     prev = 0
-    for p in range(n):  # one pass for the literals, the suffix gate and the uuencode and Morse gates
+    split = 0  # a run of six single letters split by one to three other characters (no newline)
+    chain = 0
+    last = -1
+    newline = -1
+    letters = _R_UPPER | _R_LOWER
+    for p in range(n):  # one pass for the literals, the gates of the suffix, uuencode, Morse, split letters
         c = b[p]
         k = _RAW_CLASSES[c]
+        if k & letters and not prev & letters and split == 0:
+            if p + 1 < n and _RAW_CLASSES[b[p + 1]] & letters:
+                chain = 0  # a word: no single letter, and the chain is broken
+            else:
+                chain = chain + 1 if chain > 0 and p - last <= 4 and newline < last else 1
+                last = p
+                if chain >= 6:
+                    split = SPLIT_LETTERS
+        elif c == 10:
+            newline = p
         if p < limit:
             if k & _R_ODD:
                 odd += 1
@@ -1072,7 +1089,7 @@ def raw_scan(
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
     dec = payload_scan(b, 10, 8192)
     out = np.empty(9 + dec.shape[0], np.int64)
-    out[0] = found
+    out[0] = found | split
     out[1] = marks
     out[2] = best
     out[3] = nkinds

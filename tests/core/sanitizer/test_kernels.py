@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, StreamScanner, _fast
+from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, StreamScanner, _fast, _view
 from midstream_mcp.core.sanitizer import _decode as dec
 from midstream_mcp.core.sanitizer import injection as inj
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
@@ -410,12 +410,20 @@ def _uu_flag(text: str) -> bool:
     )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"aBz .-_|\n", "  ", "ab", ". ", "\t", "1"]), max_size=60).map("".join))
+def test_split_letters_bit_says_whether_the_regex_matches(kernels: object, text: str) -> None:
+    view = kernels.raw_scan(_ascii(text), len(text), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+    assert bool(view[0] & _view.SPLIT_LETTERS) == (dec._SPLIT_RE.search(text) is not None)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_RAW_PIECES), max_size=40))
 def test_raw_scan_kernel_equals_python(kernels: object, pieces: list[str]) -> None:
     text = "".join(pieces)
     view = kernels.raw_scan(_ascii(text), min(len(text), 20_000), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
-    assert view[0] == sum(1 << i for i, lit in enumerate(inj._ALL_LITERALS) if lit in text)
+    literals = sum(1 << i for i, lit in enumerate(inj._ALL_LITERALS) if lit in text)
+    assert view[0] == literals | _view.SPLIT_LETTERS * (dec._SPLIT_RE.search(text) is not None)
     assert bool(view[7]) == _uu_flag(text)
     morse = any(t in text for t in (".- ", "-. ", " .-", " -.", "-- ", ".. "))
     assert bool(view[8]) == morse
