@@ -473,8 +473,8 @@ def gate_view(
     pos_cnt = np.zeros(nrules, np.int64)
     npos = 0
     mark = np.zeros(nvocab, np.uint8)
-    plo = np.zeros(nvocab, np.int64)
-    phi = np.zeros(nvocab, np.int64)
+    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v]
+    phi = np.empty(nvocab, np.int64)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -493,8 +493,10 @@ def gate_view(
                 mark[rleads[g]] = 1
             paired = pptr[r + 1] > pptr[r]
             for j in range(pptr[r], pptr[r + 1]):
+                phi[pw1[j]] = -1
+            for j in range(pptr[r], pptr[r + 1]):
                 v = pw1[j]
-                if phi[v] == 0:
+                if phi[v] < 0:
                     plo[v] = j
                 phi[v] = j + 1
             m = 0
@@ -533,8 +535,6 @@ def gate_view(
                 m += 1
             for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
                 mark[rleads[g]] = 0
-            for j in range(pptr[r], pptr[r + 1]):
-                phi[pw1[j]] = 0
             if m == 0:
                 continue  # no place where a match could start
             pos_cnt[r] = m
@@ -1148,7 +1148,7 @@ def hash3(a: int, b: int, c: int) -> int:
 
 @njit(cache=True, nogil=True)
 def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
-    return lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z
+    return bool(lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z)
 
 
 @njit(cache=True, nogil=True)
@@ -1184,7 +1184,7 @@ def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
     if k == 0 or q + k >= n:
         return False
     c = b[q + k]
-    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
+    return bool(c == 32 or 9 <= c <= 13 or 28 <= c <= 31)
 
 
 @njit(cache=True, nogil=True)
