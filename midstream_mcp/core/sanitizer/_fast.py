@@ -98,12 +98,19 @@ def load() -> ModuleType:
             always,
             rl_ptr,
             rl,
+            _found,
+            rlits,
+            pptr,
+            pw1,
+            pw2,
+            pexact,
+            pbytes,
         ) = GATE_ARGS
         global TRIAGE_ARGS
         TRIAGE_ARGS = _triage_args(k)
-        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys = TRIAGE_ARGS
+        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys, free_keys = TRIAGE_ARGS
         k.triage(sample, *TRIAGE_ARGS)
-        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower]
+        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
             [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
@@ -112,7 +119,7 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
-                 hint_hash, np.array([nkeys], np.int64)],
+                 hint_hash, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -126,7 +133,8 @@ def load() -> ModuleType:
 def _triage_args(k: ModuleType) -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
     detector's key hints, then the birth words), their hash table, the byte classes, the lower-case
-    table and how many key hints come first."""
+    table, how many key hints come first and the mask of those that count anywhere (``bearer``
+    starts no key/value pair: its own pattern follows it)."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
@@ -139,13 +147,15 @@ def _triage_args(k: ModuleType) -> tuple[Any, ...]:
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
         np.frombuffer(b"".join(lits), np.uint8), starts, table, k.triage_classes(), k.lower_table(),
-        len(secrets._KEY_HINTS),
+        len(secrets._KEY_HINTS), 1 << secrets._KEY_HINTS.index("bearer"),
     )  # fmt: skip
 
 
 def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     """The injection detector's vocabulary, word sets and rule gates as the arrays ``gate_view`` takes."""
     import numpy as np
+
+    from midstream_mcp.core.sanitizer._leads import lead_pairs
 
     words = injection._VOCAB_LIST
     index = {w: i for i, w in enumerate(words)}
@@ -184,10 +194,31 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
             rleads.extend(sorted(index[w] for w in injection._LEAD_SETS[i][0]))
         rleads_ptr.append(len(rleads))
     rleads_ptr += [len(rleads)] * len(injection._RAW_RULES)  # raw rules: no leads
+    # Pair leads (first word, start of the next one) of the same rules, grouped by the first word;
+    # derived here rather than at import: only the kernel reads them, and deriving takes a while.
+    pptr, pw1, pw2, pexact = [0], [], [0], []
+    pbytes = bytearray()
+    for i in range(len(injection._FOLDED_RULES)):
+        pairs = lead_pairs(injection._FOLDED_RULES[i].regex) if injection._KERNEL_LEADS[i] else None
+        if pairs is not None and {w1 for w1, _, _ in pairs} == injection._LEAD_SETS[i][0]:
+            for w1, w2, whole in sorted(pairs, key=lambda p: (index[p[0]], p[1])):
+                pw1.append(index[w1])
+                pbytes += w2.encode("ascii")
+                pw2.append(len(pbytes))
+                pexact.append(int(whole))
+        pptr.append(len(pw1))
+    pptr += [len(pw1)] * len(injection._RAW_RULES)
+    # Raw rules with literals: the mask of the literal bits of ``raw_scan`` (one must be found).
+    rlits = [0] * len(injection._FOLDED_RULES) + [
+        injection._RAW_LITERAL_MASKS[i] if lits is not None else 0
+        for i, lits in enumerate(injection._RAW_LITERAL_CHECK)
+    ]
     return (
         table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
         np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
+        -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
+        np.array(pw2, np.int64), np.array(pexact, np.int64), np.frombuffer(bytes(pbytes), np.uint8),
     )  # fmt: skip
 
 

@@ -19,6 +19,7 @@ from midstream_mcp.core.sanitizer._view import (
     DOTTED_DIGITS,
     LONG_PIECE,
     SIX_DIGITS,
+    SPLIT_LETTERS,
     TRIAGE,
 )
 
@@ -364,6 +365,13 @@ def gate_view(
     always: np.ndarray,
     rleads_ptr: np.ndarray,
     rleads: np.ndarray,
+    found: int,
+    rlits: np.ndarray,
+    pptr: np.ndarray,
+    pw1: np.ndarray,
+    pw2: np.ndarray,
+    pexact: np.ndarray,
+    pbytes: np.ndarray,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
@@ -378,6 +386,12 @@ def gate_view(
     vocabulary word), or when ``always`` says so. With ``with_starts``, a rule with leads (``rleads``
     CSR, vocabulary indices; empty: the caller finds its own) gets the positions, in order, where
     one of its leads is a whole word at a word start: the only places its match can start.
+    A rule with pair leads (``pptr`` CSR over ``pw1`` the first word's vocabulary index, ``pw2``
+    CSR into ``pbytes`` the start of the next word, ``pexact`` whether that is the whole next word;
+    grouped by ``pw1``; see ``_leads.lead_pairs``) keeps only the positions where the word after
+    the lead (past any bytes that are no ASCII letter or digit) fits one of its pairs. A rule with
+    leads and no position left cannot match: it is left out of the rules passing. So is a rule
+    with literals (``rlits``, a mask of literal bits, 0: none) none of which is in ``found``.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
     """
     n = b.shape[0]
@@ -454,7 +468,13 @@ def gate_view(
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
-    nlead = 0
+    # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
+    pos_buf = np.empty(64, np.int64)
+    pos_cnt = np.zeros(nrules, np.int64)
+    npos = 0
+    mark = np.zeros(nvocab, np.uint8)
+    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v]
+    phi = np.empty(nvocab, np.int64)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -464,12 +484,67 @@ def gate_view(
                 if hit[rgroups[g]] == 0:
                     ok = False
                     break
-        if ok:
-            passing[npass] = r
-            npass += 1
-            if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
-                nlead += 1
-    out = np.empty(head + nids + npass + nlead + nlead * nocc, np.int64)
+        if ok and rlits[r] != 0 and (rlits[r] & found) == 0:
+            ok = False
+        if not ok:
+            continue
+        if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
+            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+                mark[rleads[g]] = 1
+            paired = pptr[r + 1] > pptr[r]
+            for j in range(pptr[r], pptr[r + 1]):
+                phi[pw1[j]] = -1
+            for j in range(pptr[r], pptr[r + 1]):
+                v = pw1[j]
+                if phi[v] < 0:
+                    plo[v] = j
+                phi[v] = j + 1
+            m = 0
+            for o in range(nocc):
+                v = occ_v[o]
+                if not mark[v]:
+                    continue
+                s = occ_pos[o]
+                if paired:
+                    q = s + vstarts[v + 1] - vstarts[v]
+                    while q < n:
+                        x = b[q]
+                        if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
+                            break
+                        q += 1
+                    fits = False
+                    for j in range(plo[v], phi[v]):
+                        ws, we = pw2[j], pw2[j + 1]
+                        e = q + we - ws
+                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                            continue
+                        if pexact[j] and e < n:
+                            x = b[e]
+                            if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
+                                continue
+                        fits = True
+                        break
+                    if not fits:
+                        continue
+                if npos == pos_buf.shape[0]:
+                    grown = np.empty(2 * npos, np.int64)
+                    grown[:npos] = pos_buf
+                    pos_buf = grown
+                pos_buf[npos] = s
+                npos += 1
+                m += 1
+            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+                mark[rleads[g]] = 0
+            if m == 0:
+                continue  # no place where a match could start
+            pos_cnt[r] = m
+        passing[npass] = r
+        npass += 1
+    nlead = 0
+    for k in range(npass):
+        if pos_cnt[passing[k]] > 0:
+            nlead += 1
+    out = np.empty(head + nids + npass + nlead + npos, np.int64)
     out[0] = distinct
     for k in range(nsets):
         out[1 + k] = counts[k]
@@ -482,24 +557,17 @@ def gate_view(
     for k in range(npass):
         out[at + k] = passing[k]
     at += npass
-    mark = np.zeros(nvocab, np.uint8)
+    src = 0
     for k in range(npass):
-        r = passing[k]
-        if not with_starts or rleads_ptr[r + 1] == rleads_ptr[r]:
+        m = pos_cnt[passing[k]]
+        if m == 0:
             continue
-        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-            mark[rleads[g]] = 1
-        count_at = at
+        out[at] = m
         at += 1
-        m = 0
-        for o in range(nocc):
-            if mark[occ_v[o]]:
-                out[at + m] = occ_pos[o]
-                m += 1
-        out[count_at] = m
+        for o in range(m):
+            out[at + o] = pos_buf[src + o]
         at += m
-        for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-            mark[rleads[g]] = 0
+        src += m
     return out[:at]
 
 
@@ -931,7 +999,8 @@ def raw_scan(
     ``[literals, marks, best, kinds, first, last, code, uu, morse, *decode_scan(b, 10)]``:
 
     - ``literals``: bit ``i`` set when literal ``i`` (``lit_bytes``/``lit_starts``; ``lit_first``
-      maps a first byte to the literals starting with it) occurs in ``b``;
+      maps a first byte to the literals starting with it) occurs in ``b``, and :data:`SPLIT_LETTERS`
+      when ``_decode._SPLIT_RE`` has a match in ``b`` (single letters split apart: ``i g n o r e``);
     - the adversarial-suffix view of ``b[:limit]``: after ``injection._suffix_signal``'s gate (at
       least three odd symbols, or one with a lower-upper case change), :func:`suffix_window`
       over 160 characters (``marks`` 0 when gated out), and when the densest window is strong
@@ -948,9 +1017,24 @@ def raw_scan(
     uu = 0
     morse = 0
     prev = 0
-    for p in range(n):  # one pass for the literals, the suffix gate and the uuencode and Morse gates
+    split = 0  # a run of six single letters split by one to three other characters (no newline)
+    chain = 0
+    last = -1
+    newline = -1
+    letters = _R_UPPER | _R_LOWER
+    for p in range(n):  # one pass for the literals, the gates of the suffix, uuencode, Morse, split letters
         c = b[p]
         k = _RAW_CLASSES[c]
+        if k & letters and not prev & letters and split == 0:
+            if p + 1 < n and _RAW_CLASSES[b[p + 1]] & letters:
+                chain = 0  # a word: no single letter, and the chain is broken
+            else:
+                chain = chain + 1 if chain > 0 and p - last <= 4 and newline < last else 1
+                last = p
+                if chain >= 6:
+                    split = SPLIT_LETTERS
+        elif c == 10:
+            newline = p
         if p < limit:
             if k & _R_ODD:
                 odd += 1
@@ -1005,7 +1089,7 @@ def raw_scan(
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
     dec = payload_scan(b, 10, 8192)
     out = np.empty(9 + dec.shape[0], np.int64)
-    out[0] = found
+    out[0] = found | split
     out[1] = marks
     out[2] = best
     out[3] = nkinds
@@ -1063,6 +1147,47 @@ def hash3(a: int, b: int, c: int) -> int:
 
 
 @njit(cache=True, nogil=True)
+def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
+    return bool(lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z)
+
+
+@njit(cache=True, nogil=True)
+def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
+    """True when ``b[q:]`` starts like the rest of a key and its separator in ``secrets._KEY_VALUE``:
+    ``[\\w.\\-]*["']?\\s*`` then ``:`` or ``=``, or white space, ``is`` or ``was`` and white space
+    (the key may go on over the space of "api key")."""
+    n = b.shape[0]
+    while q < n:
+        c = b[q]
+        api = c == 32 and q >= 3 and q + 3 < n and _is_word3(b, q - 3, lower, 97, 112, 105)
+        if api and _is_word3(b, q + 1, lower, 107, 101, 121):
+            q += 1
+            continue
+        if not (_word(c) or c == 46 or c == 45):
+            break
+        q += 1
+    if q < n and (b[q] == 34 or b[q] == 39):
+        q += 1
+    ws = 0
+    while q < n and (b[q] == 32 or 9 <= b[q] <= 13 or 28 <= b[q] <= 31):
+        q += 1
+        ws += 1
+    if q >= n:
+        return False
+    if b[q] == 58 or b[q] == 61:
+        return True
+    if ws == 0:
+        return False
+    k = 2 if lower[b[q]] == 105 and q + 1 < n and lower[b[q + 1]] == 115 else 0
+    if k == 0 and q + 2 < n and lower[b[q]] == 119 and lower[b[q + 1]] == 97 and lower[b[q + 2]] == 115:
+        k = 3
+    if k == 0 or q + k >= n:
+        return False
+    c = b[q + k]
+    return bool(c == 32 or 9 <= c <= 13 or 28 <= c <= 31)
+
+
+@njit(cache=True, nogil=True)
 def triage(
     b: np.ndarray,
     lit_bytes: np.ndarray,
@@ -1071,6 +1196,7 @@ def triage(
     classes: np.ndarray,
     lower: np.ndarray,
     nkeys: int,
+    free_keys: int,
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
@@ -1078,7 +1204,9 @@ def triage(
     two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
     capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
     the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
-    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs. The literals
+    first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs followed by what
+    ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
+    bit is in ``free_keys``. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
     lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
     to the literals with that slot, so each byte costs one lookup. ``classes`` is
@@ -1163,6 +1291,8 @@ def triage(
                     same = False
                     break
             if same:
+                if i < nkeys and not free_keys & bit and not _key_follows(b, p + e - s, lower):
+                    continue  # a key word in prose ("the token stream"): look at its next one
                 found |= bit
                 if i >= nkeys and birth < 0:
                     birth = p
@@ -1214,9 +1344,10 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table and [their nkeys]; the byte arrays are lit_bytes, code_words, vocab,
-    the fold table (``_text.fold`` of each ASCII byte, one to one), the triage literals, the
-    triage classes and the lower-case table.
+    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact; the byte arrays are
+    lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
+    the triage literals, the triage classes, the lower-case table and pbytes. The raw rules are
+    gated by the literals ``raw_scan`` found.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1229,11 +1360,12 @@ def text_scan(
     gate = gate_view(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
-        _part(ints, 13), with_starts,
+        _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
+        _part(ints, 23), _bpart(ints, bytes_, 7), with_starts,
     )  # fmt: skip
     first = triage(
         b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
-        _bpart(ints, bytes_, 6), _part(ints, 18)[0],
+        _bpart(ints, bytes_, 6), _part(ints, 18)[0], _part(ints, 18)[1],
     )  # fmt: skip
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first

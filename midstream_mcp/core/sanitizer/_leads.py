@@ -121,6 +121,94 @@ def leads(regex: re.Pattern[str]) -> Leads | None:
     return tuple(sorted((s, exact and s not in inexact) for s, exact in out))
 
 
+#: A pair lead: the first word, a string the next word starts with ("" for any), and whether that
+#: string must be the whole next word.
+Pair = tuple[str, str, bool]
+_MAX_PAIRS = 4096
+
+
+def _sep_item(op: Any, av: Any) -> bool:
+    """True when the item can only consume characters that are no ASCII letter or digit (or nothing)."""
+    if op is _C.LITERAL:
+        return av == 95 or (av < 128 and av not in _WORD_BYTE)
+    if op is _C.IN:
+        return _nonword_in(av)
+    if op is _C.AT:
+        return bool(av is _C.AT_BOUNDARY)
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+        return all(_sep_item(o, a) for o, a in av[2].data)
+    if op is _C.SUBPATTERN:
+        return all(_sep_item(o, a) for o, a in av[3].data)
+    return False
+
+
+def _walk_pairs(items: list[Any], w1: str, sep: bool, w2: str, out: set[Pair]) -> None:
+    """Add to ``out`` the pair leads of ``items`` after ``w1`` (a separator seen: ``sep``) and ``w2``."""
+    for idx, (op, av) in enumerate(items):
+        rest = items[idx + 1 :]
+        if op is _C.LITERAL and 97 <= av <= 122:
+            if sep:
+                w2 += chr(av)
+            else:
+                w1 += chr(av)
+            continue
+        if op is _C.SUBPATTERN:
+            _walk_pairs(list(av[3].data) + rest, w1, sep, w2, out)
+            return
+        if op is _C.BRANCH:
+            for alt in av[1]:
+                _walk_pairs(list(alt.data) + rest, w1, sep, w2, out)
+            return
+        if w2:  # the second word ends here (or goes on in a way not followed)
+            out.add((w1, w2, (op, av) != _STOP and _nonword_first(items[idx:])))
+        elif not w1:
+            if op not in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+                raise _Unusable
+            lo, _hi, sub = av
+            if lo == 0:
+                _walk_pairs(rest, w1, sep, w2, out)
+            _walk_pairs([*list(sub.data), _STOP], w1, sep, w2, out)
+        elif _sep_item(op, av) and (op, av) != _STOP:
+            if op is not _C.AT:  # a zero-width boundary is no separator
+                sep = True
+            continue
+        elif not sep:
+            raise _Unusable  # the first word may go on: no pair leads
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT) and (op, av) != _STOP:
+            lo, _hi, sub = av
+            if lo == 0:
+                _walk_pairs(rest, w1, sep, w2, out)
+            _walk_pairs([*list(sub.data), _STOP], w1, sep, w2, out)
+        else:
+            out.add((w1, "", False))  # the next word is not known here
+        if len(out) > _MAX_PAIRS:
+            raise _Unusable
+        return
+    if not w1:
+        raise _Unusable
+    out.add((w1, w2 if sep else "", False))
+
+
+def lead_pairs(regex: re.Pattern[str]) -> tuple[Pair, ...] | None:
+    """Where a match of a folded rule can start, to two words: ``(first, next, whole)`` triples.
+
+    Every match of ``regex`` starts with a whole word ``first`` followed, after a run of
+    characters that are no ASCII letter or digit, by a word that starts with ``next`` (is exactly
+    ``next`` when ``whole``); ``next`` is "" where the pattern does not say. None when the pattern
+    does not have that shape (then only :func:`leads` applies). Only for patterns :func:`leads` reads.
+    """
+    if leads(regex) is None:
+        return None
+    try:
+        data = list(_P.parse(regex.pattern, regex.flags).data)
+        out: set[Pair] = set()
+        _walk_pairs(data[1:], "", False, "", out)
+    except (_Unusable, RecursionError, AttributeError, TypeError, ValueError):
+        return None
+    anything = {w1 for w1, w2, _ in out if not w2}
+    return tuple(sorted(p for p in out if not p[1] or p[0] not in anything))
+
+
 def after_newline(regex: re.Pattern[str]) -> re.Pattern[str] | None:
     """For a MULTILINE pattern ``^X``: ``\\nX`` with the same flags, else None.
 

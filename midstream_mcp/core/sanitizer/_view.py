@@ -25,6 +25,9 @@ DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
 SIX_DIGITS = 8  # six digits with only " .-()/+" between them
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
+#: The bit of the raw view's literal mask (``_kernels.raw_scan``) that says single letters stand
+#: split apart somewhere (``_decode.find_split_letters`` may find a run).
+SPLIT_LETTERS = 1 << 62
 
 
 def text_view(text: Prepared) -> list[int] | None:

@@ -42,7 +42,7 @@ from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_posit
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
-from midstream_mcp.core.sanitizer._view import LONG, TRIAGE, text_view
+from midstream_mcp.core.sanitizer._view import LONG, SPLIT_LETTERS, TRIAGE, text_view
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -746,7 +746,7 @@ def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
         yield 0, len(raw), "reversed", raw[::-1]
     if ciphered >= 2:
         yield from _ciphered_lines(raw)
-    if letters >= 4:
+    if letters >= 4 and (view is None or view[0] & SPLIT_LETTERS):  # the kernel saw a run of them
         for start, end, squeezed in find_split_letters(raw):
             yield start, end, "split_letters", squeezed
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 from collections.abc import Callable, Iterator
-from functools import partial
+from functools import cache, partial
 from typing import TypeVar
 
 import numpy as np
@@ -18,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, StreamScanner, _fast
+from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, StreamScanner, _fast, _view
 from midstream_mcp.core.sanitizer import _decode as dec
 from midstream_mcp.core.sanitizer import injection as inj
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
@@ -163,17 +164,98 @@ def _vocab_texts(n: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(_VOCAB_WORDS + extra) for _ in range(rng.randrange(0, 60))) for _ in range(n)]
 
 
+@cache
+def _ref_pairs() -> list[list[tuple[str, str, bool]] | None]:
+    """Per folded rule, the pair leads the kernel got (read back from its arguments)."""
+    *_, pptr, pw1, pw2, pexact, pbytes = _fast.GATE_ARGS
+    out: list[list[tuple[str, str, bool]] | None] = []
+    for r in range(len(inj._FOLDED_RULES)):
+        pairs = [
+            (inj._VOCAB_LIST[pw1[j]], bytes(pbytes[pw2[j] : pw2[j + 1]]).decode(), bool(pexact[j]))
+            for j in range(pptr[r], pptr[r + 1])
+        ]
+        out.append(pairs or None)
+    return out
+
+
+def _ref_starts(i: int, folded: str) -> list[int]:
+    """Where folded rule ``i`` may start, by regular expressions: a lead word standing whole at a word
+    start, followed (past anything but ASCII letters and digits) by one of its pairs' next words."""
+    return [m.start() for m in _ref_start_regex(i).finditer(folded)]
+
+
+@cache
+def _ref_start_regex(i: int) -> re.Pattern[str]:
+    pairs = _ref_pairs()[i]
+    if pairs is None:
+        pairs = [(w, "", False) for w in inj._LEAD_SETS[i][0]]  # type: ignore[index]
+    alts = (rf"{w1}(?![a-z])[^A-Za-z0-9]*{w2}" + ("(?![A-Za-z0-9])" * whole) for w1, w2, whole in pairs)
+    return re.compile(rf"(?<![A-Za-z0-9_])(?=(?:{'|'.join(alts)}))")
+
+
+def _ref_gates(p: Prepared) -> inj._Gates:
+    """:func:`inj._gates_py`, less what the kernel settles: on texts searched whole, the folded rules
+    with leads and no place to start; on ASCII texts, the raw rules none of whose literals occurs."""
+    g = inj._gates_py(p.words)
+    folded = p.folded
+    if len(folded) <= inj._LONG:
+        g.folded = [i for i in g.folded if not inj._KERNEL_LEADS[i] or _ref_starts(i, folded)]
+    if p.is_ascii:
+        g.raw = [i for i in g.raw if inj._literal_occurs(i, p.text)]
+    return g
+
+
 def test_gate_kernel_equals_word_sets(kernels: object) -> None:
     for text in _vocab_texts(3000, 9):
         p = Prepared(text)
-        assert _gate_tuple(inj._gates(p)) == _gate_tuple(inj._gates_py(p.words)), text
+        if len(text) >= _fast.MIN_CHARS:
+            assert _gate_tuple(inj._gates(p)) == _gate_tuple(_ref_gates(p)), text
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=120))
 def test_gate_kernel_equals_word_sets_on_any_text(kernels: object, text: str) -> None:
     p = Prepared(text)
-    assert _gate_tuple(inj._gates(p)) == _gate_tuple(inj._gates_py(p.words))
+    want = _ref_gates(p) if len(text) >= _fast.MIN_CHARS else inj._gates_py(p.words)
+    assert _gate_tuple(inj._gates(p)) == _gate_tuple(want)
+
+
+def test_kernel_starts_equal_the_reference(kernels: object) -> None:
+    for text in _vocab_texts(1500, 11):
+        p = Prepared(text)
+        if len(text) >= _fast.MIN_CHARS and len(text) <= inj._LONG:
+            gates = inj._gates(p)
+            for i in gates.folded:
+                if inj._KERNEL_LEADS[i]:
+                    assert gates.starts[i] == _ref_starts(i, p.folded), (inj._FOLDED_RULES[i].name, text)
+
+
+def test_rules_the_kernel_leaves_out_cannot_match(kernels: object) -> None:
+    """Soundness of the kernel's triage: a rule it does not let through has no match in the text."""
+    texts = _vocab_texts(2000, 12) + _glued_texts() + [t for t in _SUFFIXES if len(t) >= _fast.MIN_CHARS]
+    left_out = 0
+    for text in texts:
+        p = Prepared(text)
+        gates = inj._gates(p)
+        ref = inj._gates_py(p.words)
+        for i in set(ref.folded) - set(gates.folded):
+            assert inj._FOLDED_RULES[i].regex.search(p.folded) is None, (inj._FOLDED_RULES[i].name, text)
+            left_out += 1
+        for i in set(ref.raw) - set(gates.raw):
+            assert inj._RAW_RULES[i].regex.search(p.text) is None, (inj._RAW_RULES[i].name, text)
+    assert left_out > 1000
+
+
+def _glued_texts() -> list[str]:
+    """Texts where the words of the rules' leads stand close together, in many orders."""
+    rng = random.Random(13)
+    words = sorted({w for ps in _ref_pairs() if ps for a, b, _ in ps for w in (a, b) if w})
+    seps = [" ", ", ", " - ", "_", "\n", "  ", "...", "'", ""]
+    out = []
+    for _ in range(1500):
+        n = rng.randrange(8, 40)
+        out.append("".join(rng.choice(words) + rng.choice(seps) for _ in range(n)))
+    return out
 
 
 def test_gates_let_rules_through(kernels: object) -> None:
@@ -328,12 +410,20 @@ def _uu_flag(text: str) -> bool:
     )
 
 
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([*"aBz .-_|\n", "  ", "ab", ". ", "\t", "1"]), max_size=60).map("".join))
+def test_split_letters_bit_says_whether_the_regex_matches(kernels: object, text: str) -> None:
+    view = kernels.raw_scan(_ascii(text), len(text), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+    assert bool(view[0] & _view.SPLIT_LETTERS) == (dec._SPLIT_RE.search(text) is not None)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(st.sampled_from(_RAW_PIECES), max_size=40))
 def test_raw_scan_kernel_equals_python(kernels: object, pieces: list[str]) -> None:
     text = "".join(pieces)
     view = kernels.raw_scan(_ascii(text), min(len(text), 20_000), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
-    assert view[0] == sum(1 << i for i, lit in enumerate(inj._ALL_LITERALS) if lit in text)
+    literals = sum(1 << i for i, lit in enumerate(inj._ALL_LITERALS) if lit in text)
+    assert view[0] == literals | _view.SPLIT_LETTERS * (dec._SPLIT_RE.search(text) is not None)
     assert bool(view[7]) == _uu_flag(text)
     morse = any(t in text for t in (".- ", "-. ", " .-", " -.", "-- ", ".. "))
     assert bool(view[8]) == morse
@@ -411,7 +501,11 @@ _PII_PIECES = [*"0123456789 .-()/+@:aAZzbB\n\t", "4111 1111 1111 1111", "DE89 37
                "Birth", "DOB", "d.o.b", "B-DAY", "12 Main Street", "350 5th Avenue", "fe80::1", "2001:db8::",
                "10.0.0.1", "a.b@example.com", "+44 20 7946 0958", "(555) 123-4567", "123-45-6789",
                "api_key", "TOKEN", "Secret", "password=", "Bearer ", "sk-", "ghp_", "xxxxxxxxxxxxxxxx",
-               "AKIA"]  # fmt: skip
+               "AKIA", "api key", " is ", " was ", "\x1c", "=", ":", "'", "token stream", "Key"]  # fmt: skip
+
+
+#: What ``secrets._KEY_VALUE`` needs after a key word: the rest of the key, its separator.
+_KEY_FOLLOWS = re.compile(r"(?i)(?:[\w.\-]|(?<=api) (?=key))*[\"']?\s*(?:[:=]|\s(?:is|was)\s)")
 
 
 def _python_triage(text: str) -> list[int]:
@@ -430,7 +524,11 @@ def _python_triage(text: str) -> list[int]:
     )
     births = [i for i in (low.find(w) for w in pii._DOB_WORDS) if i >= 0]
     gate = pii._IPV6_GATE.search(text)
-    keys = sum(1 << i for i, h in enumerate(secrets._KEY_HINTS) if h in low)
+    keys = sum(
+        1 << i
+        for i, h in enumerate(secrets._KEY_HINTS)
+        if (h == "bearer" and h in low) or any(_KEY_FOLLOWS.match(text, m.end()) for m in re.finditer(h, low))
+    )
     street = pii._first(shape.find(b"0 A"), shape.find(b"0aa A"))
     ipv6 = gate.start() if gate else -1
     return [flags, shape.find(b"AA00"), street, min(births, default=-1), ipv6, keys]
@@ -482,3 +580,18 @@ def test_nothing_encoded_on_plain_text_and_not_on_a_payload(kernels: object) -> 
     for text, want in ((plain, True), (payload, False)):
         view = kernels.raw_scan(_ascii(text), len(text), *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
         assert dec.nothing_encoded(text, True, False, view) is want
+
+
+def test_lead_pairs_read_the_pattern() -> None:
+    from midstream_mcp.core.sanitizer._leads import lead_pairs
+
+    assert lead_pairs(re.compile(r"\b(?:start|top)[\W_]+of[\W_]+(?:the|this)\b")) == (
+        ("start", "of", True),
+        ("top", "of", True),
+    )
+    assert lead_pairs(re.compile(r"\b(?:is|are)[\W_]+(?:an?[\W_]+)?\w+")) == (
+        ("are", "", False),
+        ("is", "", False),
+    )
+    assert lead_pairs(re.compile(r"\bdo[\W_]+any(?:thing)?\b")) == (("do", "any", False),)
+    assert lead_pairs(re.compile(r"\bignor(?:e|ing)?[\W_]+all")) is None  # the first word may go on
