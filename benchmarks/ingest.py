@@ -44,6 +44,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,15 +159,30 @@ def _run(
         t0 = time.perf_counter()
         interval = 1.0 / rate if rate else 0.0
         if interval:  # one chunk at a time, at a steady rate
+            # Like a real producer, keep no future once it is resolved: holding thousands of them
+            # (each with its lock and condition) made the collector's generation-1 passes take
+            # ~20 ms, a stall the pipeline would not see in the server.
+            unacked = threading.Semaphore(0)
+            failed: list[BaseException] = []
+
+            def ack(fut: Future[Any], i: int) -> None:
+                acked[i] = time.perf_counter()
+                if (exc := fut.exception()) is not None:
+                    failed.append(exc)
+                unacked.release()
+
             for i, chunk in enumerate(data):
                 # sleep, not spin: a real producer waits on I/O and leaves the GIL to the pipeline
                 left = t0 + i * interval - time.perf_counter()
                 if left > 0:
                     time.sleep(left)
                 sent[i] = time.perf_counter()
-                fut = pipe.submit(sid, chunk, tokens=1)
-                fut.add_done_callback(lambda _, i=i: acked.__setitem__(i, time.perf_counter()))
-                futures.append(fut)
+                pipe.submit(sid, chunk, tokens=1).add_done_callback(lambda f, i=i: ack(f, i))
+            for _ in range(n):
+                if not unacked.acquire(timeout=120):
+                    raise TimeoutError("a paced chunk was not acknowledged in 120 s")
+            if failed:
+                raise failed[0]
         else:  # bulk: submit_many in slices (one future per slice, queue backpressure applies)
             step = 1024
             for i in range(0, n, step):
