@@ -265,9 +265,7 @@ class SQLiteStore:
                 try:
                     self._commit(batch)
                 finally:
-                    n_events = sum(len(e) for e, _, _ in batch)
                     with self._cv:
-                        self._queued_events -= n_events
                         self._committed += len(batch)
                         self._cv.notify_all()
             if time.monotonic() - self._last_sweep > interval:
@@ -304,13 +302,21 @@ class SQLiteStore:
             db.close()
 
     def _commit(self, batch: list[tuple[Sequence[Event], Sequence[StreamRecord], Callback | None]]) -> None:
-        """Write one transaction, then run its callbacks (with the error, if it failed)."""
+        """Write one transaction, free its queue room, then run its callbacks (with the error, if it failed).
+
+        Room first: a callback may need a lock held by a producer that waits in
+        :meth:`append` for room (the pipeline's seq lock, when it reports a failed commit).
+        """
         error: BaseException | None = None
         try:
             self._write(batch)
         except Exception as exc:
             logger.exception("stream store write failed")
             error = StoreError(f"store write failed: {exc}")
+        finally:
+            with self._cv:
+                self._queued_events -= sum(len(e) for e, _, _ in batch)
+                self._cv.notify_all()
         for _, _, cb in batch:
             if cb is not None:
                 try:

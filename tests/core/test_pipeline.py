@@ -667,3 +667,31 @@ def test_a_store_failing_inside_append_fails_the_push_without_deadlock() -> None
         assert [e.kind for e in sub.drain()] == ["chunk", "store_failed"]
         assert pipe.events(sid) == []
         pipe.store.close()
+
+
+def test_a_failed_commit_while_the_worker_waits_for_store_room_does_not_deadlock(tmp_path: Path) -> None:
+    # The worker holds the seq lock while it waits in append for room; reporting the failed
+    # commit needs that lock, so the store must free the room before it runs the callbacks.
+    store = GatedStore(tmp_path / "r.sqlite3", max_queue=1)
+    with Pipeline(store=store) as pipe:
+        sid = _open_committed(pipe, store)
+        sub = pipe.bus.subscribe(stream_id=sid)
+        store.gate.clear()
+        first = pipe.submit(sid, "one ")
+        assert store.waiting.wait(10)  # its commit is held at the gate
+        futures = [first]
+        for index, word in ((1, "two"), (2, "three")):  # one batch each: "three" finds no room and waits
+            futures.append(pipe.submit(sid, f"{word} "))
+            ev = sub.get(timeout=10)
+            while ev is not None and getattr(ev, "index", None) != index:
+                ev = sub.get(timeout=10)
+            assert ev is not None  # published, so its append is next (and, for "three", waits)
+        store.fail = True
+        store.gate.set()
+        for fut in futures:
+            with pytest.raises(StoreError):
+                fut.result(10)
+        assert "store_failed" in [e.kind for e in sub.drain()]
+        store.fail = False
+        assert pipe.push_sync(sid, "four ", timeout=10).index == 3  # the stream carries on
+    store.close()

@@ -19,8 +19,8 @@ class GatedStore(SQLiteStore):
     broken disk would) instead of writing.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: str | Path, **options: Any) -> None:
+        super().__init__(path, **options)
         self.gate = threading.Event()
         self.gate.set()
         self.waiting = threading.Event()
