@@ -8,6 +8,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from hypothesis import strategies as st
 
 from midstream_mcp.core._patterns import LiteralMatcher, RegexMatcher, TokenSequenceMatcher
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.events import StoreFailed
+from midstream_mcp.core.events import Event, StoreFailed
 from midstream_mcp.core.pipeline import Busy, Pipeline, PipelineConfig, StreamPolicy
 from midstream_mcp.core.sanitizer import DefaultSanitizer, Policy, ScanContext, Verdict
 from midstream_mcp.core.store import SQLiteStore, StoreError
@@ -562,17 +563,26 @@ def _open_committed(pipe: Pipeline, store: GatedStore, **policy: Any) -> str:
     return sid
 
 
+def _held_chunk(pipe: Pipeline, store: GatedStore, sid: str, text: str) -> tuple[Any, Future[Any], Event]:
+    """Submit ``text`` with the gate closed: its chunk event is seen and its commit is held at the gate.
+
+    Returns the stream's subscription, the chunk's future and its chunk event.
+    """
+    sub = pipe.bus.subscribe(stream_id=sid)
+    store.gate.clear()
+    fut = pipe.submit(sid, text)
+    ev = sub.get(timeout=10)
+    assert ev is not None and ev.kind == "chunk"
+    assert store.waiting.wait(10)  # its commit is held at the gate, on the store's thread
+    return sub, fut, ev
+
+
 def test_event_is_published_before_its_commit_and_acknowledged_after(
     gated: tuple[Pipeline, GatedStore],
 ) -> None:
     pipe, store = gated
     sid = _open_committed(pipe, store)
-    sub = pipe.bus.subscribe(stream_id=sid)
-    store.gate.clear()
-    fut = pipe.submit(sid, "hello ")
-    ev = sub.get(timeout=10)
-    assert ev is not None and ev.kind == "chunk"
-    assert store.waiting.wait(10)  # its commit is held at the gate, on the store's thread
+    _, fut, ev = _held_chunk(pipe, store, sid, "hello ")
     assert not fut.done()  # seen, not yet durable: not acknowledged
     # A reader told of the event finds it, though the store has not got it yet.
     assert ev.to_dict() in pipe.events(sid)
@@ -629,12 +639,7 @@ def test_reads_merge_uncommitted_events_in_seq_order_without_repeats(
 def test_a_failed_commit_fails_its_acknowledgements_and_says_so(gated: tuple[Pipeline, GatedStore]) -> None:
     pipe, store = gated
     sid = _open_committed(pipe, store)
-    sub = pipe.bus.subscribe(stream_id=sid)
-    store.gate.clear()
-    fut = pipe.submit(sid, "lost ")
-    chunk = sub.get(timeout=10)
-    assert chunk is not None and chunk.kind == "chunk"
-    assert store.waiting.wait(10)
+    sub, fut, chunk = _held_chunk(pipe, store, sid, "lost ")
     store.fail = True
     store.gate.set()
     with pytest.raises(StoreError, match="disk I/O error"):
