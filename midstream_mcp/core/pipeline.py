@@ -74,6 +74,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from midstream_mcp.core._patterns import Match, RegexMatcher, TokenSequenceMatcher
@@ -682,7 +683,7 @@ class Pipeline:
                 extra.append(ev.to_dict())
         if not extra:
             return stored
-        return sorted(stored + extra, key=_seq_of)[:limit]
+        return sorted(stored + extra, key=itemgetter("seq"))[:limit]
 
     def metrics(self) -> dict[str, Any]:
         """Global metrics over all streams since the pipeline started."""
@@ -1392,7 +1393,7 @@ class Pipeline:
                 self._publishing = True
             try:
                 # Consecutive batches of one stream in one call: one offer per subscriber.
-                for sid, group in itertools.groupby(batches, key=_first):
+                for sid, group in itertools.groupby(batches, key=itemgetter(0)):
                     self.bus.publish_many([ev for _, evs in group for ev in evs], stream_id=sid)
             except Exception:
                 logger.exception("publishing events failed")
@@ -1403,14 +1404,6 @@ class Pipeline:
 
 #: Events of one analysis batch published by the worker itself; bigger batches go to the publisher thread.
 _PUBLISH_INLINE_MAX = 32
-
-
-def _first(pair: tuple[str, Any]) -> str:
-    return pair[0]
-
-
-def _seq_of(event: dict[str, Any]) -> int:
-    return int(event["seq"])
 
 
 _NO_FUTURE: Future[Any] = Future()

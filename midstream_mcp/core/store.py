@@ -37,6 +37,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -482,7 +483,7 @@ class SQLiteStore:
             out = [(seq, json.loads(data)) for seq, data in rows]
             if not kinds or "chunk" in kinds:
                 out += ((c["seq"], c) for c in self._chunks_after(stream_id, after_seq, limit))
-        out.sort(key=_first)
+        out.sort(key=itemgetter(0))
         return [ev for _, ev in out[:limit]]
 
     def _chunks_after(self, stream_id: str | None, after_seq: int, limit: int) -> list[dict[str, Any]]:
@@ -609,10 +610,6 @@ def _old_chunk_event(row: dict[str, Any]) -> ChunkProcessed:
 
 def _seq_after(cutoff: int) -> Callable[[dict[str, Any]], bool]:
     return lambda event: bool(event["seq"] > cutoff)
-
-
-def _first(pair: tuple[int, Any]) -> int:
-    return pair[0]
 
 
 def _delete_runs(db: sqlite3.Connection, where: str, args: tuple[Any, ...]) -> int:
