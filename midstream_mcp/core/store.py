@@ -519,13 +519,8 @@ class SQLiteStore:
 
     def count_events(self, stream_id: str | None = None) -> int:
         """How many events are stored (of one stream or all)."""
-        where, args = ("", ()) if stream_id is None else (" WHERE stream_id = ?", (stream_id,))
         with self._db_lock:
-            events = self._db.execute(f"SELECT count(*) FROM events{where}", args).fetchone()[0]
-            chunks = self._db.execute(f"SELECT coalesce(sum(n), 0) FROM chunk_runs{where}", args).fetchone()[
-                0
-            ]
-        return int(events) + int(chunks)
+            return _count_events(self._db, stream_id)
 
     def close(self) -> None:
         with self._cv:
@@ -640,13 +635,17 @@ def _trim_runs(
     return removed
 
 
+def _count_events(db: sqlite3.Connection, stream_id: str | None) -> int:
+    """How many events are stored (of one stream or all): JSON rows plus the chunks of the runs."""
+    where, args = ("", ()) if stream_id is None else (" WHERE stream_id = ?", (stream_id,))
+    events = db.execute(f"SELECT count(*) FROM events{where}", args).fetchone()[0]
+    chunks = db.execute(f"SELECT coalesce(sum(n), 0) FROM chunk_runs{where}", args).fetchone()[0]
+    return int(events) + int(chunks)
+
+
 def _cutoff_seq(db: sqlite3.Connection, stream_id: str, keep: int) -> int | None:
     """The newest seq of ``stream_id`` beyond its ``keep`` newest events, or None if it has no more."""
-    total = db.execute("SELECT count(*) FROM events WHERE stream_id = ?", (stream_id,)).fetchone()[0]
-    total += db.execute(
-        "SELECT coalesce(sum(n), 0) FROM chunk_runs WHERE stream_id = ?", (stream_id,)
-    ).fetchone()[0]
-    if total <= keep:
+    if _count_events(db, stream_id) <= keep:
         return None
     newest = [
         seq
