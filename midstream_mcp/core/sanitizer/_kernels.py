@@ -468,6 +468,7 @@ def gate_view(
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
+    nlead = 0  # passing rules with lead positions
     # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
     pos_buf = np.empty(64, np.int64)
     pos_cnt = np.zeros(nrules, np.int64)
@@ -538,12 +539,9 @@ def gate_view(
             if m == 0:
                 continue  # no place where a match could start
             pos_cnt[r] = m
+            nlead += 1
         passing[npass] = r
         npass += 1
-    nlead = 0
-    for k in range(npass):
-        if pos_cnt[passing[k]] > 0:
-            nlead += 1
     out = np.empty(head + nids + npass + nlead + npos, np.int64)
     out[0] = distinct
     for k in range(nsets):
@@ -1105,11 +1103,6 @@ def raw_scan(
 # -- what the personal-data and secrets detectors need to know first (their gates), in one pass ----
 
 
-@njit(cache=True, nogil=True)
-def _digit(c: int) -> bool:
-    return 48 <= c <= 57
-
-
 #: Bits of :func:`triage_classes`.
 _T_DIGIT, _T_SEP, _T_SPACE, _T_UPPER, _T_LOWER, _T_MARK = 1, 2, 4, 8, 16, 32
 
@@ -1169,7 +1162,7 @@ def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
     if q < n and (b[q] == 34 or b[q] == 39):
         q += 1
     ws = 0
-    while q < n and (b[q] == 32 or 9 <= b[q] <= 13 or 28 <= b[q] <= 31):
+    while q < n and _ws(b[q]):
         q += 1
         ws += 1
     if q >= n:
@@ -1183,8 +1176,7 @@ def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
         k = 3
     if k == 0 or q + k >= n:
         return False
-    c = b[q + k]
-    return bool(c == 32 or 9 <= c <= 13 or 28 <= c <= 31)
+    return bool(_ws(b[q + k]))
 
 
 @njit(cache=True, nogil=True)
