@@ -48,9 +48,9 @@ _VERSION = 1
 _SWAP = sys.byteorder == "big"  # arrays are stored little-endian whatever the machine
 
 
-def _header_encoder() -> Callable[[Any], str]:
+def _compact_encoder() -> Callable[[Any], str]:
     """Compact JSON, non-ASCII kept, through one C encoder made once (``json.dumps`` makes a new one
-    per call, which costs more than encoding a one-chunk run's header)."""
+    per call, which costs more than encoding a one-chunk run's header); the store's encoder too."""
     fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
     make = getattr(json.encoder, "c_make_encoder", None)
     try:
@@ -63,7 +63,7 @@ def _header_encoder() -> Callable[[Any], str]:
     return fallback  # pragma: no cover
 
 
-_dumps = _header_encoder()
+dumps = _compact_encoder()
 
 
 class Run(NamedTuple):
@@ -122,7 +122,7 @@ def _encode_one(c: ChunkProcessed) -> Run:
         "tokens": c.tokens, "action": c.action, "reason": c.reason, "blocked": c.blocked,
         "emitted": c.emitted, "findings": c.findings,
     }  # fmt: skip
-    header = _dumps({"v": _VERSION, "n": 1, "same": same, "json": {}, "ints": []})
+    header = dumps({"v": _VERSION, "n": 1, "same": same, "json": {}, "ints": []})
     return Run(c.seq, c.seq, c.stream_id, 1, c.ts, c.ts, header.encode("utf-8") + b"\n" + floats.tobytes())
 
 
@@ -159,7 +159,7 @@ def _encode_many(chunks: Sequence[ChunkProcessed]) -> Run:
     if _SWAP:
         floats.byteswap()
         packed_ints.byteswap()
-    header = _dumps({"v": _VERSION, "n": n, "same": same, "json": as_json, "ints": ints})
+    header = dumps({"v": _VERSION, "n": n, "same": same, "json": as_json, "ints": ints})
     ts = columns["ts"]
     return Run(
         rows[0][0], rows[-1][0], chunks[0].stream_id, n, min(ts), max(ts),
@@ -171,7 +171,7 @@ def _encode_as_json(chunks: Sequence[ChunkProcessed]) -> Run:
     """Every column as JSON: for the rare run whose numbers do not fit the arrays."""
     dicts = [c.to_dict() for c in chunks]
     as_json = {name: [d[name] for d in dicts] for name in FIELDS}
-    header = _dumps(
+    header = dumps(
         {"v": _VERSION, "n": len(chunks), "same": {}, "json": as_json, "ints": [], "floats": False}
     )
     ts = [t for t in as_json["ts"] if isinstance(t, (int, float))] or [0.0]

@@ -165,7 +165,7 @@ CREATE TABLE IF NOT EXISTS chunk_runs (
 CREATE INDEX IF NOT EXISTS chunk_runs_stream ON chunk_runs (stream_id, first_seq);
 """
 
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str).encode
+_dumps = chunk_runs.dumps
 
 
 class SQLiteStore:
