@@ -1134,6 +1134,7 @@ def lower_table() -> np.ndarray:
     return np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
 
+@njit(cache=True, nogil=True)
 def hash3(a: int, b: int, c: int) -> int:
     """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
     return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
@@ -1269,7 +1270,7 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        cand = lit_hash[((l0 * 961 + l1 * 31 + l2) * 2654435761 >> 8) & 255] & ~found
+        cand = lit_hash[hash3(l0, l1, l2)] & ~found
         while cand:
             bit = cand & -cand
             cand ^= bit
