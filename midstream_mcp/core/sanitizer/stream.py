@@ -211,16 +211,16 @@ class StreamScanner:
 #: space ("4111 1111 1111 1111 " + "1234" is one 20-digit number, no card); at most this many of them
 #: may stand between a finding and the buffer's end.
 _BRIDGE = frozenset(".-:_(/+")
+_NUMBER_BRIDGE = _BRIDGE | {" "}
 _MAX_BRIDGE = 2
 
 
 def _may_grow(end: int, buf: str) -> bool:
     """True when personal data or a secret ending at ``end`` may still grow with the next chunk."""
-    rest = buf[end:]
-    if not rest:
-        return True
-    bridge = _BRIDGE | {" "} if end and buf[end - 1].isdigit() else _BRIDGE
-    return len(rest) <= _MAX_BRIDGE and all(c in bridge for c in rest)
+    if len(buf) - end > _MAX_BRIDGE:
+        return False
+    bridge = _NUMBER_BRIDGE if end and buf[end - 1].isdigit() else _BRIDGE
+    return all(c in bridge for c in buf[end:])
 
 
 def _shift(f: Finding, base: int) -> Finding:
