@@ -284,6 +284,9 @@ class Subscription:
         self._loop = loop
         self._async_waiter: asyncio.Future[None] | None = None
         self._scheduled = False  # an asyncio wake-up/drain is already queued
+        # Pulled with get()/drain() only: an offer just sets _ready (a get() clears it, under the
+        # lock, before it waits), so a subscriber that only drains costs an offer no wake-up at all.
+        self._pull = loop is None and target is None
 
     # ----------------------------------------------------------------- publisher side
 
@@ -299,15 +302,21 @@ class Subscription:
             if over > 0:
                 self.dropped += over
             buf.extend(events)
-            wake = was_empty and not self._scheduled
-            if wake:
-                self._scheduled = True
+            if self._pull:
+                wake = False
+            else:
+                wake = was_empty and not self._scheduled
+                if wake:
+                    self._scheduled = True
         if wake:
             self._wake()
+        elif self._pull and not self._ready.is_set():
+            self._ready.set()  # after the append: a reader that cleared it, finding nothing, wakes up
         return was_empty
 
     def _wake(self) -> None:
-        self._ready.set()
+        if not self._ready.is_set():
+            self._ready.set()
         if self._loop is not None:
             try:
                 self._loop.call_soon_threadsafe(self._on_loop)
@@ -367,15 +376,15 @@ class Subscription:
 
     def drain(self, max_events: int | None = None) -> list[Event]:
         """Take buffered events without waiting (all of them, or at most ``max_events``)."""
+        buf = self._buf
+        if not buf:
+            return []  # nothing to take: no lock (a poller of many idle subscriptions stays cheap)
         with self._lock:
-            buf = self._buf
             if max_events is None or max_events >= len(buf):
                 out = list(buf)
                 buf.clear()
             else:
                 out = [buf.popleft() for _ in range(max_events)]
-            if not buf:
-                self._ready.clear()
             self.delivered += len(out)
         return out
 
@@ -385,12 +394,14 @@ class Subscription:
             with self._lock:
                 if self._buf:
                     ev = self._buf.popleft()
-                    if not self._buf:
-                        self._ready.clear()
                     self.delivered += 1
                     return ev
                 if self.closed:
                     return None
+                # Cleared only here, with nothing buffered and under the lock: an offer appends under
+                # the lock and sets it after, so a stale set (its events already taken) costs one
+                # more turn of this loop, never a busy loop.
+                self._ready.clear()
             if not self._ready.wait(timeout):
                 return None
 
@@ -406,6 +417,7 @@ class Subscription:
                     return None
                 loop = self._loop or asyncio.get_running_loop()
                 self._loop = loop
+                self._pull = False  # offers now wake this loop
                 waiter = loop.create_future()
                 self._async_waiter = waiter
             try:
@@ -431,7 +443,8 @@ class Subscription:
         """Unsubscribe; buffered events can still be drained."""
         if self.closed:
             return
-        self.closed = True
+        with self._lock:  # get() checks closed and clears _ready under the lock: set() below wakes it
+            self.closed = True
         self._bus._remove(self)
         self._ready.set()
         loop, waiter = self._loop, self._async_waiter
