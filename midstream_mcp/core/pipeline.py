@@ -1301,8 +1301,15 @@ class Pipeline:
         with self._seq_lock:
             for ev, n in zip(events, self._seq, strict=False):  # fresh, unshared events: numbered once
                 set_seq(ev, n)
+            sid = st.id
+            key = events[0].seq if events else 0
             if events:
                 st.last_seq = events[-1].seq
+                # In the tail before the bus: whoever hears of an event can read it.
+                with self._uncommitted_lock:
+                    self._uncommitted[key] = (sid, events)
+                    self._uncommitted_n += len(events)
+                self._publish(sid, events)  # first: the results and the record below are not news
             fixed = (
                 [(fut, b.result() if isinstance(b, _ResultSpec) else b()) for fut, b in results]
                 if results
@@ -1310,14 +1317,6 @@ class Pipeline:
             )
             self._global.events += len(events)
             record = st.record()
-            sid = st.id
-            key = events[0].seq if events else 0
-            if events:
-                # In the tail before the bus: whoever hears of an event can read it.
-                with self._uncommitted_lock:
-                    self._uncommitted[key] = (sid, events)
-                    self._uncommitted_n += len(events)
-                self._publish(sid, events)
 
             def done(exc: BaseException | None) -> None:
                 if events:
