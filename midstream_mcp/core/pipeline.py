@@ -28,6 +28,9 @@ not hold up the analysis); the commit runs on the store's writer thread
 delays the analysis of the chunks behind it. Acknowledgements wait for the commit: a
 result of :meth:`Pipeline.push` (or ``submit``, ``push_many``...) is
 returned only once it is durable, so a restart loses nothing acknowledged.
+(A stream's own row, its state and running metrics, is rewritten at most every
+``record_interval_s`` and at each change of state: after a crash it may be behind
+the stream's committed chunks by that much, never the chunks themselves.)
 Until their commit, published events are kept in memory and merged into
 :meth:`Pipeline.events` (by ``seq``, no duplicates, no gaps), so a subscriber
 told of an event finds it when it reads. If the commit fails, the batch's
@@ -143,7 +146,11 @@ class PipelineConfig:
     ``queue_size``/``on_full``/``window`` are defaults a stream policy may lower
     or change; ``max_batch``/``max_batch_chars`` bound one analysis step;
     ``max_uncommitted`` bounds the events published and not yet committed (the
-    analysis waits for the store beyond it).
+    analysis waits for the store beyond it). ``record_interval_s``: a stream's row
+    in the store (state, metrics, monitor verdicts) is rewritten with a commit at
+    most this often, and always when its state changes (open, close); its chunks
+    and events are all in every commit. Only a process that dies leaves a row
+    behind its history, by at most this long.
     """
 
     max_streams: int = 1_000
@@ -157,6 +164,7 @@ class PipelineConfig:
     max_batch_chars: int = 16_384
     retain_closed: int = 1_000
     max_uncommitted: int = 65_536
+    record_interval_s: float = 0.1
 
     def __post_init__(self) -> None:
         for name in (
@@ -171,6 +179,12 @@ class PipelineConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidInput(name, f"must be a positive integer, got {v!r}")
+        if isinstance(self.record_interval_s, bool) or not (
+            isinstance(self.record_interval_s, (int, float)) and 0 <= self.record_interval_s <= 60
+        ):
+            raise InvalidInput(
+                "record_interval_s", f"must be seconds from 0 to 60, got {self.record_interval_s!r}"
+            )
         if self.on_full not in ("wait", "reject"):
             raise InvalidInput("on_full", f"must be 'wait' or 'reject', got {self.on_full!r}")
         if self.window < 16:
@@ -360,6 +374,8 @@ class _Stream:
         self.metrics = StreamMetrics(opened)
         self.index = 0
         self.pos = 0  # characters received (analysed) so far
+        self.recorded_state = ""  # state of the stream's row as last handed to the store
+        self.recorded_at = 0.0  # pipeline clock when it was
 
     def record(self) -> StreamRecord:
         return StreamRecord(
@@ -1316,7 +1332,13 @@ class Pipeline:
                 else None
             )
             self._global.events += len(events)
-            record = st.record()
+            # The stream's row: on a change of state, else at most every record_interval_s (a row
+            # per commit was a JSON of its metrics and an upsert for every chunk of a slow stream).
+            now = self._clock()
+            records: tuple[StreamRecord, ...] = ()
+            if st.state != st.recorded_state or now - st.recorded_at >= self.config.record_interval_s:
+                records = (st.record(),)
+                st.recorded_state, st.recorded_at = st.state, now
 
             def done(exc: BaseException | None) -> None:
                 if events:
@@ -1349,7 +1371,7 @@ class Pipeline:
                         group.set_many(ready, exc)
 
             # Always the store's writer thread: a commit stall must not hold up the analysis.
-            self.store.append(events, (record,), done)
+            self.store.append(events, records, done)
 
     def _lost(self, stream_id: str, events: list[Event], exc: BaseException) -> None:
         """Tell subscribers that published ``events`` failed to commit (store callback)."""

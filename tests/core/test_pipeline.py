@@ -393,6 +393,37 @@ def test_metrics_on_a_scripted_stream_with_a_fake_clock(tmp_path: Path) -> None:
         assert pipe.push_sync(sid, "abcdefghij").tokens == 2
 
 
+def test_the_stream_row_is_rewritten_on_state_changes_and_at_most_every_record_interval(
+    tmp_path: Path,
+) -> None:
+    now = [100.0]
+    store = SQLiteStore(tmp_path / "r.sqlite3")
+    with Pipeline(PipelineConfig(record_interval_s=1.0), store=store, clock=lambda: now[0]) as pipe:
+        sid = pipe.open({"sanitizer": False})["stream_id"]
+        store.flush()
+        rec = store.stream(sid)
+        assert rec is not None and rec.state == "open" and rec.metrics["chunks"] == 0
+        now[0] = 100.5
+        first = pipe.push_sync(sid, "one ", timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.metrics["chunks"] == 0  # within the interval: the row waits
+        assert first.seq in {e["seq"] for e in store.events(sid)}  # the chunk itself is committed
+        now[0] = 101.2
+        pipe.push_sync(sid, "two ", timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.metrics["chunks"] == 2
+        now[0] = 101.3
+        pipe.push_sync(sid, "three ", timeout=10)
+        summary = pipe.close_sync(sid, timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.state == "closed"  # a change of state is written at once
+        assert rec.metrics == summary["metrics"] and rec.metrics["chunks"] == 3
+        assert rec.last_seq == summary["last_seq"]
+    store.close()
+    with pytest.raises(InvalidInput, match="record_interval_s"):
+        PipelineConfig(record_interval_s=-1)
+
+
 def test_monitor_verdict_changes_are_events(pipe: Pipeline) -> None:
     policy = {
         "sanitizer": False,
@@ -653,6 +684,7 @@ def test_a_failed_commit_fails_its_acknowledgements_and_says_so(gated: tuple[Pip
     store.fail = False
     again = pipe.push_sync(sid, "kept ", timeout=10)
     assert again.index == 1 and again.seq in {e["seq"] for e in store.events(sid)}
+    assert again.seq > failed.seq  # no seq a subscriber saw is given out again, lost or not
 
 
 class _FailsAtOnce(SQLiteStore):
