@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import queue
 import threading
@@ -221,6 +222,21 @@ def _fast_constructor(cls: type[Event]) -> Callable[..., Any]:
 #: ``make_chunk(seq, stream_id, ts, index, start, end, bytes, tokens, action, reason, blocked, score,
 #: emitted, findings, gap_ms, latency_ms)`` -> :class:`ChunkProcessed` (all positional, for the hot path).
 make_chunk: Callable[..., ChunkProcessed] = _fast_constructor(ChunkProcessed)
+_CHUNK_SETTERS = tuple(getattr(ChunkProcessed, f.name).__set__ for f in fields(ChunkProcessed))
+
+
+def make_chunks(n: int, *columns: Iterable[Any]) -> list[ChunkProcessed]:
+    """``n`` chunk events from ``columns`` (one per field, in :func:`make_chunk` order, each at least
+    ``n`` long), set a field at a time: each column goes into its field in one C-level pass, cheaper
+    than ``n`` calls of :func:`make_chunk`. For the pipeline's hot path only."""
+    if len(columns) != len(_CHUNK_SETTERS):
+        raise TypeError(f"make_chunks takes {len(_CHUNK_SETTERS)} columns, got {len(columns)}")
+    events: list[ChunkProcessed] = list(map(object.__new__, itertools.repeat(ChunkProcessed, n)))
+    for setter, column in zip(_CHUNK_SETTERS, columns, strict=True):
+        deque(map(setter, events, column), maxlen=0)
+    return events
+
+
 #: Set the ``seq`` of a fresh, unpublished event (the pipeline numbers events once, before commit).
 set_seq: Callable[[Event, int], None] = Event.seq.__set__  # type: ignore[misc,attr-defined]
 

@@ -103,7 +103,7 @@ from midstream_mcp.core.events import (
     StoreFailed,
     StreamClosed,
     StreamOpened,
-    make_chunk,
+    make_chunks,
     set_seq,
 )
 from midstream_mcp.core.metrics import GlobalMetrics, StreamMetrics
@@ -370,6 +370,13 @@ class _Stream:
             (m, m.compiled.monitor()) for m in policy.monitors
         ]
         self.verdicts = {m.name: m.compiled.initial_verdict.value for m in policy.monitors}
+        # The per-chunk event fields (see the module docstring) that some monitor's formula reads.
+        read = {
+            getattr(a, "name", None) or getattr(a, "field", None)
+            for m in policy.monitors
+            for a in m.compiled.atoms
+        }
+        self.monitor_fields = tuple(f for f in _CHUNK_FIELDS if f in read)
         self.last_verdict: dict[str, Any] = {}  # monitor name -> Verdict object of the last step
         self.metrics = StreamMetrics(opened)
         self.index = 0
@@ -1024,25 +1031,29 @@ class Pipeline:
         for i, fs in chunk_findings.items():
             finding_dicts[i] = tuple(map(_finding_dict, fs))
         # The chunk events, made from the columns in one pass (no per-chunk Python in between).
-        chunk_events: list[ChunkProcessed] = list(
-            map(
-                make_chunk, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
-                range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
-                emitted if policy.store_text else itertools.repeat(None, n), finding_dicts, gaps, latencies,
-            )
+        chunk_events = make_chunks(
+            n, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
+            range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
+            emitted if policy.store_text else itertools.repeat(None, n), finding_dicts, gaps, latencies,
         )  # fmt: skip
         # After a chunk's event come the matches decided at it, then its monitor changes.
         flags: list[dict[str, Any]] | None = None
         if st.monitors:
-            flags = [
-                {
-                    "chunk": True, "index": index + i, "blocked": b, "verdict": a, "score": sc, "tokens": t,
-                    "bytes": nb, "gap_ms": 0.0 if gap is None else gap,
-                }
-                for i, (a, b, sc, t, nb, gap) in enumerate(
-                    zip(actions, blocked, scores, token_counts, sizes, gaps, strict=True)
-                )
-            ]  # fmt: skip
+            # Only the per-chunk fields some monitor reads (a monitor looks fields up by name, and
+            # one it does not name cannot change its verdict); match flags are added below.
+            fields = st.monitor_fields
+            if not fields:
+                flags = [{} for _ in range(n)]
+            else:
+                columns = {
+                    "chunk": itertools.repeat(True, n), "index": range(index, index + n), "blocked": blocked,
+                    "verdict": actions, "score": scores, "tokens": token_counts, "bytes": sizes,
+                    "gap_ms": [0.0 if gap is None else gap for gap in gaps] if "gap_ms" in fields else gaps,
+                }  # fmt: skip
+                flags = [
+                    dict(zip(fields, row, strict=True))
+                    for row in zip(*[columns[f] for f in fields], strict=True)
+                ]
         matched = {
             i: self._match_events(
                 st,
@@ -1093,8 +1104,8 @@ class Pipeline:
                 verdicts[action] += k
                 gverdicts[action] += k
         g.chunks += n
-        g.tokens += sum(token_counts)
-        g.bytes += sum(sizes)
+        g.tokens += metrics.batch_tokens  # summed once, by the stream's metrics
+        g.bytes += metrics.batch_bytes
         if True in blocked:
             g.blocked += blocked.count(True)
         if closing_matches:  # only possible at close
@@ -1422,6 +1433,9 @@ class Pipeline:
                 with self._outbox_cv:
                     self._publishing = False
 
+
+#: The fields of a chunk's LTL event that come from the chunk itself (matches add their own).
+_CHUNK_FIELDS = ("chunk", "index", "blocked", "verdict", "score", "tokens", "bytes", "gap_ms")
 
 #: Events of one analysis batch published by the worker itself; bigger batches go to the publisher thread.
 _PUBLISH_INLINE_MAX = 32

@@ -205,3 +205,18 @@ def test_close_wakes_a_pull_reader_and_a_pull_subscription_can_be_awaited() -> N
 
     ev = asyncio.run(main())
     assert ev is not None and ev.seq == 2
+
+
+def test_make_chunks_builds_what_make_chunk_builds() -> None:
+    from midstream_mcp.core.events import make_chunk, make_chunks
+
+    rows = [
+        (i, "s", 1.5, i, 2 * i, 2 * i + 2, 2, 1, "allow", "ok", i == 1, 0.5 * i, None if i == 1 else "ab",
+         ({"category": "email"},) if i == 2 else (), None if i == 0 else 1.0, 0.25)
+        for i in range(3)
+    ]  # fmt: skip
+    built = make_chunks(3, *zip(*rows, strict=True))
+    assert built == [make_chunk(*row) for row in rows]
+    assert all(type(e) is ChunkProcessed for e in built) and built[1].blocked and built[1].emitted is None
+    with pytest.raises(TypeError):
+        make_chunks(1, [1])
