@@ -424,6 +424,23 @@ def test_the_stream_row_is_rewritten_on_state_changes_and_at_most_every_record_i
         PipelineConfig(record_interval_s=-1)
 
 
+def test_monitors_read_every_per_chunk_field_in_batches_too(pipe: Pipeline) -> None:
+    formulas = {
+        "idx": "G (index < 3)",
+        "allow": 'G (verdict == "allow")',
+        "tok": "G (tokens >= 1 && bytes >= 1 && chunk && !blocked && score <= 0)",
+        "gap": "G (gap_ms >= 0)",
+    }
+    sid = pipe.open(
+        {"sanitizer": False, "monitors": [{"name": k, "formula": f} for k, f in formulas.items()]}
+    )["stream_id"]
+    results = pipe.submit_many(sid, ["a ", "b ", "c ", "d "]).result(10)  # one batch, or a few
+    assert [r.monitors["idx"] for r in results] == ["pending", "pending", "pending", "false"]
+    assert {r.monitors["allow"] for r in results} == {"pending"}
+    assert {r.monitors["tok"] for r in results} == {"pending"}
+    assert pipe.close_sync(sid)["monitors"] == {"idx": "false", "allow": "true", "tok": "true", "gap": "true"}
+
+
 def test_monitor_verdict_changes_are_events(pipe: Pipeline) -> None:
     policy = {
         "sanitizer": False,
