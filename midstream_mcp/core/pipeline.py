@@ -1030,7 +1030,7 @@ class Pipeline:
         finding_dicts: list[tuple[dict[str, Any], ...]] = [()] * n
         for i, fs in chunk_findings.items():
             finding_dicts[i] = tuple(map(_finding_dict, fs))
-        # The chunk events, made from the columns in one pass (no per-chunk Python in between).
+        # The chunk events, made from the columns a field at a time (no per-chunk Python in between).
         chunk_events = make_chunks(
             n, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
             range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
