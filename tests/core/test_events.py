@@ -217,6 +217,8 @@ def test_make_chunks_builds_what_make_chunk_builds() -> None:
     ]  # fmt: skip
     built = make_chunks(3, *zip(*rows, strict=True))
     assert built == [make_chunk(*row) for row in rows]
+    many = [(i, *row[1:]) for i in range(60) for row in rows[:1]]  # past the column-wise threshold
+    assert make_chunks(60, *zip(*many, strict=True)) == [make_chunk(*row) for row in many]
     assert all(type(e) is ChunkProcessed for e in built) and built[1].blocked and built[1].emitted is None
     with pytest.raises(TypeError):
         make_chunks(1, [1])
