@@ -229,8 +229,9 @@ _CHUNK_SETTERS = tuple(getattr(ChunkProcessed, f.name).__set__ for f in fields(C
 
 def make_chunks(n: int, *columns: Iterable[Any]) -> list[ChunkProcessed]:
     """``n`` chunk events from ``columns`` (one per field, in :func:`make_chunk` order, each at least
-    ``n`` long), set a field at a time: each column goes into its field in one C-level pass, cheaper
-    than ``n`` calls of :func:`make_chunk`. For the pipeline's hot path only."""
+    ``n`` long). From ``_COLUMNWISE_FROM`` events on, set a field at a time: each column goes into its
+    field in one C-level pass, cheaper than ``n`` calls of :func:`make_chunk`; fewer are made a call
+    each. For the pipeline's hot path only."""
     if len(columns) != len(_CHUNK_SETTERS):
         raise TypeError(f"make_chunks takes {len(_CHUNK_SETTERS)} columns, got {len(columns)}")
     if n < _COLUMNWISE_FROM:  # a pass per field costs more than a call per event for a few events
