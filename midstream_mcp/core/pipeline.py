@@ -469,8 +469,13 @@ class Pipeline:
         self._outbox: deque[tuple[str, list[Event]]] = deque()
         self._outbox_cv = threading.Condition(threading.Lock())
         self._publishing = False
-        self.store.recover()
-        self._seq = itertools.count(self.store.max_seq() + 1)
+        first = self.store.max_seq() + 1
+        if self.store.recover():
+            # A process that died with streams open may have published seqs it never stored (a
+            # batch not yet committed, a failed commit, its store_failed event): seqs resume well
+            # above the highest stored, so none a subscriber saw is ever given out again.
+            first += max(_SEQ_GAP_AFTER_CRASH, 4 * self.config.max_uncommitted)
+        self._seq = itertools.count(first)
         self._global = GlobalMetrics(clock())
         self._stopping = False
         self._publisher = threading.Thread(target=self._publish_loop, name="midstream-publish", daemon=True)
@@ -1433,6 +1438,10 @@ class Pipeline:
                 with self._outbox_cv:
                     self._publishing = False
 
+
+#: How far seqs jump after a crash (see ``Pipeline.__init__``): more than a dead process can have
+#: published and not stored, unless its store failed for a long time before it died.
+_SEQ_GAP_AFTER_CRASH = 1 << 20
 
 #: The fields of a chunk's LTL event that come from the chunk itself (matches add their own).
 _CHUNK_FIELDS = ("chunk", "index", "blocked", "verdict", "score", "tokens", "bytes", "gap_ms")

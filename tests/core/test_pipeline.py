@@ -749,3 +749,29 @@ def test_a_failed_commit_while_the_worker_waits_for_store_room_does_not_deadlock
         store.fail = False
         assert pipe.push_sync(sid, "four ", timeout=10).index == 3  # the stream carries on
     store.close()
+
+
+def test_no_seq_is_reused_after_a_crash_that_followed_a_failed_commit(tmp_path: Path) -> None:
+    store = GatedStore(tmp_path / "c.sqlite3")
+    pipe = Pipeline(store=store)
+    sid = _open_committed(pipe, store)
+    sub, fut, chunk = _held_chunk(pipe, store, sid, "lost ")
+    store.fail = True
+    store.gate.set()
+    with pytest.raises(StoreError):
+        fut.result(10)
+    failed = sub.get(timeout=10)
+    assert isinstance(failed, StoreFailed) and failed.seq > chunk.seq
+    # The process dies here: nothing more is committed, the stream is left open in the file.
+    store.fail = False
+    pipe._stopping = True
+    with pipe._work:
+        pipe._work.notify_all()
+    SQLiteStore.close(store)
+    with Pipeline(store=SQLiteStore(tmp_path / "c.sqlite3")) as again:
+        assert again.store.max_seq() < chunk.seq  # neither seq was stored
+        assert again.get(sid)["state"] == "interrupted"
+        new_sid = again.open({"sanitizer": False})["stream_id"]
+        first = again.events(new_sid)[0]["seq"]
+        assert first > failed.seq
+        again.store.close()
