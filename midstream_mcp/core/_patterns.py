@@ -62,11 +62,19 @@ class RegexMatcher:
         n = len(buf)
         span = self.span
         pos = self._pos
+        search = self.rx.search
+        m = search(buf, pos) if pos <= n else None
+        if m is None and not final:  # the usual case, in short: nothing new; drop what is decided
+            pos = max(pos, n - span + 1)
+            cut = pos - span
+            if cut > 0:
+                self._buf, self._base, self._pos = buf[cut:], self._base + cut, pos - cut
+            else:
+                self._buf, self._pos = buf, pos
+            return []
         base = self._base
         out: list[Match] = []
-        search = self.rx.search
         while pos <= n:
-            m = search(buf, pos)
             if m is None:
                 pos = n if final else max(pos, n - span + 1)
                 break
@@ -80,6 +88,7 @@ class RegexMatcher:
                 pos = e
             else:
                 pos = e + 1  # empty matches are never reported
+            m = search(buf, pos) if pos <= n else None
         cut = max(0, pos - span)  # keep ``span`` characters of left context for lookbehind and \b
         if cut:
             buf = buf[cut:]
@@ -148,34 +157,34 @@ class TokenSequenceMatcher:
             found.pop()  # a word at the end may continue in the next piece
         out: list[Match] = []
         if found:
-            toks = [t.group() for t in found]
-            if self.ignore_case:
-                toks = list(map(str.lower, toks))
-            flags = list(map(self.pattern_set.__contains__, toks))
+            # (token, start, end) of each complete token, made once: the window and the checks share them
+            lower = self.ignore_case
+            new = [
+                (t.group().lower() if lower else t.group(), base + t.start(), base + t.end()) for t in found
+            ]
+            pattern_set = self.pattern_set
+            flags = [e[0] in pattern_set for e in new]
             window, in_set = self._window, self._in_set
             cap = self.m + self.k
             need = self.m - self.k
             # Token i of old + new can end a match only when the cap tokens up to it hold at least
-            # m - k pattern tokens: prefix sums find those few, and only they get the full check.
-            old = len(window)
-            counts = list(accumulate(chain(in_set, flags), initial=0))
-            min_len = max(1, need)
-            for j in range(len(found)):
-                i = old + j + 1  # tokens up to and including this one
-                if counts[i] - counts[max(0, i - cap)] < need or min(i, cap) < min_len:
-                    continue
-                entries = [
-                    window[x]
-                    if x < old
-                    else (toks[x - old], base + found[x - old].start(), base + found[x - old].end())
-                    for x in range(max(0, i - cap), i)
-                ]
-                hit = self._check(entries, final and found[j].end() == nbuf, found[j].lastindex == 1)
-                if hit is not None:
-                    out.append(hit)
-            tail = range(max(0, len(found) - cap), len(found))
-            window.extend((toks[x], base + found[x].start(), base + found[x].end()) for x in tail)
-            in_set.extend(flags[x] for x in tail)
+            # m - k pattern tokens: prefix sums find those few, and only they get the full check
+            # (none at all when the window and the new tokens hold fewer, the usual case).
+            if sum(in_set) + sum(flags) >= need:
+                old = len(window)
+                counts = list(accumulate(chain(in_set, flags), initial=0))
+                min_len = max(1, need)
+                for j in range(len(found)):
+                    i = old + j + 1  # tokens up to and including this one
+                    lo = max(0, i - cap)
+                    if counts[i] - counts[lo] < need or min(i, cap) < min_len:
+                        continue
+                    entries = [window[x] for x in range(lo, old)] + new[max(0, lo - old) : j + 1]
+                    hit = self._check(entries, final and found[j].end() == nbuf, found[j].lastindex == 1)
+                    if hit is not None:
+                        out.append(hit)
+            window.extend(new[-cap:])
+            in_set.extend(flags[-cap:])
             end_of_complete = found[-1].end()
         else:
             end_of_complete = 0

@@ -15,6 +15,8 @@ class StreamMetrics:
     """Running metrics of one stream (mutated only by the pipeline worker that owns the stream)."""
 
     __slots__ = (
+        "batch_bytes",
+        "batch_tokens",
         "bytes",
         "chars",
         "chunks",
@@ -42,6 +44,8 @@ class StreamMetrics:
         self.chunks = 0
         self.tokens = 0
         self.bytes = 0
+        self.batch_bytes = 0  # of the latest add_chunks
+        self.batch_tokens = 0
         self.chars = 0
         self.emitted_chars = 0
         self.gaps = 0
@@ -60,8 +64,10 @@ class StreamMetrics:
     ) -> list[float | None]:
         """Count a batch of chunks (in arrival order); returns each one's gap to the chunk before it,
         in ms (None for the stream's first). One call per analysis batch: the sums and maxima are
-        taken with built-ins, not step by step."""
+        taken with built-ins, not step by step; the batch's byte and token sums stay in
+        ``batch_bytes``/``batch_tokens`` for the global totals."""
         if not arrivals:
+            self.batch_bytes = self.batch_tokens = 0
             return []
         before = [self.last_at, *arrivals[:-1]]
         gaps: list[float | None] = [
@@ -77,9 +83,11 @@ class StreamMetrics:
         if self.first_at is None:
             self.first_at = next((a for a, n in zip(arrivals, nchars, strict=True) if n), None)
         self.chunks += len(arrivals)
-        self.bytes += sum(nbytes)
+        self.batch_bytes = sum(nbytes)
+        self.batch_tokens = sum(tokens)
+        self.bytes += self.batch_bytes
         self.chars += sum(nchars)
-        self.tokens += sum(tokens)
+        self.tokens += self.batch_tokens
         return gaps
 
     def snapshot(self, now: float | None = None) -> dict[str, Any]:

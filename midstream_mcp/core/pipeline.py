@@ -28,6 +28,9 @@ not hold up the analysis); the commit runs on the store's writer thread
 delays the analysis of the chunks behind it. Acknowledgements wait for the commit: a
 result of :meth:`Pipeline.push` (or ``submit``, ``push_many``...) is
 returned only once it is durable, so a restart loses nothing acknowledged.
+(A stream's own row, its state and running metrics, is rewritten at most every
+``record_interval_s`` and at each change of state: after a crash it may be behind
+the stream's committed chunks by that much, never the chunks themselves.)
 Until their commit, published events are kept in memory and merged into
 :meth:`Pipeline.events` (by ``seq``, no duplicates, no gaps), so a subscriber
 told of an event finds it when it reads. If the commit fails, the batch's
@@ -100,7 +103,7 @@ from midstream_mcp.core.events import (
     StoreFailed,
     StreamClosed,
     StreamOpened,
-    make_chunk,
+    make_chunks,
     set_seq,
 )
 from midstream_mcp.core.metrics import GlobalMetrics, StreamMetrics
@@ -143,7 +146,11 @@ class PipelineConfig:
     ``queue_size``/``on_full``/``window`` are defaults a stream policy may lower
     or change; ``max_batch``/``max_batch_chars`` bound one analysis step;
     ``max_uncommitted`` bounds the events published and not yet committed (the
-    analysis waits for the store beyond it).
+    analysis waits for the store beyond it). ``record_interval_s``: a stream's row
+    in the store (state, metrics, monitor verdicts) is rewritten with a commit at
+    most this often, and always when its state changes (open, close); its chunks
+    and events are all in every commit. Only a process that dies leaves a row
+    behind its history, by at most this long.
     """
 
     max_streams: int = 1_000
@@ -157,6 +164,7 @@ class PipelineConfig:
     max_batch_chars: int = 16_384
     retain_closed: int = 1_000
     max_uncommitted: int = 65_536
+    record_interval_s: float = 0.1
 
     def __post_init__(self) -> None:
         for name in (
@@ -171,6 +179,12 @@ class PipelineConfig:
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise InvalidInput(name, f"must be a positive integer, got {v!r}")
+        if isinstance(self.record_interval_s, bool) or not (
+            isinstance(self.record_interval_s, (int, float)) and 0 <= self.record_interval_s <= 60
+        ):
+            raise InvalidInput(
+                "record_interval_s", f"must be seconds from 0 to 60, got {self.record_interval_s!r}"
+            )
         if self.on_full not in ("wait", "reject"):
             raise InvalidInput("on_full", f"must be 'wait' or 'reject', got {self.on_full!r}")
         if self.window < 16:
@@ -356,10 +370,19 @@ class _Stream:
             (m, m.compiled.monitor()) for m in policy.monitors
         ]
         self.verdicts = {m.name: m.compiled.initial_verdict.value for m in policy.monitors}
+        # The per-chunk event fields (see the module docstring) that some monitor's formula reads.
+        read = {
+            getattr(a, "name", None) or getattr(a, "field", None)
+            for m in policy.monitors
+            for a in m.compiled.atoms
+        }
+        self.monitor_fields = tuple(f for f in _CHUNK_FIELDS if f in read)
         self.last_verdict: dict[str, Any] = {}  # monitor name -> Verdict object of the last step
         self.metrics = StreamMetrics(opened)
         self.index = 0
         self.pos = 0  # characters received (analysed) so far
+        self.recorded_state = ""  # state of the stream's row as last handed to the store
+        self.recorded_at = 0.0  # pipeline clock when it was
 
     def record(self) -> StreamRecord:
         return StreamRecord(
@@ -446,8 +469,13 @@ class Pipeline:
         self._outbox: deque[tuple[str, list[Event]]] = deque()
         self._outbox_cv = threading.Condition(threading.Lock())
         self._publishing = False
-        self.store.recover()
-        self._seq = itertools.count(self.store.max_seq() + 1)
+        first = self.store.max_seq() + 1
+        if self.store.recover():
+            # A process that died with streams open may have published seqs it never stored (a
+            # batch not yet committed, a failed commit, its store_failed event): seqs resume well
+            # above the highest stored, so none a subscriber saw is ever given out again.
+            first += max(_SEQ_GAP_AFTER_CRASH, 4 * self.config.max_uncommitted)
+        self._seq = itertools.count(first)
         self._global = GlobalMetrics(clock())
         self._stopping = False
         self._publisher = threading.Thread(target=self._publish_loop, name="midstream-publish", daemon=True)
@@ -1007,26 +1035,30 @@ class Pipeline:
         finding_dicts: list[tuple[dict[str, Any], ...]] = [()] * n
         for i, fs in chunk_findings.items():
             finding_dicts[i] = tuple(map(_finding_dict, fs))
-        # The chunk events, made from the columns in one pass (no per-chunk Python in between).
-        chunk_events: list[ChunkProcessed] = list(
-            map(
-                make_chunk, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
-                range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
-                emitted if policy.store_text else itertools.repeat(None, n), finding_dicts, gaps, latencies,
-            )
+        # The chunk events, made from the columns a field at a time (no per-chunk Python in between).
+        chunk_events = make_chunks(
+            n, itertools.repeat(0, n), itertools.repeat(st.id, n), itertools.repeat(now_wall, n),
+            range(index, index + n), starts, ends, sizes, token_counts, actions, reasons, blocked, scores,
+            emitted if policy.store_text else itertools.repeat(None, n), finding_dicts, gaps, latencies,
         )  # fmt: skip
         # After a chunk's event come the matches decided at it, then its monitor changes.
         flags: list[dict[str, Any]] | None = None
         if st.monitors:
-            flags = [
-                {
-                    "chunk": True, "index": index + i, "blocked": b, "verdict": a, "score": sc, "tokens": t,
-                    "bytes": nb, "gap_ms": 0.0 if gap is None else gap,
-                }
-                for i, (a, b, sc, t, nb, gap) in enumerate(
-                    zip(actions, blocked, scores, token_counts, sizes, gaps, strict=True)
-                )
-            ]  # fmt: skip
+            # Only the per-chunk fields some monitor reads (a monitor looks fields up by name, and
+            # one it does not name cannot change its verdict); match flags are added below.
+            fields = st.monitor_fields
+            if not fields:
+                flags = [{} for _ in range(n)]
+            else:
+                columns = {
+                    "chunk": itertools.repeat(True, n), "index": range(index, index + n), "blocked": blocked,
+                    "verdict": actions, "score": scores, "tokens": token_counts, "bytes": sizes,
+                    "gap_ms": [0.0 if gap is None else gap for gap in gaps] if "gap_ms" in fields else gaps,
+                }  # fmt: skip
+                flags = [
+                    dict(zip(fields, row, strict=True))
+                    for row in zip(*[columns[f] for f in fields], strict=True)
+                ]
         matched = {
             i: self._match_events(
                 st,
@@ -1077,8 +1109,8 @@ class Pipeline:
                 verdicts[action] += k
                 gverdicts[action] += k
         g.chunks += n
-        g.tokens += sum(token_counts)
-        g.bytes += sum(sizes)
+        g.tokens += metrics.batch_tokens  # summed once, by the stream's metrics
+        g.bytes += metrics.batch_bytes
         if True in blocked:
             g.blocked += blocked.count(True)
         if closing_matches:  # only possible at close
@@ -1301,23 +1333,28 @@ class Pipeline:
         with self._seq_lock:
             for ev, n in zip(events, self._seq, strict=False):  # fresh, unshared events: numbered once
                 set_seq(ev, n)
+            sid = st.id
+            key = events[0].seq if events else 0
             if events:
                 st.last_seq = events[-1].seq
+                # In the tail before the bus: whoever hears of an event can read it.
+                with self._uncommitted_lock:
+                    self._uncommitted[key] = (sid, events)
+                    self._uncommitted_n += len(events)
+                self._publish(sid, events)  # first: the results and the record below are not news
             fixed = (
                 [(fut, b.result() if isinstance(b, _ResultSpec) else b()) for fut, b in results]
                 if results
                 else None
             )
             self._global.events += len(events)
-            record = st.record()
-            sid = st.id
-            key = events[0].seq if events else 0
-            if events:
-                # In the tail before the bus: whoever hears of an event can read it.
-                with self._uncommitted_lock:
-                    self._uncommitted[key] = (sid, events)
-                    self._uncommitted_n += len(events)
-                self._publish(sid, events)
+            # The stream's row: on a change of state, else at most every record_interval_s (a row
+            # per commit was a JSON of its metrics and an upsert for every chunk of a slow stream).
+            now = self._clock()
+            records: tuple[StreamRecord, ...] = ()
+            if st.state != st.recorded_state or now - st.recorded_at >= self.config.record_interval_s:
+                records = (st.record(),)
+                st.recorded_state, st.recorded_at = st.state, now
 
             def done(exc: BaseException | None) -> None:
                 if events:
@@ -1350,7 +1387,7 @@ class Pipeline:
                         group.set_many(ready, exc)
 
             # Always the store's writer thread: a commit stall must not hold up the analysis.
-            self.store.append(events, (record,), done)
+            self.store.append(events, records, done)
 
     def _lost(self, stream_id: str, events: list[Event], exc: BaseException) -> None:
         """Tell subscribers that published ``events`` failed to commit (store callback)."""
@@ -1401,6 +1438,13 @@ class Pipeline:
                 with self._outbox_cv:
                     self._publishing = False
 
+
+#: How far seqs jump after a crash (see ``Pipeline.__init__``): more than a dead process can have
+#: published and not stored, unless its store failed for a long time before it died.
+_SEQ_GAP_AFTER_CRASH = 1 << 20
+
+#: The fields of a chunk's LTL event that come from the chunk itself (matches add their own).
+_CHUNK_FIELDS = ("chunk", "index", "blocked", "verdict", "score", "tokens", "bytes", "gap_ms")
 
 #: Events of one analysis batch published by the worker itself; bigger batches go to the publisher thread.
 _PUBLISH_INLINE_MAX = 32

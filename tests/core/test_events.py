@@ -152,3 +152,73 @@ def test_a_batch_subscriber_gets_lists_of_everything_published_since_its_last_ca
     assert all(isinstance(batch, list) and batch for batch in got)
     with pytest.raises(ValueError, match="callable"):
         bus.subscribe(queue.Queue(), batches=True)
+
+
+class _CountingEvent(threading.Event):
+    """A threading.Event that counts its waits (to tell one wait from a busy loop)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waits = 0
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits += 1
+        return super().wait(timeout)
+
+
+def test_pull_get_waits_instead_of_spinning_on_a_wakeup_whose_events_were_drained() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    sub._ready = ready = _CountingEvent()
+    bus.publish(_chunk(1))
+    assert [e.seq for e in sub.drain()] == [1]  # taken by drain: the wake-up it left is stale
+    assert sub.drain() == []
+    assert sub.get(timeout=0.05) is None  # nothing there: it waited, once, and timed out
+    assert ready.waits == 1
+    got: list[Event | None] = []
+    reader = threading.Thread(target=lambda: got.append(sub.get(timeout=10)))
+    reader.start()
+    bus.publish(_chunk(2))
+    reader.join(10)
+    assert [e.seq for e in got if e is not None] == [2]
+
+
+def test_close_wakes_a_pull_reader_and_a_pull_subscription_can_be_awaited() -> None:
+    bus = EventBus()
+    sub = bus.subscribe()
+    got: list[Event | None] = [_chunk(0)]
+    reader = threading.Thread(target=lambda: got.append(sub.get()))
+    reader.start()
+    sub.close()  # before or while the reader waits: either way it returns None
+    reader.join(10)
+    assert not reader.is_alive() and got[-1] is None
+
+    pulled = bus.subscribe()  # made outside any loop, then awaited: offers must wake the loop
+    bus.publish(_chunk(1))
+    assert [e.seq for e in pulled.drain()] == [1]
+
+    async def main() -> Event | None:
+        task = asyncio.ensure_future(pulled.aget())
+        await asyncio.sleep(0)
+        threading.Thread(target=bus.publish, args=(_chunk(2),)).start()
+        return await asyncio.wait_for(task, 10)
+
+    ev = asyncio.run(main())
+    assert ev is not None and ev.seq == 2
+
+
+def test_make_chunks_builds_what_make_chunk_builds() -> None:
+    from midstream_mcp.core.events import make_chunk, make_chunks
+
+    rows = [
+        (i, "s", 1.5, i, 2 * i, 2 * i + 2, 2, 1, "allow", "ok", i == 1, 0.5 * i, None if i == 1 else "ab",
+         ({"category": "email"},) if i == 2 else (), None if i == 0 else 1.0, 0.25)
+        for i in range(3)
+    ]  # fmt: skip
+    built = make_chunks(3, *zip(*rows, strict=True))
+    assert built == [make_chunk(*row) for row in rows]
+    many = [(i, *row[1:]) for i in range(60) for row in rows[:1]]  # past the column-wise threshold
+    assert make_chunks(60, *zip(*many, strict=True)) == [make_chunk(*row) for row in many]
+    assert all(type(e) is ChunkProcessed for e in built) and built[1].blocked and built[1].emitted is None
+    with pytest.raises(TypeError):
+        make_chunks(1, [1])

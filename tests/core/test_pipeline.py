@@ -393,6 +393,54 @@ def test_metrics_on_a_scripted_stream_with_a_fake_clock(tmp_path: Path) -> None:
         assert pipe.push_sync(sid, "abcdefghij").tokens == 2
 
 
+def test_the_stream_row_is_rewritten_on_state_changes_and_at_most_every_record_interval(
+    tmp_path: Path,
+) -> None:
+    now = [100.0]
+    store = SQLiteStore(tmp_path / "r.sqlite3")
+    with Pipeline(PipelineConfig(record_interval_s=1.0), store=store, clock=lambda: now[0]) as pipe:
+        sid = pipe.open({"sanitizer": False})["stream_id"]
+        store.flush()
+        rec = store.stream(sid)
+        assert rec is not None and rec.state == "open" and rec.metrics["chunks"] == 0
+        now[0] = 100.5
+        first = pipe.push_sync(sid, "one ", timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.metrics["chunks"] == 0  # within the interval: the row waits
+        assert first.seq in {e["seq"] for e in store.events(sid)}  # the chunk itself is committed
+        now[0] = 101.2
+        pipe.push_sync(sid, "two ", timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.metrics["chunks"] == 2
+        now[0] = 101.3
+        pipe.push_sync(sid, "three ", timeout=10)
+        summary = pipe.close_sync(sid, timeout=10)
+        rec = store.stream(sid)
+        assert rec is not None and rec.state == "closed"  # a change of state is written at once
+        assert rec.metrics == summary["metrics"] and rec.metrics["chunks"] == 3
+        assert rec.last_seq == summary["last_seq"]
+    store.close()
+    with pytest.raises(InvalidInput, match="record_interval_s"):
+        PipelineConfig(record_interval_s=-1)
+
+
+def test_monitors_read_every_per_chunk_field_in_batches_too(pipe: Pipeline) -> None:
+    formulas = {
+        "idx": "G (index < 3)",
+        "allow": 'G (verdict == "allow")',
+        "tok": "G (tokens >= 1 && bytes >= 1 && chunk && !blocked && score <= 0)",
+        "gap": "G (gap_ms >= 0)",
+    }
+    sid = pipe.open(
+        {"sanitizer": False, "monitors": [{"name": k, "formula": f} for k, f in formulas.items()]}
+    )["stream_id"]
+    results = pipe.submit_many(sid, ["a ", "b ", "c ", "d "]).result(10)  # one batch, or a few
+    assert [r.monitors["idx"] for r in results] == ["pending", "pending", "pending", "false"]
+    assert {r.monitors["allow"] for r in results} == {"pending"}
+    assert {r.monitors["tok"] for r in results} == {"pending"}
+    assert pipe.close_sync(sid)["monitors"] == {"idx": "false", "allow": "true", "tok": "true", "gap": "true"}
+
+
 def test_monitor_verdict_changes_are_events(pipe: Pipeline) -> None:
     policy = {
         "sanitizer": False,
@@ -653,6 +701,7 @@ def test_a_failed_commit_fails_its_acknowledgements_and_says_so(gated: tuple[Pip
     store.fail = False
     again = pipe.push_sync(sid, "kept ", timeout=10)
     assert again.index == 1 and again.seq in {e["seq"] for e in store.events(sid)}
+    assert again.seq > failed.seq  # no seq a subscriber saw is given out again, lost or not
 
 
 class _FailsAtOnce(SQLiteStore):
@@ -700,3 +749,29 @@ def test_a_failed_commit_while_the_worker_waits_for_store_room_does_not_deadlock
         store.fail = False
         assert pipe.push_sync(sid, "four ", timeout=10).index == 3  # the stream carries on
     store.close()
+
+
+def test_no_seq_is_reused_after_a_crash_that_followed_a_failed_commit(tmp_path: Path) -> None:
+    store = GatedStore(tmp_path / "c.sqlite3")
+    pipe = Pipeline(store=store)
+    sid = _open_committed(pipe, store)
+    sub, fut, chunk = _held_chunk(pipe, store, sid, "lost ")
+    store.fail = True
+    store.gate.set()
+    with pytest.raises(StoreError):
+        fut.result(10)
+    failed = sub.get(timeout=10)
+    assert isinstance(failed, StoreFailed) and failed.seq > chunk.seq
+    # The process dies here: nothing more is committed, the stream is left open in the file.
+    store.fail = False
+    pipe._stopping = True
+    with pipe._work:
+        pipe._work.notify_all()
+    SQLiteStore.close(store)
+    with Pipeline(store=SQLiteStore(tmp_path / "c.sqlite3")) as again:
+        assert again.store.max_seq() < chunk.seq  # neither seq was stored
+        assert again.get(sid)["state"] == "interrupted"
+        new_sid = again.open({"sanitizer": False})["stream_id"]
+        first = again.events(new_sid)[0]["seq"]
+        assert first > failed.seq
+        again.store.close()
