@@ -147,36 +147,7 @@ class PIIDetector:
         raw = text.text
         cands: list[_Candidate] = []
         view = triage(text, policy)
-        if view is not None:
-            _triaged(raw, view, cands)
-            return self._findings(cands)
-        if "@" in raw:
-            _emails(raw, cands)
-        # One C pass classifies every byte (digit 0, upper A, lower a, a few punctuation marks kept,
-        # everything else x); the gates below are substring tests on it, far cheaper than regex scans.
-        data = raw.encode("utf-8", "surrogatepass")
-        shape = data.translate(_SHAPE)
-        if b"0.0" in shape:
-            _ipv4(raw, cands)
-        if b"00" not in shape:  # no two adjacent digits: no card, phone, SSN, IBAN, date or address
-            if ":" in raw:
-                _ipv6(raw, cands)
-            return self._findings(cands)
-        if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+"):
-            _numbers(raw, cands)
-        iban_at = shape.find(b"AA00")
-        if iban_at >= 0:
-            _ibans(raw, iban_at if text.is_ascii else 0, cands)
-        if ":" in raw:
-            _ipv6(raw, cands)
-        low = raw.lower()
-        if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
-            birth = min(i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0)
-            _dobs(raw, max(0, birth - 1) if text.is_ascii else 0, cands)
-        # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
-        street = _first(shape.find(b"0 A"), shape.find(b"0aa A"))
-        if street >= 0:
-            _addresses(raw, max(0, street - 12) if text.is_ascii else 0, cands)
+        _triaged(raw, _triage_py(raw, text.is_ascii) if view is None else view, cands)
         return self._findings(cands)
 
     def _findings(self, cands: list[_Candidate]) -> list[Finding]:
@@ -186,8 +157,38 @@ class PIIDetector:
         return [Finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)]
 
 
+def _triage_py(raw: str, is_ascii: bool) -> list[int]:
+    """What ``_kernels.triage`` tells :func:`_triaged` (``[flags, iban, street, birth, ipv6, keys]``),
+    by C-level scans: one pass classifies every byte (digit 0, upper A, lower a, a few punctuation
+    marks kept, everything else x), and the gates are substring tests on it, far cheaper than regex
+    scans. Positions are where the scans start (0 for non-ASCII text, whose bytes are not its
+    characters); without two adjacent digits only the e-mail, IPv4 and IPv6 gates are answered."""
+    flags = AT_SIGN if "@" in raw else 0
+    data = raw.encode("utf-8", "surrogatepass")
+    shape = data.translate(_SHAPE)
+    if b"0.0" in shape:
+        flags |= DOTTED_DIGITS
+    gate = _IPV6_GATE.search(raw) if ":" in raw else None
+    ipv6 = -1 if gate is None else gate.start()
+    if b"00" not in shape:
+        return [flags, -1, -1, -1, ipv6, 0]
+    flags |= DIGIT_PAIR
+    if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+"):
+        flags |= SIX_DIGITS
+    low = raw.lower()
+    birth = -1
+    for w in _DOB_WORDS:
+        birth = _first(birth, low.find(w))
+    # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
+    at = [shape.find(b"AA00"), _first(shape.find(b"0 A"), shape.find(b"0aa A")), birth]
+    if not is_ascii:
+        at = [min(x, 0) for x in at]
+    return [flags, *at, ipv6, 0]
+
+
 def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
-    """:meth:`PIIDetector.detect`'s gates, answered by the kernel (``_kernels.triage``) for ASCII text."""
+    """The detectors :meth:`PIIDetector.detect` runs, chosen by its gates ``view`` (``_kernels.triage``
+    for ASCII text when the kernel call is made anyway, else :func:`_triage_py`)."""
     flags, iban_at, street_at, birth_at, ipv6_at, _keys = view
     if flags & AT_SIGN:
         _emails(raw, out)
@@ -372,13 +373,8 @@ def _ipv4(raw: str, out: list[_Candidate]) -> None:
             out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
 
 
-def _ipv6(raw: str, out: list[_Candidate], gate_at: int | None = None) -> None:
-    """IPv6 addresses from the first match of ``_IPV6_GATE`` on (``gate_at``, when known)."""
-    if gate_at is None:
-        gate = _IPV6_GATE.search(raw)
-        if gate is None:
-            return
-        gate_at = gate.start()
+def _ipv6(raw: str, out: list[_Candidate], gate_at: int) -> None:
+    """IPv6 addresses from the first match of ``_IPV6_GATE`` on (at ``gate_at``)."""
     pos = gate_at
     floor = max(0, pos - 40)
     while pos > floor and raw[pos - 1] in "0123456789abcdefABCDEF:":

@@ -103,6 +103,21 @@ def test_uu_lines_equal_finditer() -> None:
         assert [m.span() for m in dec._uu_lines(text)] == [m.span() for m in dec._UU_RE.finditer(text)]
 
 
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(st.sampled_from(["%", "%2", "%41", "%4g", "%20", "a", "b/", " ", "\n", "é", "x" * 20])).map(
+        "".join
+    )
+)
+def test_url_encoding_gate_equals_finditer(text: str) -> None:
+    want = [m.span() for m in dec._PCT_RE.finditer(text)]
+    start = dec._url_encoded_from(text)
+    if start < 0:
+        assert want == []
+    else:
+        assert [m.span() for m in dec._PCT_RE.finditer(text, start)] == want
+
+
 def test_anchored_raw_rule_equals_search() -> None:
     rule = next(r for r in inj._RAW_RULES if r.name == "section_marker")
     assert rule.anchored

@@ -205,6 +205,20 @@ def _ref_gates(p: Prepared) -> inj._Gates:
     return g
 
 
+def _set_gates(words: frozenset[str]) -> tuple[object, ...]:
+    """The word gates by plain set operations: a rule passes when every gate shares a word with the text."""
+    folded = [i for i, r in enumerate(inj._FOLDED_RULES) if r.gates and all(g & words for g in r.gates)]
+    raw = [i for i, r in enumerate(inj._RAW_RULES) if all(g & words for g in r.gates)]
+    counts = [len(words & s) for s in inj._WORD_SETS]
+    return (len(words), counts, folded, raw, words & inj._VOCAB)
+
+
+def test_python_gates_equal_set_operations() -> None:
+    for text in _vocab_texts(2000, 21):
+        words = Prepared(text).words
+        assert _gate_tuple(inj._gates_py(words)) == _set_gates(words), text
+
+
 def test_gate_kernel_equals_word_sets(kernels: object) -> None:
     for text in _vocab_texts(3000, 9):
         p = Prepared(text)
@@ -544,6 +558,25 @@ def _python_triage(text: str) -> list[int]:
 def test_triage_kernel_equals_the_python_gates(kernels: object, text: str) -> None:
     got = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
     assert got == _python_triage(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_PII_PIECES), max_size=40).map("".join),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=120),
+    )
+)
+def test_pii_python_gates_answer_what_the_kernel_does(kernels: object, text: str) -> None:
+    """``pii._triage_py`` agrees with the kernel on everything ``pii._triaged`` reads."""
+    from midstream_mcp.core.sanitizer import _view, pii
+
+    got = pii._triage_py(text, True)
+    want = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
+    always = _view.AT_SIGN | _view.DOTTED_DIGITS | _view.DIGIT_PAIR
+    assert (got[0] & always, got[4]) == (want[0] & always, want[4])
+    if want[0] & _view.DIGIT_PAIR:
+        assert (got[0] & _view.SIX_DIGITS, got[1:4]) == (want[0] & _view.SIX_DIGITS, want[1:4])
 
 
 @settings(max_examples=300, deadline=None)
