@@ -371,13 +371,14 @@ def gate_view(
     pw1: np.ndarray,
     pw2: np.ndarray,
     pexact: np.ndarray,
+    pgap: np.ndarray,
     pbytes: np.ndarray,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
 
-    ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *hit indices,
-    *passing rule indices, then per passing rule with leads: count, *positions]``.
+    ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *passing rule
+    indices, then per passing rule with leads: count, *positions; then *hit indices]``.
 
     The words are the ``[a-z]+`` runs of ``b``; the vocabulary is ``vocab``/``vstarts``
     (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
@@ -388,8 +389,11 @@ def gate_view(
     one of its leads is a whole word at a word start: the only places its match can start.
     A rule with pair leads (``pptr`` CSR over ``pw1`` the first word's vocabulary index, ``pw2``
     CSR into ``pbytes`` the start of the next word, ``pexact`` whether that is the whole next word;
-    grouped by ``pw1``; see ``_leads.lead_pairs``) keeps only the positions where the word after
-    the lead (past any bytes that are no ASCII letter or digit) fits one of its pairs. A rule with
+    grouped by ``pw1``; ``pgap`` how many filler words may come first; see ``_leads.lead_pairs``)
+    keeps only the positions where a word after the lead fits one of its pairs: a word starting after
+    a byte that is no ASCII letter or digit, with at most ``pgap`` runs of word bytes holding a letter
+    or digit between the lead and it (a run: bytes that are letters, digits, ``_`` or ``?``, which
+    stands for any non-ASCII character of a folded text). A rule with
     leads and no position left cannot match: it is left out of the rules passing. So is a rule
     with literals (``rlits``, a mask of literal bits, 0: none) none of which is in ``found``.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
@@ -474,8 +478,10 @@ def gate_view(
     pos_cnt = np.zeros(nrules, np.int64)
     npos = 0
     mark = np.zeros(nvocab, np.uint8)
-    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v]
+    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v],
     phi = np.empty(nvocab, np.int64)
+    pmax = np.empty(nvocab, np.int64)  # and the most filler words any of them allows (-1: one of
+    # them allows any next word, or none)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -499,32 +505,58 @@ def gate_view(
                 v = pw1[j]
                 if phi[v] < 0:
                     plo[v] = j
+                    pmax[v] = 0
                 phi[v] = j + 1
+                if pw2[j + 1] == pw2[j]:
+                    pmax[v] = -1
+                elif pmax[v] >= 0 and pgap[j] > pmax[v]:
+                    pmax[v] = pgap[j]
             m = 0
             for o in range(nocc):
                 v = occ_v[o]
                 if not mark[v]:
                     continue
                 s = occ_pos[o]
-                if paired:
-                    q = s + vstarts[v + 1] - vstarts[v]
+                if paired and pmax[v] >= 0:
+                    start = s + vstarts[v + 1] - vstarts[v]
+                    fits = False
+                    runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
+                    in_run = False
+                    counted = False
+                    q = start
                     while q < n:
                         x = b[q]
-                        if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
-                            break
+                        alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
+                        if alnum and q > start:
+                            y = b[q - 1]
+                            if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
+                                for j in range(plo[v], phi[v]):
+                                    if pgap[j] < runs:
+                                        continue
+                                    ws, we = pw2[j], pw2[j + 1]
+                                    e = q + we - ws
+                                    if e > n or not _same(pbytes, ws, b, q, we - ws):
+                                        continue
+                                    if pexact[j] and e < n:
+                                        z = b[e]
+                                        if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
+                                            continue
+                                    fits = True
+                                    break
+                                if fits:
+                                    break
+                        if alnum or x == 95 or x == 63:
+                            if not in_run:
+                                in_run = True
+                                counted = False
+                            if alnum and not counted:
+                                counted = True
+                                runs += 1
+                                if runs > pmax[v]:
+                                    break
+                        else:
+                            in_run = False
                         q += 1
-                    fits = False
-                    for j in range(plo[v], phi[v]):
-                        ws, we = pw2[j], pw2[j + 1]
-                        e = q + we - ws
-                        if e > n or not _same(pbytes, ws, b, q, we - ws):
-                            continue
-                        if pexact[j] and e < n:
-                            x = b[e]
-                            if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
-                                continue
-                        fits = True
-                        break
                     if not fits:
                         continue
                 if npos == pos_buf.shape[0]:
@@ -549,9 +581,6 @@ def gate_view(
     out[1 + nsets] = nids
     out[2 + nsets] = npass
     at = head
-    for k in range(nids):
-        out[at + k] = ids[k]
-    at += nids
     for k in range(npass):
         out[at + k] = passing[k]
     at += npass
@@ -566,6 +595,9 @@ def gate_view(
             out[at + o] = pos_buf[src + o]
         at += m
         src += m
+    for k in range(nids):
+        out[at + k] = ids[k]
+    at += nids
     return out[:at]
 
 
@@ -1107,7 +1139,7 @@ def raw_scan(
 _T_DIGIT, _T_SEP, _T_SPACE, _T_UPPER, _T_LOWER, _T_MARK = 1, 2, 4, 8, 16, 32
 
 
-def triage_classes() -> np.ndarray:
+def _triage_classes() -> np.ndarray:
     """The byte classes :func:`triage` reads: digit, number separator (`` .-()/+``), white space
     (as ``secrets._SPACE_SHAPE``), upper case, lower case, and ``@`` or ``:``."""
     table = np.zeros(256, np.uint8)
@@ -1129,9 +1161,9 @@ def triage_classes() -> np.ndarray:
     return table
 
 
-def lower_table() -> np.ndarray:
-    """ASCII lower case of each byte (other bytes unchanged)."""
-    return np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
+_TRIAGE_CLASSES = _triage_classes()
+#: ASCII lower case of each byte (other bytes unchanged).
+_LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
 
 @njit(cache=True, nogil=True)
@@ -1186,8 +1218,6 @@ def triage(
     lit_bytes: np.ndarray,
     lit_starts: np.ndarray,
     lit_hash: np.ndarray,
-    classes: np.ndarray,
-    lower: np.ndarray,
     nkeys: int,
     free_keys: int,
 ) -> np.ndarray:
@@ -1201,10 +1231,11 @@ def triage(
     ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
     bit is in ``free_keys``. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
-    lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
-    to the literals with that slot, so each byte costs one lookup. ``classes`` is
-    :func:`triage_classes`. Positions are -1 when absent.
+    lower-cased text; ``lit_hash`` maps :func:`hash3` of a literal's first three bytes to the
+    literals with that slot, so each byte costs one lookup. Positions are -1 when absent.
     """
+    classes = _TRIAGE_CLASSES
+    lower = _LOWER
     n = b.shape[0]
     flags = 0
     iban = -1
@@ -1337,9 +1368,9 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact; the byte arrays are
+    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
     lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
-    the triage literals, the triage classes, the lower-case table and pbytes. The raw rules are
+    the triage literals and pbytes. The raw rules are
     gated by the literals ``raw_scan`` found.
     """
     raw = raw_scan(
@@ -1354,12 +1385,11 @@ def text_scan(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
-        _part(ints, 23), _bpart(ints, bytes_, 7), with_starts,
+        _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), with_starts,
     )  # fmt: skip
     first = triage(
-        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
-        _bpart(ints, bytes_, 6), _part(ints, 18)[0], _part(ints, 18)[1],
-    )  # fmt: skip
+        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _part(ints, 18)[0], _part(ints, 18)[1]
+    )
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
     out[TRIAGE] = raw.shape[0]

@@ -165,32 +165,61 @@ def _vocab_texts(n: int, seed: int) -> list[str]:
 
 
 @cache
-def _ref_pairs() -> list[list[tuple[str, str, bool]] | None]:
+def _ref_pairs() -> list[list[tuple[str, str, bool, int]] | None]:
     """Per folded rule, the pair leads the kernel got (read back from its arguments)."""
-    *_, pptr, pw1, pw2, pexact, pbytes = _fast.GATE_ARGS
-    out: list[list[tuple[str, str, bool]] | None] = []
+    *_, pptr, pw1, pw2, pexact, pgap, pbytes = _fast.GATE_ARGS
+    out: list[list[tuple[str, str, bool, int]] | None] = []
     for r in range(len(inj._FOLDED_RULES)):
         pairs = [
-            (inj._VOCAB_LIST[pw1[j]], bytes(pbytes[pw2[j] : pw2[j + 1]]).decode(), bool(pexact[j]))
+            (
+                inj._VOCAB_LIST[pw1[j]],
+                bytes(pbytes[pw2[j] : pw2[j + 1]]).decode(),
+                bool(pexact[j]),
+                int(pgap[j]),
+            )
             for j in range(pptr[r], pptr[r + 1])
         ]
         out.append(pairs or None)
     return out
 
 
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+#: A run of word bytes, as the kernel counts them ("?" stands for any non-ASCII character).
+_RUN = re.compile(r"[A-Za-z0-9_?]+")
+
+
 def _ref_starts(i: int, folded: str) -> list[int]:
-    """Where folded rule ``i`` may start, by regular expressions: a lead word standing whole at a word
-    start, followed (past anything but ASCII letters and digits) by one of its pairs' next words."""
-    return [m.start() for m in _ref_start_regex(i).finditer(folded)]
+    """Where folded rule ``i`` may start, by plain scans: a lead word standing whole at a word start,
+    followed by one of its pairs' next words, which starts after a byte that is no ASCII letter or
+    digit, with at most the pair's gap of runs holding a letter or digit in between."""
+    pairs = _ref_pairs()[i]
+    if pairs is None:
+        pairs = [(w, "", False, 0) for w in inj._LEAD_SETS[i][0]]  # type: ignore[index]
+    text = folded.encode("ascii", "replace").decode("ascii")
+    out = []
+    for m in _ref_lead_regex(i).finditer(text):
+        s, e = m.start(), m.end()
+        for w1, w2, whole, gap in pairs:
+            if not text.startswith(w1, s) or s + len(w1) != e:
+                continue
+            if not w2 or any(
+                q > e
+                and _ALNUM.match(text, q)
+                and not _ALNUM.match(text, q - 1)
+                and text.startswith(w2, q)
+                and not (whole and _ALNUM.match(text, q + len(w2)))
+                and sum(1 for r in _RUN.findall(text, e, q) if _ALNUM.search(r)) <= gap
+                for q in range(e + 1, len(text))
+            ):
+                out.append(s)
+                break
+    return out
 
 
 @cache
-def _ref_start_regex(i: int) -> re.Pattern[str]:
-    pairs = _ref_pairs()[i]
-    if pairs is None:
-        pairs = [(w, "", False) for w in inj._LEAD_SETS[i][0]]  # type: ignore[index]
-    alts = (rf"{w1}(?![a-z])[^A-Za-z0-9]*{w2}" + ("(?![A-Za-z0-9])" * whole) for w1, w2, whole in pairs)
-    return re.compile(rf"(?<![A-Za-z0-9_])(?=(?:{'|'.join(alts)}))")
+def _ref_lead_regex(i: int) -> re.Pattern[str]:
+    words = sorted(inj._LEAD_SETS[i][0], key=len, reverse=True)  # type: ignore[index]
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{'|'.join(words)})(?![a-z])")
 
 
 def _ref_gates(p: Prepared) -> inj._Gates:
@@ -263,8 +292,9 @@ def test_rules_the_kernel_leaves_out_cannot_match(kernels: object) -> None:
 def _glued_texts() -> list[str]:
     """Texts where the words of the rules' leads stand close together, in many orders."""
     rng = random.Random(13)
-    words = sorted({w for ps in _ref_pairs() if ps for a, b, _ in ps for w in (a, b) if w})
-    seps = [" ", ", ", " - ", "_", "\n", "  ", "...", "'", ""]
+    words = sorted({w for ps in _ref_pairs() if ps for a, b, _, _ in ps for w in (a, b) if w})
+    words += ["the", "all", "x", "42", "_", "é", "ok_ok", "word"] * 8  # filler words between them
+    seps = [" ", ", ", " - ", "_", "\n", "  ", "...", "'", "", "?", "—"]
     out = []
     for _ in range(1500):
         n = rng.randrange(8, 40)
@@ -619,12 +649,28 @@ def test_lead_pairs_read_the_pattern() -> None:
     from midstream_mcp.core.sanitizer._leads import lead_pairs
 
     assert lead_pairs(re.compile(r"\b(?:start|top)[\W_]+of[\W_]+(?:the|this)\b")) == (
-        ("start", "of", True),
-        ("top", "of", True),
+        ("start", "of", True, 0),
+        ("top", "of", True, 0),
     )
     assert lead_pairs(re.compile(r"\b(?:is|are)[\W_]+(?:an?[\W_]+)?\w+")) == (
-        ("are", "", False),
-        ("is", "", False),
+        ("are", "", False, 0),
+        ("is", "", False, 0),
     )
-    assert lead_pairs(re.compile(r"\bdo[\W_]+any(?:thing)?\b")) == (("do", "any", False),)
+    assert lead_pairs(re.compile(r"\bdo[\W_]+any(?:thing)?\b")) == (("do", "any", False, 0),)
     assert lead_pairs(re.compile(r"\bignor(?:e|ing)?[\W_]+all")) is None  # the first word may go on
+    # Filler words: at most so many runs of word characters between the lead and the next word.
+    assert lead_pairs(re.compile(r"\b(?:show|list)(?:[\W_]+\w+){0,4}[\W_]+(?:above|prior)\b")) == (
+        ("list", "above", True, 4),
+        ("list", "prior", True, 4),
+        ("show", "above", True, 4),
+        ("show", "prior", True, 4),
+    )
+    assert lead_pairs(re.compile(r"\bis[\W_]+(?:an?[\W_]+)?(?:\w+[\W_]+)?(?:ai|bot)\b")) == (
+        ("is", "a", False, 0),  # "a" or "an": then the walk stops
+        ("is", "ai", True, 1),  # at most one filler word: none counts too
+        ("is", "bot", True, 1),
+    )
+    # The next word could be glued onto a filler word, or a filler word onto the lead: no pairs.
+    assert lead_pairs(re.compile(r"\blist(?:[\W_]+\w+){0,4}above")) is None
+    assert lead_pairs(re.compile(r"\blist(?:\w+[\W_]+){0,2}above")) is None
+    assert lead_pairs(re.compile(r"\blist(?:[\W_]+\w+)*[\W_]+above")) is None  # unbounded
