@@ -409,9 +409,9 @@ def nothing_encoded(text: str, prose: bool, nato: bool, view: list[int]) -> bool
         return False  # candidate tokens or hex runs
     if not prose and nato:
         return False  # NATO spelling to look for
-    if _morse_possible(text, view) or _uu_possible(text, prose, view):
-        return False
-    return _url_encoded_from(text) < 0
+    if view[8] or (view[7] and _uu_possible(text, prose, view)):
+        return False  # Morse (``_morse_possible``) or uuencoded lines
+    return "%" not in text or _url_encoded_from(text) < 0
 
 
 def _uu_possible(text: str, prose: bool, view: list[int] | None) -> bool:

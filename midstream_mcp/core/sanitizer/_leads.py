@@ -74,7 +74,7 @@ def _nonword_first(items: list[Any]) -> bool:
 def _walk(items: list[Any], acc: str, out: set[tuple[str, bool]]) -> None:
     for idx, (op, av) in enumerate(items):
         rest = items[idx + 1 :]
-        if op is _C.LITERAL and 97 <= av <= 122:
+        if op is _C.LITERAL and (97 <= av <= 122 or (acc and 48 <= av <= 57)):
             acc += chr(av)
             continue
         if op is _C.SUBPATTERN:
@@ -102,7 +102,8 @@ def _walk(items: list[Any], acc: str, out: set[tuple[str, bool]]) -> None:
 
 
 def leads(regex: re.Pattern[str]) -> Leads | None:
-    """The letter strings every match of ``regex`` starts with, at a word start; None if unknown.
+    """The strings (lower-case letters, then also digits) every match of ``regex`` starts with, at a
+    word start; None if unknown.
 
     Only for case-sensitive patterns that begin with ``\\b`` (the folded rules).
     """
@@ -116,9 +117,10 @@ def leads(regex: re.Pattern[str]) -> Leads | None:
         _walk(data[1:], "", out)
     except (_Unusable, RecursionError, AttributeError, TypeError, ValueError):
         return None
-    # A lead that is also exact and inexact: keep the weaker (inexact) reading.
+    # A lead that is also exact and inexact: keep the weaker (inexact) reading. A lead with digits
+    # ("b6a", folded "b64") is never exact: exact leads are looked up among the [a-z]+ words.
     inexact = {s for s, exact in out if not exact}
-    return tuple(sorted((s, exact and s not in inexact) for s, exact in out))
+    return tuple(sorted((s, exact and s not in inexact and s.isalpha()) for s, exact in out))
 
 
 #: A pair lead: the first word, a string the next word starts with ("" for any), whether that

@@ -346,21 +346,27 @@ def _ibans(raw: str, pos: int, out: list[_Candidate]) -> None:
         if length is None:
             continue
         # Walk exactly the country's length of characters: the match may run into the next word.
-        n = 0
-        stop = 0
-        for i, ch in enumerate(s, 1):
-            if ch != " ":
-                n += 1
-                if n == length:
-                    stop = i
-                    break
-        if n != length:
+        stop = _after_chars(s, length)
+        if stop < 0:
             continue
         span = s[:stop]
         if stop < len(s) and s[stop].isalnum():
             continue  # glued to more letters or digits: part of a longer token
         if iban_ok(span.replace(" ", "")):
             out.append(("iban", m.start(), m.start() + stop, 0.95, mask(span, 4, 2)))
+
+
+def _after_chars(s: str, count: int) -> int:
+    """Where ``s`` has ``count`` characters other than single spaces, or -1 if it has fewer."""
+    if " " not in s:
+        return count if len(s) >= count else -1
+    at = 0
+    for group in s.split(" "):
+        if len(group) >= count:
+            return at + count
+        count -= len(group)
+        at += len(group) + 1
+    return -1
 
 
 def _ipv4(raw: str, out: list[_Candidate]) -> None:

@@ -55,8 +55,9 @@ def test_most_folded_rules_have_leads() -> None:
     with_leads = [r for r in folded if leads(r.regex) is not None]
     assert len(with_leads) >= 0.9 * len(folded)
     for r in with_leads:
-        for lead, _exact in leads(r.regex) or ():
-            assert lead.isalpha() and lead.islower()
+        for lead, exact in leads(r.regex) or ():
+            assert lead[0].isalpha() and lead.islower() and lead.isalnum() and lead.isascii()
+            assert lead.isalpha() or not exact  # digits: found by str.find, never among the words
 
 
 def test_lead_search_equals_search() -> None:

@@ -445,3 +445,17 @@ def test_cross_check_with_presidio_pattern_recognizers() -> None:
         assert theirs <= ours, (text, theirs, ours)
         agreed += len(theirs)
     assert agreed >= len(items) * 0.9  # presidio found (almost) all of them too: the check is not vacuous
+
+
+@given(st.text(alphabet="AB12 ", max_size=40), st.integers(min_value=1, max_value=40))
+def test_after_chars_counts_like_a_walk(s: str, count: int) -> None:
+    from midstream_mcp.core.sanitizer.pii import _after_chars
+
+    n, want = 0, -1
+    for i, ch in enumerate(s, 1):
+        if ch != " ":
+            n += 1
+            if n == count:
+                want = i
+                break
+    assert _after_chars(s, count) == want
