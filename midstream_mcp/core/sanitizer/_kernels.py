@@ -18,7 +18,6 @@ from midstream_mcp.core.sanitizer._view import (
     DIGIT_PAIR,
     DOTTED_DIGITS,
     LONG_PIECE,
-    SIX_DIGITS,
     SPLIT_LETTERS,
     TRIAGE,
 )
@@ -1223,13 +1222,14 @@ def triage(
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
-    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where
+    ``[flags, iban, street, birth, ipv6, keys, numbers]``: ``flags`` the bits of ``_view``; ``iban`` where
     two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
     capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
     the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
     first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs followed by what
     ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
-    bit is in ``free_keys``. The literals
+    bit is in ``free_keys``; ``numbers`` where ``pii._NUM_GATE`` first matches: the first digit of
+    the first run of six digits with at most two of `` .-()/`` between neighbours. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
     lower-cased text; ``lit_hash`` maps :func:`hash3` of a literal's first three bytes to the
     literals with that slot, so each byte costs one lookup. Positions are -1 when absent.
@@ -1243,7 +1243,10 @@ def triage(
     birth = -1
     ipv6 = -1
     found = 0
-    run = 0  # digits with only separators between them
+    numbers = -1
+    run = 0  # digits with at most two separators between neighbours,
+    run_at = 0  # from here
+    gap = 0  # separators since the last digit
     piece = 0  # characters since the last white space
     l1 = lower[b[0]] if n > 0 else 0
     l2 = lower[b[1]] if n > 1 else 0
@@ -1260,9 +1263,13 @@ def triage(
             if piece >= 15:
                 flags |= LONG_PIECE
         if k & _T_DIGIT:
+            if run == 0 or gap > 2:
+                run = 0
+                run_at = p
             run += 1
-            if run >= 6:
-                flags |= SIX_DIGITS
+            gap = 0
+            if run >= 6 and numbers < 0:
+                numbers = run_at
             if p + 1 < n:
                 d = b[p + 1]
                 kd = classes[d]
@@ -1281,7 +1288,9 @@ def triage(
                     )
                 ):
                     street = p
-        elif not k & _T_SEP:
+        elif k & _T_SEP and c != 43:  # the separators of _NUM_GATE: " .-()/"
+            gap += 1
+        else:
             run = 0
         if k & _T_MARK:
             if c == 64:
@@ -1301,7 +1310,8 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        cand = lit_hash[hash3(l0, l1, l2)] & ~found
+        # Every literal starts with a letter.
+        cand = lit_hash[hash3(l0, l1, l2)] & ~found if k & (_T_LOWER | _T_UPPER) else 0
         while cand:
             bit = cand & -cand
             cand ^= bit
@@ -1327,6 +1337,7 @@ def triage(
     out[3] = birth
     out[4] = ipv6
     out[5] = found & ((1 << nkeys) - 1)
+    out[6] = numbers
     return out
 
 

@@ -27,7 +27,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
-from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, SIX_DIGITS, triage
+from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMAIL = re.compile(
@@ -158,11 +158,12 @@ class PIIDetector:
 
 
 def _triage_py(raw: str, is_ascii: bool) -> list[int]:
-    """What ``_kernels.triage`` tells :func:`_triaged` (``[flags, iban, street, birth, ipv6, keys]``),
-    by C-level scans: one pass classifies every byte (digit 0, upper A, lower a, a few punctuation
-    marks kept, everything else x), and the gates are substring tests on it, far cheaper than regex
-    scans. Positions are where the scans start (0 for non-ASCII text, whose bytes are not its
-    characters); without two adjacent digits only the e-mail, IPv4 and IPv6 gates are answered."""
+    """What ``_kernels.triage`` tells :func:`_triaged` (``[flags, iban, street, birth, ipv6, keys,
+    numbers]``), by C-level scans: one pass classifies every byte (digit 0, upper A, lower a, a few
+    punctuation marks kept, everything else x), and the gates are substring tests on it, far cheaper
+    than regex scans. Positions are where the scans start (0 for non-ASCII text, whose bytes are not
+    its characters, except ``ipv6`` and ``numbers``, found in the text); without two adjacent digits
+    only the e-mail, IPv4 and IPv6 gates are answered."""
     flags = AT_SIGN if "@" in raw else 0
     data = raw.encode("utf-8", "surrogatepass")
     shape = data.translate(_SHAPE)
@@ -171,10 +172,11 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     gate = _IPV6_GATE.search(raw) if ":" in raw else None
     ipv6 = -1 if gate is None else gate.start()
     if b"00" not in shape:
-        return [flags, -1, -1, -1, ipv6, 0]
+        return [flags, -1, -1, -1, ipv6, 0, -1]
     flags |= DIGIT_PAIR
-    if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+"):
-        flags |= SIX_DIGITS
+    # Six digits with only separators between them (a necessary condition, one C pass), then where
+    # the first number cluster is.
+    num = _NUM_GATE.search(raw) if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+") else None
     low = raw.lower()
     birth = -1
     for w in _DOB_WORDS:
@@ -183,13 +185,13 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     at = [shape.find(b"AA00"), _first(shape.find(b"0 A"), shape.find(b"0aa A")), birth]
     if not is_ascii:
         at = [min(x, 0) for x in at]
-    return [flags, *at, ipv6, 0]
+    return [flags, *at, ipv6, 0, -1 if num is None else num.start()]
 
 
 def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
     """The detectors :meth:`PIIDetector.detect` runs, chosen by its gates ``view`` (``_kernels.triage``
     for ASCII text when the kernel call is made anyway, else :func:`_triage_py`)."""
-    flags, iban_at, street_at, birth_at, ipv6_at, _keys = view
+    flags, iban_at, street_at, birth_at, ipv6_at, _keys, numbers_at = view
     if flags & AT_SIGN:
         _emails(raw, out)
     if flags & DOTTED_DIGITS:
@@ -198,8 +200,8 @@ def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
         if ipv6_at >= 0:
             _ipv6(raw, out, ipv6_at)
         return
-    if flags & SIX_DIGITS:
-        _numbers(raw, out)
+    if numbers_at >= 0:
+        _numbers(raw, numbers_at, out)
     if iban_at >= 0:
         _ibans(raw, iban_at, out)
     if ipv6_at >= 0:
@@ -261,16 +263,17 @@ def _word_before(regex: re.Pattern[str], raw: str, start: int, gap: bool = False
     return False
 
 
-def _numbers(raw: str, out: list[_Candidate]) -> None:
+def _numbers(raw: str, pos: int, out: list[_Candidate]) -> None:
     """Cards, SSNs and phone numbers: each number token is classified by its shape.
 
     Every such number has six digits with at most two separators between neighbours, so only the
-    tokens that hold a match of ``_NUM_GATE`` are looked at; a stray ``42`` costs nothing.
+    tokens that hold a match of ``_NUM_GATE`` are looked at (the first one starts at ``pos``); a
+    stray ``42`` costs nothing.
     """
     ssn_ctx: bool | None = None
     done = 0  # end of the last token classified
     m: re.Match[str] | None = None  # the first token at or after the current cluster, reused
-    for g in _NUM_GATE.finditer(raw):
+    for g in _NUM_GATE.finditer(raw, pos):
         if g.start() < done:
             continue  # a later cluster of a token already classified
         pos = g.start()
