@@ -123,6 +123,8 @@ def char_classes(s: str) -> int:
 
 
 _MASKED = re.compile(r"[^ \-.@]")
+#: ``_MASKED.sub("*", ...)`` for ASCII text, as a ``str.translate`` table.
+_MASK_ASCII = str.maketrans({chr(c): "*" for c in range(128) if chr(c) not in " -.@"})
 
 
 def mask(value: str, keep_start: int = 0, keep_end: int = 0) -> str:
@@ -135,4 +137,6 @@ def mask(value: str, keep_start: int = 0, keep_end: int = 0) -> str:
     budget = n // 4
     keep_start = min(keep_start, budget)
     keep_end = min(keep_end, budget - keep_start)
-    return value[:keep_start] + _MASKED.sub("*", value[keep_start : n - keep_end]) + value[n - keep_end : n]
+    middle = value[keep_start : n - keep_end]
+    middle = middle.translate(_MASK_ASCII) if middle.isascii() else _MASKED.sub("*", middle)
+    return value[:keep_start] + middle + value[n - keep_end : n]

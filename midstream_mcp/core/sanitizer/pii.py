@@ -66,6 +66,11 @@ _PHONE_BEFORE = re.compile(
     r"ring|dial(?:led|ing)?|text|sms|messages?|whats ?app|signal|contact|desk|landline|hotline|"
     r"answering|reach(?:ed|able)?|voicemail|mob|ph)\b"
 )
+#: Every word of ``_PHONE_BEFORE`` holds one of these (see :func:`_word_before`).
+_PHONE_HINTS = (
+    "ph", "tel", "mob", "cell", "fax", "call", "ring", "dial", "text", "sms", "messag", "whats", "signal",
+    "contact", "desk", "landline", "hotline", "answering", "reach", "voicemail",
+)  # fmt: skip
 _PHONE_AFTER = re.compile(r"(?i)[\s\-(,]{0,3}(?:phone|tel|mobile|cell|fax|office|home|work|desk|landline)\b")
 _BEFORE_WINDOW = 40
 _CODE_GAP = re.compile(r"[=;{}\[\]<>]|\n\s*\n")  # between the word and the number: not the same phrase
@@ -251,13 +256,24 @@ def _in_url_userinfo(raw: str, start: int) -> bool:
     return j >= 0 and not any(c.isspace() for c in raw[j:start])
 
 
-def _word_before(regex: re.Pattern[str], raw: str, start: int, gap: bool = False) -> bool:
+def _word_before(
+    regex: re.Pattern[str], raw: str, start: int, gap: bool = False, hints: tuple[str, ...] = ()
+) -> bool:
     """True when a word of ``regex`` ends at most ``_BEFORE_WINDOW`` characters before ``start``.
 
     Only that window is searched (plus room for the longest word), so the cost does not grow with
     the text. With ``gap``, the text between word and number must not hold code punctuation.
+    ``hints``: strings one of which every word of ``regex`` holds (lower case); an ASCII window
+    without any of them is not searched.
     """
-    for m in regex.finditer(raw, max(0, start - _BEFORE_WINDOW - 16), start):
+    lo = max(0, start - _BEFORE_WINDOW - 16)
+    if hints:
+        window = raw[lo:start]
+        if window.isascii():  # IGNORECASE also folds a few non-ASCII letters onto ASCII ones
+            window = window.lower()
+            if not any(h in window for h in hints):
+                return False
+    for m in regex.finditer(raw, lo, start):
         if m.end() >= start - _BEFORE_WINDOW and not (gap and _CODE_GAP.search(raw, m.end(), start)):
             return True
     return False
@@ -332,7 +348,7 @@ def _numbers(raw: str, pos: int, out: list[_Candidate]) -> None:
             # Any other grouping needs a phone word nearby: before it, or right after it.
             if (n < 10 and body.isdigit()) or _DATE_SHAPE.fullmatch(body):
                 continue  # dates; bare runs shorter than a full national number are counts, ids, sizes
-            if not _word_before(_PHONE_BEFORE, raw, start, gap=True) and not _PHONE_AFTER.match(
+            if not _word_before(_PHONE_BEFORE, raw, start, True, _PHONE_HINTS) and not _PHONE_AFTER.match(
                 raw, end, end + 16
             ):
                 continue

@@ -245,3 +245,14 @@ def test_luhn_equals_the_digit_by_digit_sum(digits: str) -> None:
 def test_iban_equals_the_digit_by_digit_mod_97(country: str, rest: str) -> None:
     for compact in (country + rest, iban_with_check(country, rest.replace(" ", "").replace("²", ""))):
         assert iban_ok(compact) == _iban_by_digits(compact)
+
+
+@given(st.text(alphabet="ab1 -.@*é", max_size=30), st.integers(0, 8), st.integers(0, 8))
+def test_mask_equals_the_regex_substitution(value: str, keep_start: int, keep_end: int) -> None:
+    import re
+
+    n = len(value)
+    ks = min(keep_start, n // 4)
+    ke = min(keep_end, n // 4 - ks)
+    want = value[:ks] + re.sub(r"[^ \-.@]", "*", value[ks : n - ke]) + value[n - ke : n]
+    assert mask(value, keep_start, keep_end) == want
