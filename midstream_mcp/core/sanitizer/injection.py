@@ -135,19 +135,6 @@ _KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= 
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
 _WORD_SETS = (_COMMON_FOLDED, _NATO_FOLDED, _ROT13_TRIGGERS, _REVERSED_TRIGGERS, _CIPHERED_COMMON, _LETTERS)
 _NSETS = len(_WORD_SETS)
-#: Per word of :data:`_VOCAB`: (bits of the :data:`_WORD_SETS` holding it, mask of the folded rules
-#: and mask of the raw rules whose first gate holds it).
-_WORD_INFO = {
-    w: (
-        sum(1 << k for k, ws in enumerate(_WORD_SETS) if w in ws),
-        _FOLDED_MASKS.get(w, 0),
-        _RAW_MASKS.get(w, 0),
-    )
-    for w in _VOCAB_LIST
-}
-#: Per rule, the gates after its first.
-_FOLDED_MORE = tuple(r.gates[1:] for r in _FOLDED_RULES)
-_RAW_MORE = tuple(r.gates[1:] for r in _RAW_RULES)
 _NFOLDED = len(_FOLDED_RULES)
 _LONG = LONG  # texts longer than this are searched block by block (see _blocks)
 _BLOCK = 1024  # long texts are searched block by block, blocks overlapping by _OVERLAP characters
@@ -498,47 +485,45 @@ def _parse_gates(out: list[int], at: int, short: bool) -> _Gates:
 
 
 def _gates_py(words: frozenset[str]) -> _Gates:
-    """:class:`_Gates` from the whole word set (the reference the kernel must agree with).
-
-    One pass over the text's words in :data:`_VOCAB`: each adds its word-set bits and the rules
-    whose first gate holds it (see :data:`_WORD_INFO`); rules with more gates check the rest.
-    """
-    hits = words & _VOCAB
-    counts = [0] * _NSETS
-    fmask = 0
-    rmask = _RAW_UNGATED
-    for w in hits:
-        bits, f, r = _WORD_INFO[w]
-        fmask |= f
-        rmask |= r
-        while bits:
-            low = bits & -bits
-            counts[low.bit_length() - 1] += 1
-            bits ^= low
-    folded = [i for i in _bit_indices(fmask) if _more_gates(_FOLDED_MORE[i], hits)]
-    raw = [i for i in _bit_indices(rmask) if _more_gates(_RAW_MORE[i], hits)]
-    return _Gates(len(words), counts, folded, raw, hits, [])
-
-
-def _bit_indices(m: int) -> list[int]:
-    """The indices of the set bits of ``m``, in order."""
-    out = []
-    while m:
-        low = m & -m
-        out.append(low.bit_length() - 1)
-        m ^= low
-    return out
+    """:class:`_Gates` from the whole word set (the reference the kernel must agree with)."""
+    folded = [
+        i
+        for i in _candidates(words, _FOLDED_WORDS, _FOLDED_MASKS, 0)
+        if len(_FOLDED_RULES[i].gates) <= 1 or _more_gates(_FOLDED_RULES[i].gates, words)
+    ]
+    raw = [
+        i
+        for i in _candidates(words, _RAW_WORDS, _RAW_MASKS, _RAW_UNGATED)
+        if len(_RAW_RULES[i].gates) <= 1 or _more_gates(_RAW_RULES[i].gates, words)
+    ]
+    counts = [len(words & s) for s in _WORD_SETS]
+    return _Gates(len(words), counts, folded, raw, words & _VOCAB, [])
 
 
 def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> bool:
-    """True when every gate of ``gates`` (a rule's after its first) shares a word with ``words``."""
-    return all(not g.isdisjoint(words) for g in gates)
+    """True when every gate after the first shares a word with ``words``."""
+    return all(not g.isdisjoint(words) for g in gates[1:])
 
 
 def _literal_occurs(i: int, raw: str) -> bool:
     """True when raw rule ``i`` has no literals or one of them occurs in ``raw`` (as ``_scan`` tests it)."""
     literals = _RAW_LITERAL_CHECK[i]
     return literals is None or any(lit in raw for lit in literals)
+
+
+def _candidates(
+    words: frozenset[str], gate_words: frozenset[str], masks: dict[str, int], always: int
+) -> list[int]:
+    """Indices of the rules whose first gate shares a word with ``words`` (plus ungated ones), in order."""
+    m = always
+    for w in words & gate_words:
+        m |= masks[w]
+    out = []
+    while m:
+        low = m & -m
+        out.append(low.bit_length() - 1)
+        m ^= low
+    return out
 
 
 def _blocks(folded: str) -> list[tuple[int, int, frozenset[str]]]:
