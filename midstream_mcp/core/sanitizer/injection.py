@@ -183,7 +183,8 @@ class InjectionDetector:
         """Every signal in ``text``, offsets into the original text, score = signal weight."""
         found: list[Finding] = []
         self._scan(text, context, budget, policy.decode_depth, None, found)
-        _add_joint_signal(found)
+        if len(found) >= 3:  # fewer cannot make three distinct signals
+            _add_joint_signal(found)
         return found
 
     # -- internals -----------------------------------------------------------------------------
@@ -257,7 +258,8 @@ class InjectionDetector:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        _suffix_signal(self.name, raw, carrier, out, rv)
+        if rv is None or rv[1] >= 4:  # the kernel's view: fewer than four marks report nothing
+            _suffix_signal(self.name, raw, carrier, out, rv)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
