@@ -407,8 +407,12 @@ def gate_view(
     slot_s = np.full(size, -1, np.int64)  # distinct words seen: start, end, vocabulary index or -1
     slot_e = np.empty(size, np.int64)
     slot_v = np.empty(size, np.int64)
-    occ_pos = np.empty(n // 2 + 1, np.int64)  # vocabulary words at word starts: where, which
-    occ_v = np.empty(n // 2 + 1, np.int64)
+    # Vocabulary words at word starts: where, and per vocabulary word a chain of them in order
+    # (first_occ[v], then next_occ[o] until -1; last_occ[v] is where the chain ends).
+    occ_pos = np.empty(n // 2 + 1, np.int64)
+    next_occ = np.empty(n // 2 + 1, np.int64)
+    first_occ = np.full(nvocab, -1, np.int64)
+    last_occ = np.empty(nvocab, np.int64)
     nocc = 0
     hit = np.zeros(rgroups.shape[0], np.uint8)
     head = 3 + nsets
@@ -467,7 +471,12 @@ def gate_view(
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
                 occ_pos[nocc] = s
-                occ_v[nocc] = v
+                next_occ[nocc] = -1
+                if first_occ[v] < 0:
+                    first_occ[v] = nocc
+                else:
+                    next_occ[last_occ[v]] = nocc
+                last_occ[v] = nocc
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
@@ -476,11 +485,6 @@ def gate_view(
     pos_buf = np.empty(64, np.int64)
     pos_cnt = np.zeros(nrules, np.int64)
     npos = 0
-    mark = np.zeros(nvocab, np.uint8)
-    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v],
-    phi = np.empty(nvocab, np.int64)
-    pmax = np.empty(nvocab, np.int64)  # and the most filler words any of them allows (-1: one of
-    # them allows any next word, or none)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -495,78 +499,95 @@ def gate_view(
         if not ok:
             continue
         if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
-            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-                mark[rleads[g]] = 1
             paired = pptr[r + 1] > pptr[r]
-            for j in range(pptr[r], pptr[r + 1]):
-                phi[pw1[j]] = -1
-            for j in range(pptr[r], pptr[r + 1]):
-                v = pw1[j]
-                if phi[v] < 0:
-                    plo[v] = j
-                    pmax[v] = 0
-                phi[v] = j + 1
-                if pw2[j + 1] == pw2[j]:
-                    pmax[v] = -1
-                elif pmax[v] >= 0 and pgap[j] > pmax[v]:
-                    pmax[v] = pgap[j]
             m = 0
-            for o in range(nocc):
-                v = occ_v[o]
-                if not mark[v]:
-                    continue
-                s = occ_pos[o]
-                if paired and pmax[v] >= 0:
-                    start = s + vstarts[v + 1] - vstarts[v]
-                    fits = False
-                    runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
-                    in_run = False
-                    counted = False
-                    q = start
-                    while q < n:
-                        x = b[q]
-                        alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
-                        if alnum and q > start:
-                            y = b[q - 1]
-                            if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
-                                for j in range(plo[v], phi[v]):
-                                    if pgap[j] < runs:
-                                        continue
-                                    ws, we = pw2[j], pw2[j + 1]
-                                    e = q + we - ws
-                                    if e > n or not _same(pbytes, ws, b, q, we - ws):
-                                        continue
-                                    if pexact[j] and e < n:
-                                        z = b[e]
-                                        if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
-                                            continue
-                                    fits = True
-                                    break
-                                if fits:
-                                    break
-                        if alnum or x == 95 or x == 63:
-                            if not in_run:
-                                in_run = True
-                                counted = False
-                            if alnum and not counted:
-                                counted = True
-                                runs += 1
-                                if runs > pmax[v]:
-                                    break
-                        else:
-                            in_run = False
-                        q += 1
-                    if not fits:
-                        continue
-                if npos == pos_buf.shape[0]:
-                    grown = np.empty(2 * npos, np.int64)
-                    grown[:npos] = pos_buf
-                    pos_buf = grown
-                pos_buf[npos] = s
-                npos += 1
-                m += 1
             for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-                mark[rleads[g]] = 0
+                v = rleads[g]
+                o = first_occ[v]
+                if o < 0:
+                    continue  # the lead is not in the text
+                # The rule's pairs with first word v: a run of its pairs (sorted by first word), and
+                # the most filler words any of them allows (-1: one allows any next word, or none).
+                plo = pptr[r]
+                phi = pptr[r + 1]
+                most = -1
+                if paired:
+                    while plo < phi:
+                        mid = (plo + phi) >> 1
+                        if pw1[mid] < v:
+                            plo = mid + 1
+                        else:
+                            phi = mid
+                    phi = plo
+                    most = 0
+                    while phi < pptr[r + 1] and pw1[phi] == v:
+                        if pw2[phi + 1] == pw2[phi]:
+                            most = -1
+                        elif most >= 0 and pgap[phi] > most:
+                            most = pgap[phi]
+                        phi += 1
+                    if phi == plo:
+                        most = -1  # (every lead has pairs; were it not so, keep its places)
+                while o >= 0:
+                    s = occ_pos[o]
+                    o = next_occ[o]
+                    if most >= 0:
+                        start = s + vstarts[v + 1] - vstarts[v]
+                        fits = False
+                        runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
+                        in_run = False
+                        counted = False
+                        q = start
+                        while q < n:
+                            x = b[q]
+                            alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
+                            if alnum and q > start:
+                                y = b[q - 1]
+                                if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
+                                    for j in range(plo, phi):
+                                        if pgap[j] < runs:
+                                            continue
+                                        ws, we = pw2[j], pw2[j + 1]
+                                        e = q + we - ws
+                                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                                            continue
+                                        if pexact[j] and e < n:
+                                            z = b[e]
+                                            if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
+                                                continue
+                                        fits = True
+                                        break
+                                    if fits:
+                                        break
+                            if alnum or x == 95 or x == 63:
+                                if not in_run:
+                                    in_run = True
+                                    counted = False
+                                if alnum and not counted:
+                                    counted = True
+                                    runs += 1
+                                    if runs > most:
+                                        break
+                            else:
+                                in_run = False
+                            q += 1
+                        if not fits:
+                            continue
+                    if npos == pos_buf.shape[0]:
+                        grown = np.empty(2 * npos, np.int64)
+                        grown[:npos] = pos_buf
+                        pos_buf = grown
+                    pos_buf[npos] = s
+                    npos += 1
+                    m += 1
+            # The leads' places came lead by lead: in text order for the caller (insertion sort).
+            for a in range(npos - m + 1, npos):
+                here = pos_buf[a]
+                back = a - 1
+                while back >= npos - m and pos_buf[back] > here:
+                    pos_buf[back + 1] = pos_buf[back]
+                    back -= 1
+                pos_buf[back + 1] = here
             if m == 0:
                 continue  # no place where a match could start
             pos_cnt[r] = m
