@@ -167,8 +167,9 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     numbers]``), by C-level scans: one pass classifies every byte (digit 0, upper A, lower a, a few
     punctuation marks kept, everything else x), and the gates are substring tests on it, far cheaper
     than regex scans. Positions are where the scans start (0 for non-ASCII text, whose bytes are not
-    its characters, except ``ipv6`` and ``numbers``, found in the text); without two adjacent digits
-    only the e-mail, IPv4 and IPv6 gates are answered."""
+    its characters; ``ipv6`` is found in the text; ``numbers`` is 0 when six digits stand with only
+    separators between them, where the kernel says where the first cluster is); without two adjacent
+    digits only the e-mail, IPv4 and IPv6 gates are answered."""
     flags = AT_SIGN if "@" in raw else 0
     data = raw.encode("utf-8", "surrogatepass")
     shape = data.translate(_SHAPE)
@@ -179,9 +180,9 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     if b"00" not in shape:
         return [flags, -1, -1, -1, ipv6, 0, -1]
     flags |= DIGIT_PAIR
-    # Six digits with only separators between them (a necessary condition, one C pass), then where
-    # the first number cluster is.
-    num = _NUM_GATE.search(raw) if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+") else None
+    # Six digits with only separators between them: a necessary condition for a number cluster
+    # (one C pass); _numbers then scans from the start.
+    numbers = 0 if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+") else -1
     low = raw.lower()
     birth = -1
     for w in _DOB_WORDS:
@@ -190,7 +191,7 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     at = [shape.find(b"AA00"), _first(shape.find(b"0 A"), shape.find(b"0aa A")), birth]
     if not is_ascii:
         at = [min(x, 0) for x in at]
-    return [flags, *at, ipv6, 0, -1 if num is None else num.start()]
+    return [flags, *at, ipv6, 0, numbers]
 
 
 def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:

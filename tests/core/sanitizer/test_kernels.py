@@ -614,7 +614,8 @@ def test_pii_python_gates_answer_what_the_kernel_does(kernels: object, text: str
     always = _view.AT_SIGN | _view.DOTTED_DIGITS | _view.DIGIT_PAIR
     assert (got[0] & always, got[4]) == (want[0] & always, want[4])
     if want[0] & _view.DIGIT_PAIR:
-        assert (got[1:4], got[6]) == (want[1:4], want[6])
+        assert got[1:4] == want[1:4]
+        assert 0 <= got[6] <= want[6] if want[6] >= 0 else pii._NUM_GATE.search(text) is None
 
 
 @settings(max_examples=300, deadline=None)
