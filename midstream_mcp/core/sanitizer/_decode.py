@@ -39,6 +39,8 @@ _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
 #: ASCII: the uuencode alphabet (``!`` to backquote) is u, a newline stays, the rest is a space.
 _UU_SHAPE = bytes(117 if 33 <= c <= 96 else 10 if c == 10 else 32 for c in range(256))
 _PCT_RE = re.compile(r"(?:[^%\s]{0,24}%[0-9A-Fa-f]{2}){3,}[^%\s]{0,24}")
+_PCT_UNIT_RE = re.compile(r"%[0-9A-Fa-f]{2}")  # every match of _PCT_RE holds three of these
+_PCT_LEAD = 24  # and starts at most this many characters before its first one
 _TAGS_RE = re.compile("[\U000e0020-\U000e007e]{2,}")
 _VS_RE = re.compile("[\U000e0100-\U000e017e]{3,}")
 _SNEAKY_RE = re.compile("[\u2062\u2064\u200b]{8,}")
@@ -372,17 +374,18 @@ def find_encoded(
             decoded = _hex(token)
             if decoded is not None:
                 yield start, start + len(token), "hex", decoded
-    if not prose and ("`" in text or "\n" in text) and (view is None or view[7]):
+    if _uu_possible(text, prose, view):
         for m in _uu_lines(text):
             decoded = _uu(m.group())
             if decoded is not None and looks_like_language(decoded):
                 yield m.start(), m.end(), "uuencode", decoded
-    if "%" in text:
-        for m in _PCT_RE.finditer(text):
+    pct = _url_encoded_from(text)
+    if pct >= 0:
+        for m in _PCT_RE.finditer(text, pct):
             decoded = unquote(m.group())
             if decoded != m.group():
                 yield m.start(), m.end(), "url_encoding", decoded
-    if view[8] if view is not None else any(t in text for t in _MORSE_HINTS):
+    if _morse_possible(text, view):
         for m in _MORSE_RE.finditer(text):
             yield m.start(), m.end(), "morse", morse(m.group())
     if prose or not nato:
@@ -397,15 +400,42 @@ def find_encoded(
 def nothing_encoded(text: str, prose: bool, nato: bool, view: list[int]) -> bool:
     """True when :func:`find_encoded` would yield nothing for the ASCII ``text`` with kernel ``view``.
 
-    The common case (no candidate token, hex run, uuencode line, ``%`` or Morse, no NATO
-    words to look for), told from the view without starting the generator.
+    The common case (no candidate token, hex run, uuencode line, URL encoding or Morse, no NATO
+    words to look for), told from the view and :func:`find_encoded`'s own gates without
+    starting the generator.
     """
     scan = 9  # where ``payload_scan`` starts in the view
     if (view[scan] >= 8 and view[scan + 1]) or len(view) > scan + 2 + 3 * view[scan + 1]:
         return False  # candidate tokens or hex runs
-    if view[8] or (not prose and nato) or "%" in text:
-        return False  # Morse, NATO spelling or URL encoding to look for
-    return prose or not view[7] or ("`" not in text and "\n" not in text)  # uuencode
+    if not prose and nato:
+        return False  # NATO spelling to look for
+    if view[8] or (view[7] and _uu_possible(text, prose, view)):
+        return False  # Morse (``_morse_possible``) or uuencoded lines
+    return "%" not in text or _url_encoded_from(text) < 0
+
+
+def _uu_possible(text: str, prose: bool, view: list[int] | None) -> bool:
+    """False when no uuencoded line can be in ``text`` (the kernel's ``view`` saw no line start of five
+    uuencode characters)."""
+    return not prose and ("`" in text or "\n" in text) and (view is None or bool(view[7]))
+
+
+def _morse_possible(text: str, view: list[int] | None) -> bool:
+    """False when ``text`` holds none of the pairs every Morse run has (the kernel's ``view`` says which)."""
+    return bool(view[8]) if view is not None else any(t in text for t in _MORSE_HINTS)
+
+
+def _url_encoded_from(text: str) -> int:
+    """Where a match of ``_PCT_RE`` can start at the earliest, or -1 when none can (fewer than three
+    ``%XX``). Source code is full of ``%`` without them (``i % 3``), and a search of the whole
+    text from its start tries every position for 24 characters."""
+    if text.count("%") < 3:
+        return -1
+    first = _PCT_UNIT_RE.search(text)
+    # A "%" followed by two hex digits never overlaps another: findall counts them all.
+    if first is None or len(_PCT_UNIT_RE.findall(text, first.start())) < 3:
+        return -1
+    return max(0, first.start() - _PCT_LEAD)
 
 
 def _numbered(tokens: Iterable[tuple[int, str]]) -> Iterator[tuple[int, str, int]]:

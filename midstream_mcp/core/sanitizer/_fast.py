@@ -57,13 +57,10 @@ def load() -> ModuleType:
             np.int64,
         )
         sample = np.frombuffer(b"x [a ab{c} abcDef !! -- {q}", np.uint8)
-        pos, kinds, m = k.suffix_marks(sample, PROSE_CODES)
-        k.densest(pos, kinds, m, 160)
-        k.suffix_window(sample, PROSE_CODES, 160)
-        k.code_hits(sample, 0, len(sample), CODE_WORDS, CODE_STARTS)
+        # Only the kernels called from Python are compiled (or loaded) here; the others are parts
+        # of these (tests call them on their own).
         for with_starts in (True, False):
             k.gate_view(sample, *(*GATE_ARGS, with_starts))
-        k.decode_scan(sample, 10)
         k.payload_scan(sample, 10, 8192)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
@@ -104,13 +101,13 @@ def load() -> ModuleType:
             pw1,
             pw2,
             pexact,
+            pgap,
             pbytes,
         ) = GATE_ARGS
         global TRIAGE_ARGS
         TRIAGE_ARGS = _triage_args(k)
-        hint_bytes, hint_starts, hint_hash, classes, lower, nkeys, free_keys = TRIAGE_ARGS
-        k.triage(sample, *TRIAGE_ARGS)
-        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, classes, lower, pbytes]
+        hint_bytes, hint_starts, hint_hash, nkeys, free_keys = TRIAGE_ARGS
+        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
             [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
@@ -119,7 +116,7 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
-                 hint_hash, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact],
+                 hint_hash, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact, pgap],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -132,9 +129,9 @@ def load() -> ModuleType:
 
 def _triage_args(k: ModuleType) -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
-    detector's key hints, then the birth words), their hash table, the byte classes, the lower-case
-    table, how many key hints come first and the mask of those that count anywhere (``bearer``
-    starts no key/value pair: its own pattern follows it)."""
+    detector's key hints, then the birth words), their hash table, how many key hints come first
+    and the mask of those that count anywhere (``bearer`` starts no key/value pair: its own pattern
+    follows it)."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
@@ -146,8 +143,8 @@ def _triage_args(k: ModuleType) -> tuple[Any, ...]:
         table[k.hash3(lit[0], lit[1], lit[2])] |= 1 << i
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
-        np.frombuffer(b"".join(lits), np.uint8), starts, table, k.triage_classes(), k.lower_table(),
-        len(secrets._KEY_HINTS), 1 << secrets._KEY_HINTS.index("bearer"),
+        np.frombuffer(b"".join(lits), np.uint8), starts, table, len(secrets._KEY_HINTS),
+        1 << secrets._KEY_HINTS.index("bearer"),
     )  # fmt: skip
 
 
@@ -196,18 +193,18 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     rleads_ptr += [len(rleads)] * len(injection._RAW_RULES)  # raw rules: no leads
     # Pair leads (first word, start of the next one) of the same rules, grouped by the first word;
     # derived here rather than at import: only the kernel reads them, and deriving takes a while.
-    pptr, pw1, pw2, pexact = [0], [], [0], []
+    pptr, pw1, pw2, pexact, pgap = [0], [], [0], [], []
     pbytes = bytearray()
     for i in range(len(injection._FOLDED_RULES)):
         pairs = lead_pairs(injection._FOLDED_RULES[i].regex) if injection._KERNEL_LEADS[i] else None
-        if pairs is not None and {w1 for w1, _, _ in pairs} == injection._LEAD_SETS[i][0]:
-            for w1, w2, whole in sorted(pairs, key=lambda p: (index[p[0]], p[1])):
+        if pairs is not None and {w1 for w1, _, _, _ in pairs} == injection._LEAD_SETS[i][0]:
+            for w1, w2, whole, gap in sorted(pairs, key=lambda p: (index[p[0]], p[1], p[3])):
                 pw1.append(index[w1])
                 pbytes += w2.encode("ascii")
                 pw2.append(len(pbytes))
                 pexact.append(int(whole))
+                pgap.append(gap)
         pptr.append(len(pw1))
-    pptr += [len(pw1)] * len(injection._RAW_RULES)
     # Raw rules with literals: the mask of the literal bits of ``raw_scan`` (one must be found).
     rlits = [0] * len(injection._FOLDED_RULES) + [
         injection._RAW_LITERAL_MASKS[i] if lits is not None else 0
@@ -218,7 +215,8 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
         np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
         -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
-        np.array(pw2, np.int64), np.array(pexact, np.int64), np.frombuffer(bytes(pbytes), np.uint8),
+        np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
+        np.frombuffer(bytes(pbytes), np.uint8),
     )  # fmt: skip
 
 

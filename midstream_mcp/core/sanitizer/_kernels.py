@@ -18,7 +18,6 @@ from midstream_mcp.core.sanitizer._view import (
     DIGIT_PAIR,
     DOTTED_DIGITS,
     LONG_PIECE,
-    SIX_DIGITS,
     SPLIT_LETTERS,
     TRIAGE,
 )
@@ -371,13 +370,14 @@ def gate_view(
     pw1: np.ndarray,
     pw2: np.ndarray,
     pexact: np.ndarray,
+    pgap: np.ndarray,
     pbytes: np.ndarray,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
 
-    ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *hit indices,
-    *passing rule indices, then per passing rule with leads: count, *positions]``.
+    ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *passing rule
+    indices, then per passing rule with leads: count, *positions; then *hit indices]``.
 
     The words are the ``[a-z]+`` runs of ``b``; the vocabulary is ``vocab``/``vstarts``
     (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
@@ -388,8 +388,11 @@ def gate_view(
     one of its leads is a whole word at a word start: the only places its match can start.
     A rule with pair leads (``pptr`` CSR over ``pw1`` the first word's vocabulary index, ``pw2``
     CSR into ``pbytes`` the start of the next word, ``pexact`` whether that is the whole next word;
-    grouped by ``pw1``; see ``_leads.lead_pairs``) keeps only the positions where the word after
-    the lead (past any bytes that are no ASCII letter or digit) fits one of its pairs. A rule with
+    grouped by ``pw1``; ``pgap`` how many filler words may come first; see ``_leads.lead_pairs``)
+    keeps only the positions where a word after the lead fits one of its pairs: a word starting after
+    a byte that is no ASCII letter or digit, with at most ``pgap`` runs of word bytes holding a letter
+    or digit between the lead and it (a run: bytes that are letters, digits, ``_`` or ``?``, which
+    stands for any non-ASCII character of a folded text). A rule with
     leads and no position left cannot match: it is left out of the rules passing. So is a rule
     with literals (``rlits``, a mask of literal bits, 0: none) none of which is in ``found``.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
@@ -404,8 +407,12 @@ def gate_view(
     slot_s = np.full(size, -1, np.int64)  # distinct words seen: start, end, vocabulary index or -1
     slot_e = np.empty(size, np.int64)
     slot_v = np.empty(size, np.int64)
-    occ_pos = np.empty(n // 2 + 1, np.int64)  # vocabulary words at word starts: where, which
-    occ_v = np.empty(n // 2 + 1, np.int64)
+    # Vocabulary words at word starts: where, and per vocabulary word a chain of them in order
+    # (first_occ[v], then next_occ[o] until -1; last_occ[v] is where the chain ends).
+    occ_pos = np.empty(n // 2 + 1, np.int64)
+    next_occ = np.empty(n // 2 + 1, np.int64)
+    first_occ = np.full(nvocab, -1, np.int64)
+    last_occ = np.empty(nvocab, np.int64)
     nocc = 0
     hit = np.zeros(rgroups.shape[0], np.uint8)
     head = 3 + nsets
@@ -464,7 +471,12 @@ def gate_view(
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
                 occ_pos[nocc] = s
-                occ_v[nocc] = v
+                next_occ[nocc] = -1
+                if first_occ[v] < 0:
+                    first_occ[v] = nocc
+                else:
+                    next_occ[last_occ[v]] = nocc
+                last_occ[v] = nocc
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
@@ -473,9 +485,6 @@ def gate_view(
     pos_buf = np.empty(64, np.int64)
     pos_cnt = np.zeros(nrules, np.int64)
     npos = 0
-    mark = np.zeros(nvocab, np.uint8)
-    plo = np.empty(nvocab, np.int64)  # a rule's pairs with first word v: plo[v] to phi[v]
-    phi = np.empty(nvocab, np.int64)
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -490,52 +499,95 @@ def gate_view(
         if not ok:
             continue
         if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
-            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-                mark[rleads[g]] = 1
             paired = pptr[r + 1] > pptr[r]
-            for j in range(pptr[r], pptr[r + 1]):
-                phi[pw1[j]] = -1
-            for j in range(pptr[r], pptr[r + 1]):
-                v = pw1[j]
-                if phi[v] < 0:
-                    plo[v] = j
-                phi[v] = j + 1
             m = 0
-            for o in range(nocc):
-                v = occ_v[o]
-                if not mark[v]:
-                    continue
-                s = occ_pos[o]
-                if paired:
-                    q = s + vstarts[v + 1] - vstarts[v]
-                    while q < n:
-                        x = b[q]
-                        if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
-                            break
-                        q += 1
-                    fits = False
-                    for j in range(plo[v], phi[v]):
-                        ws, we = pw2[j], pw2[j + 1]
-                        e = q + we - ws
-                        if e > n or not _same(pbytes, ws, b, q, we - ws):
-                            continue
-                        if pexact[j] and e < n:
-                            x = b[e]
-                            if 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57:
-                                continue
-                        fits = True
-                        break
-                    if not fits:
-                        continue
-                if npos == pos_buf.shape[0]:
-                    grown = np.empty(2 * npos, np.int64)
-                    grown[:npos] = pos_buf
-                    pos_buf = grown
-                pos_buf[npos] = s
-                npos += 1
-                m += 1
             for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-                mark[rleads[g]] = 0
+                v = rleads[g]
+                o = first_occ[v]
+                if o < 0:
+                    continue  # the lead is not in the text
+                # The rule's pairs with first word v: a run of its pairs (sorted by first word), and
+                # the most filler words any of them allows (-1: one allows any next word, or none).
+                plo = pptr[r]
+                phi = pptr[r + 1]
+                most = -1
+                if paired:
+                    while plo < phi:
+                        mid = (plo + phi) >> 1
+                        if pw1[mid] < v:
+                            plo = mid + 1
+                        else:
+                            phi = mid
+                    phi = plo
+                    most = 0
+                    while phi < pptr[r + 1] and pw1[phi] == v:
+                        if pw2[phi + 1] == pw2[phi]:
+                            most = -1
+                        elif most >= 0 and pgap[phi] > most:
+                            most = pgap[phi]
+                        phi += 1
+                    if phi == plo:
+                        most = -1  # (every lead has pairs; were it not so, keep its places)
+                while o >= 0:
+                    s = occ_pos[o]
+                    o = next_occ[o]
+                    if most >= 0:
+                        start = s + vstarts[v + 1] - vstarts[v]
+                        fits = False
+                        runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
+                        in_run = False
+                        counted = False
+                        q = start
+                        while q < n:
+                            x = b[q]
+                            alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
+                            if alnum and q > start:
+                                y = b[q - 1]
+                                if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
+                                    for j in range(plo, phi):
+                                        if pgap[j] < runs:
+                                            continue
+                                        ws, we = pw2[j], pw2[j + 1]
+                                        e = q + we - ws
+                                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                                            continue
+                                        if pexact[j] and e < n:
+                                            z = b[e]
+                                            if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
+                                                continue
+                                        fits = True
+                                        break
+                                    if fits:
+                                        break
+                            if alnum or x == 95 or x == 63:
+                                if not in_run:
+                                    in_run = True
+                                    counted = False
+                                if alnum and not counted:
+                                    counted = True
+                                    runs += 1
+                                    if runs > most:
+                                        break
+                            else:
+                                in_run = False
+                            q += 1
+                        if not fits:
+                            continue
+                    if npos == pos_buf.shape[0]:
+                        grown = np.empty(2 * npos, np.int64)
+                        grown[:npos] = pos_buf
+                        pos_buf = grown
+                    pos_buf[npos] = s
+                    npos += 1
+                    m += 1
+            # The leads' places came lead by lead: in text order for the caller (insertion sort).
+            for a in range(npos - m + 1, npos):
+                here = pos_buf[a]
+                back = a - 1
+                while back >= npos - m and pos_buf[back] > here:
+                    pos_buf[back + 1] = pos_buf[back]
+                    back -= 1
+                pos_buf[back + 1] = here
             if m == 0:
                 continue  # no place where a match could start
             pos_cnt[r] = m
@@ -549,9 +601,6 @@ def gate_view(
     out[1 + nsets] = nids
     out[2 + nsets] = npass
     at = head
-    for k in range(nids):
-        out[at + k] = ids[k]
-    at += nids
     for k in range(npass):
         out[at + k] = passing[k]
     at += npass
@@ -566,6 +615,9 @@ def gate_view(
             out[at + o] = pos_buf[src + o]
         at += m
         src += m
+    for k in range(nids):
+        out[at + k] = ids[k]
+    at += nids
     return out[:at]
 
 
@@ -1107,7 +1159,7 @@ def raw_scan(
 _T_DIGIT, _T_SEP, _T_SPACE, _T_UPPER, _T_LOWER, _T_MARK = 1, 2, 4, 8, 16, 32
 
 
-def triage_classes() -> np.ndarray:
+def _triage_classes() -> np.ndarray:
     """The byte classes :func:`triage` reads: digit, number separator (`` .-()/+``), white space
     (as ``secrets._SPACE_SHAPE``), upper case, lower case, and ``@`` or ``:``."""
     table = np.zeros(256, np.uint8)
@@ -1129,9 +1181,9 @@ def triage_classes() -> np.ndarray:
     return table
 
 
-def lower_table() -> np.ndarray:
-    """ASCII lower case of each byte (other bytes unchanged)."""
-    return np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
+_TRIAGE_CLASSES = _triage_classes()
+#: ASCII lower case of each byte (other bytes unchanged).
+_LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
 
 @njit(cache=True, nogil=True)
@@ -1186,25 +1238,25 @@ def triage(
     lit_bytes: np.ndarray,
     lit_starts: np.ndarray,
     lit_hash: np.ndarray,
-    classes: np.ndarray,
-    lower: np.ndarray,
     nkeys: int,
     free_keys: int,
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
-    ``[flags, iban, street, birth, ipv6, keys]``: ``flags`` the bits of ``_view``; ``iban`` where
+    ``[flags, iban, street, birth, ipv6, keys, numbers]``: ``flags`` the bits of ``_view``; ``iban`` where
     two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
     capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
     the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
     first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs followed by what
     ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
-    bit is in ``free_keys``. The literals
+    bit is in ``free_keys``; ``numbers`` where ``pii._NUM_GATE`` first matches: the first digit of
+    the first run of six digits with at most two of `` .-()/`` between neighbours. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
-    lower-cased text (``lower``); ``lit_hash`` maps :func:`hash3` of a literal's first three bytes
-    to the literals with that slot, so each byte costs one lookup. ``classes`` is
-    :func:`triage_classes`. Positions are -1 when absent.
+    lower-cased text; ``lit_hash`` maps :func:`hash3` of a literal's first three bytes to the
+    literals with that slot, so each byte costs one lookup. Positions are -1 when absent.
     """
+    classes = _TRIAGE_CLASSES
+    lower = _LOWER
     n = b.shape[0]
     flags = 0
     iban = -1
@@ -1212,7 +1264,10 @@ def triage(
     birth = -1
     ipv6 = -1
     found = 0
-    run = 0  # digits with only separators between them
+    numbers = -1
+    run = 0  # digits with at most two separators between neighbours,
+    run_at = 0  # from here
+    gap = 0  # separators since the last digit
     piece = 0  # characters since the last white space
     l1 = lower[b[0]] if n > 0 else 0
     l2 = lower[b[1]] if n > 1 else 0
@@ -1229,9 +1284,13 @@ def triage(
             if piece >= 15:
                 flags |= LONG_PIECE
         if k & _T_DIGIT:
+            if run == 0 or gap > 2:
+                run = 0
+                run_at = p
             run += 1
-            if run >= 6:
-                flags |= SIX_DIGITS
+            gap = 0
+            if run >= 6 and numbers < 0:
+                numbers = run_at
             if p + 1 < n:
                 d = b[p + 1]
                 kd = classes[d]
@@ -1250,7 +1309,9 @@ def triage(
                     )
                 ):
                     street = p
-        elif not k & _T_SEP:
+        elif k & _T_SEP and c != 43:  # the separators of _NUM_GATE: " .-()/"
+            gap += 1
+        else:
             run = 0
         if k & _T_MARK:
             if c == 64:
@@ -1270,7 +1331,8 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        cand = lit_hash[hash3(l0, l1, l2)] & ~found
+        # Every literal starts with a letter.
+        cand = lit_hash[hash3(l0, l1, l2)] & ~found if k & (_T_LOWER | _T_UPPER) else 0
         while cand:
             bit = cand & -cand
             cand ^= bit
@@ -1296,6 +1358,7 @@ def triage(
     out[3] = birth
     out[4] = ipv6
     out[5] = found & ((1 << nkeys) - 1)
+    out[6] = numbers
     return out
 
 
@@ -1337,9 +1400,9 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact; the byte arrays are
+    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
     lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
-    the triage literals, the triage classes, the lower-case table and pbytes. The raw rules are
+    the triage literals and pbytes. The raw rules are
     gated by the literals ``raw_scan`` found.
     """
     raw = raw_scan(
@@ -1354,12 +1417,11 @@ def text_scan(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
-        _part(ints, 23), _bpart(ints, bytes_, 7), with_starts,
+        _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), with_starts,
     )  # fmt: skip
     first = triage(
-        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _bpart(ints, bytes_, 5),
-        _bpart(ints, bytes_, 6), _part(ints, 18)[0], _part(ints, 18)[1],
-    )  # fmt: skip
+        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _part(ints, 18)[0], _part(ints, 18)[1]
+    )
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
     out[TRIAGE] = raw.shape[0]

@@ -17,13 +17,12 @@ from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Texts longer than this are searched block by block by the injection detector (no start positions).
 LONG = 1024
-#: What ``_kernels.triage`` returns: ``[flags, iban, street, birth, ipv6, keys]`` (see there).
-TRIAGE = 6
+#: What ``_kernels.triage`` returns: ``[flags, iban, street, birth, ipv6, keys, numbers]`` (see there).
+TRIAGE = 7
 #: Bits of the triage flags.
 AT_SIGN = 1  # an "@"
 DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
-SIX_DIGITS = 8  # six digits with only " .-()/+" between them
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
 #: The bit of the raw view's literal mask (``_kernels.raw_scan``) that says single letters stand
 #: split apart somewhere (``_decode.find_split_letters`` may find a run).

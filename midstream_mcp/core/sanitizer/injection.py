@@ -183,7 +183,8 @@ class InjectionDetector:
         """Every signal in ``text``, offsets into the original text, score = signal weight."""
         found: list[Finding] = []
         self._scan(text, context, budget, policy.decode_depth, None, found)
-        _add_joint_signal(found)
+        if len(found) >= 3:  # fewer cannot make three distinct signals
+            _add_joint_signal(found)
         return found
 
     # -- internals -----------------------------------------------------------------------------
@@ -257,7 +258,8 @@ class InjectionDetector:
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
-        _suffix_signal(self.name, raw, carrier, out, rv)
+        if rv is None or rv[1] >= 4:  # the kernel's view: fewer than four marks report nothing
+            _suffix_signal(self.name, raw, carrier, out, rv)
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
@@ -408,7 +410,7 @@ class _Gates:
     the words with is a subset of it); ``starts``: see below.
     """
 
-    __slots__ = ("_ids", "_words", "counts", "folded", "n", "raw", "starts")
+    __slots__ = ("_ids", "_ids_at", "_words", "counts", "folded", "n", "raw", "starts")
 
     def __init__(
         self,
@@ -418,10 +420,13 @@ class _Gates:
         raw: list[int],
         words: frozenset[str] | None,
         ids: list[int],
+        ids_at: int = 0,
         starts: dict[int, list[int]] | None = None,
     ) -> None:
         self.n, self.counts, self.folded, self.raw = n, counts, folded, raw
-        self._words, self._ids = words, ids
+        #: The words, or where the kernel's answer ``ids`` lists their vocabulary indices (to its end,
+        #: from ``ids_at``): read only when a rule asks (most chunks never do).
+        self._words, self._ids, self._ids_at = words, ids, ids_at
         #: Folded rule -> the positions where one of its lead words stands whole at a word start
         #: (in order): the only places where its match can start (kernel path only).
         self.starts = starts or {}
@@ -429,7 +434,7 @@ class _Gates:
     @property
     def words(self) -> frozenset[str]:
         if self._words is None:
-            self._words = frozenset(map(_VOCAB_LIST.__getitem__, self._ids))
+            self._words = frozenset(map(_VOCAB_LIST.__getitem__, self._ids[self._ids_at :]))
         return self._words
 
 
@@ -450,35 +455,35 @@ def _gates(text: Prepared) -> _Gates:
             assert out is not None
             at = TRIAGE + 1
             text.raw_view = out[at : at + out[TRIAGE]]
-            view = _parse_gates(out[at + out[TRIAGE] :], short)
+            view = _parse_gates(out, at + out[TRIAGE], short)
         else:
             data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
             short = len(data) <= _LONG
-            view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), short)
+            view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), 0, short)
     else:
         view = _gates_py(text.words)
     text.vocab = view
     return view
 
 
-def _parse_gates(out: list[int], short: bool) -> _Gates:
-    """:class:`_Gates` from what ``_kernels.gate_view`` returned."""
+def _parse_gates(out: list[int], at: int, short: bool) -> _Gates:
+    """:class:`_Gates` from what ``_kernels.gate_view`` returned, from ``out[at]`` to the end of ``out``."""
     ns = _NSETS
-    at = 3 + ns + out[1 + ns]
-    ids = out[3 + ns : at]
-    npass = out[2 + ns]
+    head = at
+    npass = out[head + 2 + ns]
+    at += 3 + ns
     passing = out[at : at + npass]
     at += npass
     split = bisect_left(passing, _NFOLDED)  # rule numbers: the folded rules first, then the raw ones
     folded = passing[:split]
-    raw = list(map(_NFOLDED.__rsub__, passing[split:]))
+    raw = [r - _NFOLDED for r in passing[split:]] if split < npass else []
     starts: dict[int, list[int]] = {}
     for r in folded if short else ():
         if _KERNEL_LEADS[r]:
             count = out[at]
             starts[r] = out[at + 1 : at + 1 + count]
             at += 1 + count
-    return _Gates(out[0], out[1 : 1 + ns], folded, raw, None, ids, starts)
+    return _Gates(out[head], out[head + 1 : head + 1 + ns], folded, raw, None, out, at, starts)
 
 
 def _gates_py(words: frozenset[str]) -> _Gates:

@@ -27,7 +27,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
-from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, SIX_DIGITS, triage
+from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMAIL = re.compile(
@@ -66,6 +66,11 @@ _PHONE_BEFORE = re.compile(
     r"ring|dial(?:led|ing)?|text|sms|messages?|whats ?app|signal|contact|desk|landline|hotline|"
     r"answering|reach(?:ed|able)?|voicemail|mob|ph)\b"
 )
+#: Every word of ``_PHONE_BEFORE`` holds one of these (see :func:`_word_before`).
+_PHONE_HINTS = (
+    "ph", "tel", "mob", "cell", "fax", "call", "ring", "dial", "text", "sms", "messag", "whats", "signal",
+    "contact", "desk", "landline", "hotline", "answering", "reach", "voicemail",
+)  # fmt: skip
 _PHONE_AFTER = re.compile(r"(?i)[\s\-(,]{0,3}(?:phone|tel|mobile|cell|fax|office|home|work|desk|landline)\b")
 _BEFORE_WINDOW = 40
 _CODE_GAP = re.compile(r"[=;{}\[\]<>]|\n\s*\n")  # between the word and the number: not the same phrase
@@ -147,36 +152,7 @@ class PIIDetector:
         raw = text.text
         cands: list[_Candidate] = []
         view = triage(text, policy)
-        if view is not None:
-            _triaged(raw, view, cands)
-            return self._findings(cands)
-        if "@" in raw:
-            _emails(raw, cands)
-        # One C pass classifies every byte (digit 0, upper A, lower a, a few punctuation marks kept,
-        # everything else x); the gates below are substring tests on it, far cheaper than regex scans.
-        data = raw.encode("utf-8", "surrogatepass")
-        shape = data.translate(_SHAPE)
-        if b"0.0" in shape:
-            _ipv4(raw, cands)
-        if b"00" not in shape:  # no two adjacent digits: no card, phone, SSN, IBAN, date or address
-            if ":" in raw:
-                _ipv6(raw, cands)
-            return self._findings(cands)
-        if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+"):
-            _numbers(raw, cands)
-        iban_at = shape.find(b"AA00")
-        if iban_at >= 0:
-            _ibans(raw, iban_at if text.is_ascii else 0, cands)
-        if ":" in raw:
-            _ipv6(raw, cands)
-        low = raw.lower()
-        if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
-            birth = min(i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0)
-            _dobs(raw, max(0, birth - 1) if text.is_ascii else 0, cands)
-        # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
-        street = _first(shape.find(b"0 A"), shape.find(b"0aa A"))
-        if street >= 0:
-            _addresses(raw, max(0, street - 12) if text.is_ascii else 0, cands)
+        _triaged(raw, _triage_py(raw, text.is_ascii) if view is None else view, cands)
         return self._findings(cands)
 
     def _findings(self, cands: list[_Candidate]) -> list[Finding]:
@@ -186,9 +162,42 @@ class PIIDetector:
         return [Finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)]
 
 
+def _triage_py(raw: str, is_ascii: bool) -> list[int]:
+    """What ``_kernels.triage`` tells :func:`_triaged` (``[flags, iban, street, birth, ipv6, keys,
+    numbers]``), by C-level scans: one pass classifies every byte (digit 0, upper A, lower a, a few
+    punctuation marks kept, everything else x), and the gates are substring tests on it, far cheaper
+    than regex scans. Positions are where the scans start (0 for non-ASCII text, whose bytes are not
+    its characters; ``ipv6`` is found in the text; ``numbers`` is 0 when six digits stand with only
+    separators between them, where the kernel says where the first cluster is); without two adjacent
+    digits only the e-mail, IPv4 and IPv6 gates are answered."""
+    flags = AT_SIGN if "@" in raw else 0
+    data = raw.encode("utf-8", "surrogatepass")
+    shape = data.translate(_SHAPE)
+    if b"0.0" in shape:
+        flags |= DOTTED_DIGITS
+    gate = _IPV6_GATE.search(raw) if ":" in raw else None
+    ipv6 = -1 if gate is None else gate.start()
+    if b"00" not in shape:
+        return [flags, -1, -1, -1, ipv6, 0, -1]
+    flags |= DIGIT_PAIR
+    # Six digits with only separators between them: a necessary condition for a number cluster
+    # (one C pass); _numbers then scans from the start.
+    numbers = 0 if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+") else -1
+    low = raw.lower()
+    birth = -1
+    if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
+        birth = min(i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0)
+    # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
+    at = [shape.find(b"AA00"), _first(shape.find(b"0 A"), shape.find(b"0aa A")), birth]
+    if not is_ascii:
+        at = [min(x, 0) for x in at]
+    return [flags, *at, ipv6, 0, numbers]
+
+
 def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
-    """:meth:`PIIDetector.detect`'s gates, answered by the kernel (``_kernels.triage``) for ASCII text."""
-    flags, iban_at, street_at, birth_at, ipv6_at, _keys = view
+    """The detectors :meth:`PIIDetector.detect` runs, chosen by its gates ``view`` (``_kernels.triage``
+    for ASCII text when the kernel call is made anyway, else :func:`_triage_py`)."""
+    flags, iban_at, street_at, birth_at, ipv6_at, _keys, numbers_at = view
     if flags & AT_SIGN:
         _emails(raw, out)
     if flags & DOTTED_DIGITS:
@@ -197,8 +206,8 @@ def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
         if ipv6_at >= 0:
             _ipv6(raw, out, ipv6_at)
         return
-    if flags & SIX_DIGITS:
-        _numbers(raw, out)
+    if numbers_at >= 0:
+        _numbers(raw, numbers_at, out)
     if iban_at >= 0:
         _ibans(raw, iban_at, out)
     if ipv6_at >= 0:
@@ -248,28 +257,40 @@ def _in_url_userinfo(raw: str, start: int) -> bool:
     return j >= 0 and not any(c.isspace() for c in raw[j:start])
 
 
-def _word_before(regex: re.Pattern[str], raw: str, start: int, gap: bool = False) -> bool:
+def _word_before(
+    regex: re.Pattern[str], raw: str, start: int, gap: bool = False, hints: tuple[str, ...] = ()
+) -> bool:
     """True when a word of ``regex`` ends at most ``_BEFORE_WINDOW`` characters before ``start``.
 
     Only that window is searched (plus room for the longest word), so the cost does not grow with
     the text. With ``gap``, the text between word and number must not hold code punctuation.
+    ``hints``: strings one of which every word of ``regex`` holds (lower case); an ASCII window
+    without any of them is not searched.
     """
-    for m in regex.finditer(raw, max(0, start - _BEFORE_WINDOW - 16), start):
+    lo = max(0, start - _BEFORE_WINDOW - 16)
+    if hints:
+        window = raw[lo:start]
+        if window.isascii():  # IGNORECASE also folds a few non-ASCII letters onto ASCII ones
+            window = window.lower()
+            if not any(h in window for h in hints):
+                return False
+    for m in regex.finditer(raw, lo, start):
         if m.end() >= start - _BEFORE_WINDOW and not (gap and _CODE_GAP.search(raw, m.end(), start)):
             return True
     return False
 
 
-def _numbers(raw: str, out: list[_Candidate]) -> None:
+def _numbers(raw: str, pos: int, out: list[_Candidate]) -> None:
     """Cards, SSNs and phone numbers: each number token is classified by its shape.
 
     Every such number has six digits with at most two separators between neighbours, so only the
-    tokens that hold a match of ``_NUM_GATE`` are looked at; a stray ``42`` costs nothing.
+    tokens that hold a match of ``_NUM_GATE`` are looked at (the first one starts at ``pos``); a
+    stray ``42`` costs nothing.
     """
     ssn_ctx: bool | None = None
     done = 0  # end of the last token classified
     m: re.Match[str] | None = None  # the first token at or after the current cluster, reused
-    for g in _NUM_GATE.finditer(raw):
+    for g in _NUM_GATE.finditer(raw, pos):
         if g.start() < done:
             continue  # a later cluster of a token already classified
         pos = g.start()
@@ -328,7 +349,7 @@ def _numbers(raw: str, out: list[_Candidate]) -> None:
             # Any other grouping needs a phone word nearby: before it, or right after it.
             if (n < 10 and body.isdigit()) or _DATE_SHAPE.fullmatch(body):
                 continue  # dates; bare runs shorter than a full national number are counts, ids, sizes
-            if not _word_before(_PHONE_BEFORE, raw, start, gap=True) and not _PHONE_AFTER.match(
+            if not _word_before(_PHONE_BEFORE, raw, start, True, _PHONE_HINTS) and not _PHONE_AFTER.match(
                 raw, end, end + 16
             ):
                 continue
@@ -345,21 +366,27 @@ def _ibans(raw: str, pos: int, out: list[_Candidate]) -> None:
         if length is None:
             continue
         # Walk exactly the country's length of characters: the match may run into the next word.
-        n = 0
-        stop = 0
-        for i, ch in enumerate(s, 1):
-            if ch != " ":
-                n += 1
-                if n == length:
-                    stop = i
-                    break
-        if n != length:
+        stop = _after_chars(s, length)
+        if stop < 0:
             continue
         span = s[:stop]
         if stop < len(s) and s[stop].isalnum():
             continue  # glued to more letters or digits: part of a longer token
         if iban_ok(span.replace(" ", "")):
             out.append(("iban", m.start(), m.start() + stop, 0.95, mask(span, 4, 2)))
+
+
+def _after_chars(s: str, count: int) -> int:
+    """Where ``s`` has ``count`` characters other than single spaces, or -1 if it has fewer."""
+    if " " not in s:
+        return count if len(s) >= count else -1
+    at = 0
+    for group in s.split(" "):
+        if len(group) >= count:
+            return at + count
+        count -= len(group)
+        at += len(group) + 1
+    return -1
 
 
 def _ipv4(raw: str, out: list[_Candidate]) -> None:
@@ -372,13 +399,8 @@ def _ipv4(raw: str, out: list[_Candidate]) -> None:
             out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
 
 
-def _ipv6(raw: str, out: list[_Candidate], gate_at: int | None = None) -> None:
-    """IPv6 addresses from the first match of ``_IPV6_GATE`` on (``gate_at``, when known)."""
-    if gate_at is None:
-        gate = _IPV6_GATE.search(raw)
-        if gate is None:
-            return
-        gate_at = gate.start()
+def _ipv6(raw: str, out: list[_Candidate], gate_at: int) -> None:
+    """IPv6 addresses from the first match of ``_IPV6_GATE`` on (at ``gate_at``)."""
     pos = gate_at
     floor = max(0, pos - 40)
     while pos > floor and raw[pos - 1] in "0123456789abcdefABCDEF:":

@@ -266,5 +266,6 @@ class SecretsDetector:
                 for m in _BEARER.finditer(raw):
                     if looks_secret(m.group("value"), "token", raw[m.end("value") : m.end("value") + 1]):
                         add("bearer_token", m.start("value"), m.end("value"), 0.85, 0)
-        out.sort(key=lambda f: f.start)
+        if len(out) > 1:
+            out.sort(key=lambda f: f.start)
         return out

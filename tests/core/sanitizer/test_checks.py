@@ -204,3 +204,55 @@ def test_mask_never_reveals_more_than_a_quarter(value: str, keep_start: int, kee
     assert len(out) == len(value)
     shown = sum(1 for a, b in zip(value, out, strict=True) if a == b and a not in " -.@*")
     assert shown <= len(value) // 4
+
+
+# -- the C-level Luhn and mod-97 against the digit-by-digit definitions --------------------------
+
+
+def _luhn_by_digits(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i & 1:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _iban_by_digits(compact: str) -> bool:
+    if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
+        return False
+    total = 0
+    for ch in compact[4:] + compact[:4]:
+        if ch.isdigit():
+            total = (total * 10 + ord(ch) - 48) % 97
+        elif "A" <= ch <= "Z":
+            total = (total * 100 + ord(ch) - 55) % 97
+        else:
+            return False
+    return total == 1
+
+
+@given(st.text(alphabet="0123456789٣", min_size=1, max_size=24))
+def test_luhn_equals_the_digit_by_digit_sum(digits: str) -> None:
+    assert luhn_ok(digits) == _luhn_by_digits(digits)
+
+
+@given(
+    st.sampled_from([*sorted(IBAN_LENGTHS), "XX"]),
+    st.text(alphabet="0123456789ABCZ ²", min_size=0, max_size=34),
+)
+def test_iban_equals_the_digit_by_digit_mod_97(country: str, rest: str) -> None:
+    for compact in (country + rest, iban_with_check(country, rest.replace(" ", "").replace("²", ""))):
+        assert iban_ok(compact) == _iban_by_digits(compact)
+
+
+@given(st.text(alphabet="ab1 -.@*é", max_size=30), st.integers(0, 8), st.integers(0, 8))
+def test_mask_equals_the_regex_substitution(value: str, keep_start: int, keep_end: int) -> None:
+    import re
+
+    n = len(value)
+    ks = min(keep_start, n // 4)
+    ke = min(keep_end, n // 4 - ks)
+    want = value[:ks] + re.sub(r"[^ \-.@]", "*", value[ks : n - ke]) + value[n - ke : n]
+    assert mask(value, keep_start, keep_end) == want

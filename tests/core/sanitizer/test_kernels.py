@@ -165,32 +165,61 @@ def _vocab_texts(n: int, seed: int) -> list[str]:
 
 
 @cache
-def _ref_pairs() -> list[list[tuple[str, str, bool]] | None]:
+def _ref_pairs() -> list[list[tuple[str, str, bool, int]] | None]:
     """Per folded rule, the pair leads the kernel got (read back from its arguments)."""
-    *_, pptr, pw1, pw2, pexact, pbytes = _fast.GATE_ARGS
-    out: list[list[tuple[str, str, bool]] | None] = []
+    *_, pptr, pw1, pw2, pexact, pgap, pbytes = _fast.GATE_ARGS
+    out: list[list[tuple[str, str, bool, int]] | None] = []
     for r in range(len(inj._FOLDED_RULES)):
         pairs = [
-            (inj._VOCAB_LIST[pw1[j]], bytes(pbytes[pw2[j] : pw2[j + 1]]).decode(), bool(pexact[j]))
+            (
+                inj._VOCAB_LIST[pw1[j]],
+                bytes(pbytes[pw2[j] : pw2[j + 1]]).decode(),
+                bool(pexact[j]),
+                int(pgap[j]),
+            )
             for j in range(pptr[r], pptr[r + 1])
         ]
         out.append(pairs or None)
     return out
 
 
+_ALNUM = re.compile(r"[A-Za-z0-9]")
+#: A run of word bytes, as the kernel counts them ("?" stands for any non-ASCII character).
+_RUN = re.compile(r"[A-Za-z0-9_?]+")
+
+
 def _ref_starts(i: int, folded: str) -> list[int]:
-    """Where folded rule ``i`` may start, by regular expressions: a lead word standing whole at a word
-    start, followed (past anything but ASCII letters and digits) by one of its pairs' next words."""
-    return [m.start() for m in _ref_start_regex(i).finditer(folded)]
+    """Where folded rule ``i`` may start, by plain scans: a lead word standing whole at a word start,
+    followed by one of its pairs' next words, which starts after a byte that is no ASCII letter or
+    digit, with at most the pair's gap of runs holding a letter or digit in between."""
+    pairs = _ref_pairs()[i]
+    if pairs is None:
+        pairs = [(w, "", False, 0) for w in inj._LEAD_SETS[i][0]]  # type: ignore[index]
+    text = folded.encode("ascii", "replace").decode("ascii")
+    out = []
+    for m in _ref_lead_regex(i).finditer(text):
+        s, e = m.start(), m.end()
+        for w1, w2, whole, gap in pairs:
+            if not text.startswith(w1, s) or s + len(w1) != e:
+                continue
+            if not w2 or any(
+                q > e
+                and _ALNUM.match(text, q)
+                and not _ALNUM.match(text, q - 1)
+                and text.startswith(w2, q)
+                and not (whole and _ALNUM.match(text, q + len(w2)))
+                and sum(1 for r in _RUN.findall(text, e, q) if _ALNUM.search(r)) <= gap
+                for q in range(e + 1, len(text))
+            ):
+                out.append(s)
+                break
+    return out
 
 
 @cache
-def _ref_start_regex(i: int) -> re.Pattern[str]:
-    pairs = _ref_pairs()[i]
-    if pairs is None:
-        pairs = [(w, "", False) for w in inj._LEAD_SETS[i][0]]  # type: ignore[index]
-    alts = (rf"{w1}(?![a-z])[^A-Za-z0-9]*{w2}" + ("(?![A-Za-z0-9])" * whole) for w1, w2, whole in pairs)
-    return re.compile(rf"(?<![A-Za-z0-9_])(?=(?:{'|'.join(alts)}))")
+def _ref_lead_regex(i: int) -> re.Pattern[str]:
+    words = sorted(inj._LEAD_SETS[i][0], key=len, reverse=True)  # type: ignore[index]
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{'|'.join(words)})(?![a-z])")
 
 
 def _ref_gates(p: Prepared) -> inj._Gates:
@@ -203,6 +232,20 @@ def _ref_gates(p: Prepared) -> inj._Gates:
     if p.is_ascii:
         g.raw = [i for i in g.raw if inj._literal_occurs(i, p.text)]
     return g
+
+
+def _set_gates(words: frozenset[str]) -> tuple[object, ...]:
+    """The word gates by plain set operations: a rule passes when every gate shares a word with the text."""
+    folded = [i for i, r in enumerate(inj._FOLDED_RULES) if r.gates and all(g & words for g in r.gates)]
+    raw = [i for i, r in enumerate(inj._RAW_RULES) if all(g & words for g in r.gates)]
+    counts = [len(words & s) for s in inj._WORD_SETS]
+    return (len(words), counts, folded, raw, words & inj._VOCAB)
+
+
+def test_python_gates_equal_set_operations() -> None:
+    for text in _vocab_texts(2000, 21):
+        words = Prepared(text).words
+        assert _gate_tuple(inj._gates_py(words)) == _set_gates(words), text
 
 
 def test_gate_kernel_equals_word_sets(kernels: object) -> None:
@@ -249,8 +292,9 @@ def test_rules_the_kernel_leaves_out_cannot_match(kernels: object) -> None:
 def _glued_texts() -> list[str]:
     """Texts where the words of the rules' leads stand close together, in many orders."""
     rng = random.Random(13)
-    words = sorted({w for ps in _ref_pairs() if ps for a, b, _ in ps for w in (a, b) if w})
-    seps = [" ", ", ", " - ", "_", "\n", "  ", "...", "'", ""]
+    words = sorted({w for ps in _ref_pairs() if ps for a, b, _, _ in ps for w in (a, b) if w})
+    words += ["the", "all", "x", "42", "_", "é", "ok_ok", "word"] * 8  # filler words between them
+    seps = [" ", ", ", " - ", "_", "\n", "  ", "...", "'", "", "?", "—"]
     out = []
     for _ in range(1500):
         n = rng.randrange(8, 40)
@@ -519,7 +563,6 @@ def _python_triage(text: str) -> list[int]:
         _view.AT_SIGN * ("@" in text)
         | _view.DOTTED_DIGITS * (b"0.0" in shape)
         | _view.DIGIT_PAIR * (b"00" in shape)
-        | _view.SIX_DIGITS * (b"000000" in data.translate(pii._DIGITS_ONLY, b" .-()/+"))
         | _view.LONG_PIECE * bool(secrets._long_pieces(text, True))
     )
     births = [i for i in (low.find(w) for w in pii._DOB_WORDS) if i >= 0]
@@ -531,7 +574,16 @@ def _python_triage(text: str) -> list[int]:
     )
     street = pii._first(shape.find(b"0 A"), shape.find(b"0aa A"))
     ipv6 = gate.start() if gate else -1
-    return [flags, shape.find(b"AA00"), street, min(births, default=-1), ipv6, keys]
+    num = pii._NUM_GATE.search(text)
+    return [
+        flags,
+        shape.find(b"AA00"),
+        street,
+        min(births, default=-1),
+        ipv6,
+        keys,
+        num.start() if num else -1,
+    ]
 
 
 @settings(max_examples=500, deadline=None)
@@ -544,6 +596,26 @@ def _python_triage(text: str) -> list[int]:
 def test_triage_kernel_equals_the_python_gates(kernels: object, text: str) -> None:
     got = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
     assert got == _python_triage(text)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.lists(st.sampled_from(_PII_PIECES), max_size=40).map("".join),
+        st.text(alphabet=st.characters(max_codepoint=127), max_size=120),
+    )
+)
+def test_pii_python_gates_answer_what_the_kernel_does(kernels: object, text: str) -> None:
+    """``pii._triage_py`` agrees with the kernel on everything ``pii._triaged`` reads."""
+    from midstream_mcp.core.sanitizer import _view, pii
+
+    got = pii._triage_py(text, True)
+    want = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
+    always = _view.AT_SIGN | _view.DOTTED_DIGITS | _view.DIGIT_PAIR
+    assert (got[0] & always, got[4]) == (want[0] & always, want[4])
+    if want[0] & _view.DIGIT_PAIR:
+        assert got[1:4] == want[1:4]
+        assert 0 <= got[6] <= want[6] if want[6] >= 0 else pii._NUM_GATE.search(text) is None
 
 
 @settings(max_examples=300, deadline=None)
@@ -586,12 +658,28 @@ def test_lead_pairs_read_the_pattern() -> None:
     from midstream_mcp.core.sanitizer._leads import lead_pairs
 
     assert lead_pairs(re.compile(r"\b(?:start|top)[\W_]+of[\W_]+(?:the|this)\b")) == (
-        ("start", "of", True),
-        ("top", "of", True),
+        ("start", "of", True, 0),
+        ("top", "of", True, 0),
     )
     assert lead_pairs(re.compile(r"\b(?:is|are)[\W_]+(?:an?[\W_]+)?\w+")) == (
-        ("are", "", False),
-        ("is", "", False),
+        ("are", "", False, 0),
+        ("is", "", False, 0),
     )
-    assert lead_pairs(re.compile(r"\bdo[\W_]+any(?:thing)?\b")) == (("do", "any", False),)
+    assert lead_pairs(re.compile(r"\bdo[\W_]+any(?:thing)?\b")) == (("do", "any", False, 0),)
     assert lead_pairs(re.compile(r"\bignor(?:e|ing)?[\W_]+all")) is None  # the first word may go on
+    # Filler words: at most so many runs of word characters between the lead and the next word.
+    assert lead_pairs(re.compile(r"\b(?:show|list)(?:[\W_]+\w+){0,4}[\W_]+(?:above|prior)\b")) == (
+        ("list", "above", True, 4),
+        ("list", "prior", True, 4),
+        ("show", "above", True, 4),
+        ("show", "prior", True, 4),
+    )
+    assert lead_pairs(re.compile(r"\bis[\W_]+(?:an?[\W_]+)?(?:\w+[\W_]+)?(?:ai|bot)\b")) == (
+        ("is", "a", False, 0),  # "a" or "an": then the walk stops
+        ("is", "ai", True, 1),  # at most one filler word: none counts too
+        ("is", "bot", True, 1),
+    )
+    # The next word could be glued onto a filler word, or a filler word onto the lead: no pairs.
+    assert lead_pairs(re.compile(r"\blist(?:[\W_]+\w+){0,4}above")) is None
+    assert lead_pairs(re.compile(r"\blist(?:\w+[\W_]+){0,2}above")) is None
+    assert lead_pairs(re.compile(r"\blist(?:[\W_]+\w+)*[\W_]+above")) is None  # unbounded

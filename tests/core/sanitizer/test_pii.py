@@ -445,3 +445,34 @@ def test_cross_check_with_presidio_pattern_recognizers() -> None:
         assert theirs <= ours, (text, theirs, ours)
         agreed += len(theirs)
     assert agreed >= len(items) * 0.9  # presidio found (almost) all of them too: the check is not vacuous
+
+
+@given(st.text(alphabet="AB12 ", max_size=40), st.integers(min_value=1, max_value=40))
+def test_after_chars_counts_like_a_walk(s: str, count: int) -> None:
+    from midstream_mcp.core.sanitizer.pii import _after_chars
+
+    n, want = 0, -1
+    for i, ch in enumerate(s, 1):
+        if ch != " ":
+            n += 1
+            if n == count:
+                want = i
+                break
+    assert _after_chars(s, count) == want
+
+
+_PHONE_WORD_PIECES = [
+    "phone", "Tel", "MOBILE", "cell", "fax", "calling", "ring", "dialled", "text", "SMS", "messages",
+    "whats app", "WhatsApp", "signal", "contact", "desk", "landline", "hotline", "answering", "reachable",
+    "voicemail", "mob", "ph", "home", "office", "string", "during", " ", ": ", "\n", "=", "x", "ı", "ſ",
+]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_PHONE_WORD_PIECES), max_size=12).map("".join))
+def test_phone_word_hints_never_hide_a_phone_word(before: str) -> None:
+    from midstream_mcp.core.sanitizer import pii
+
+    raw = before + " 555 0134 22"
+    start = len(before) + 1
+    want = pii._word_before(pii._PHONE_BEFORE, raw, start, True)
+    assert pii._word_before(pii._PHONE_BEFORE, raw, start, True, pii._PHONE_HINTS) == want
