@@ -32,14 +32,19 @@ FOLD_TABLE: Any = None
 TEXT_ARGS: tuple[Any, ...] = ()
 #: The arguments of ``triage`` after the text (see :func:`_triage_args`).
 TRIAGE_ARGS: tuple[Any, ...] = ()
+#: The module once :func:`load` has prepared it: :func:`unload` keeps it, so switching back is free.
+_PREPARED: ModuleType | None = None
 _LOCK = threading.Lock()
 
 
 def load() -> ModuleType:
     """Import the kernels, compile (or load from the cache) each of them, then switch them on."""
-    global KERNELS
+    global KERNELS, _PREPARED
     with _LOCK:
         if KERNELS is not None:
+            return KERNELS
+        if _PREPARED is not None:  # prepared before an unload(): the arguments are still set
+            KERNELS = _PREPARED
             return KERNELS
         import numpy as np
 
@@ -123,7 +128,7 @@ def load() -> ModuleType:
         )  # fmt: skip
         for with_starts in (True, False):
             k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
-        KERNELS = k
+        KERNELS = _PREPARED = k
         return k
 
 
