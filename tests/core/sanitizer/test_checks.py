@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from midstream_mcp.core.sanitizer._checks import (
     IBAN_LENGTHS,
+    _luhn_by_digits,
+    _mod97_by_digits,
     card_brand,
     char_classes,
     iban_ok,
@@ -206,31 +208,13 @@ def test_mask_never_reveals_more_than_a_quarter(value: str, keep_start: int, kee
     assert shown <= len(value) // 4
 
 
-# -- the C-level Luhn and mod-97 against the digit-by-digit definitions --------------------------
-
-
-def _luhn_by_digits(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i & 1:
-            d = d * 2 - 9 if d * 2 > 9 else d * 2
-        total += d
-    return total % 10 == 0
+# -- the C-level Luhn and mod-97 against the digit-by-digit fallbacks (their definitions) -----------
 
 
 def _iban_by_digits(compact: str) -> bool:
     if IBAN_LENGTHS.get(compact[:2]) != len(compact) or not compact[2:4].isdigit():
         return False
-    total = 0
-    for ch in compact[4:] + compact[:4]:
-        if ch.isdigit():
-            total = (total * 10 + ord(ch) - 48) % 97
-        elif "A" <= ch <= "Z":
-            total = (total * 100 + ord(ch) - 55) % 97
-        else:
-            return False
-    return total == 1
+    return _mod97_by_digits(compact[4:] + compact[:4]) == 1
 
 
 @given(st.text(alphabet="0123456789٣", min_size=1, max_size=24))
