@@ -64,14 +64,6 @@ class RegexMatcher:
         pos = self._pos
         search = self.rx.search
         m = search(buf, pos) if pos <= n else None
-        if m is None and not final:  # the usual case, in short: nothing new; drop what is decided
-            pos = max(pos, n - span + 1)
-            cut = pos - span
-            if cut > 0:
-                self._buf, self._base, self._pos = buf[cut:], self._base + cut, pos - cut
-            else:
-                self._buf, self._pos = buf, pos
-            return []
         base = self._base
         out: list[Match] = []
         while pos <= n:
