@@ -170,6 +170,8 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         for w in group:
             if w in index:
                 vsets[index[w]] |= 1 << bit
+    for w in injection._GLUE_WORDS:  # the bit after the word sets' (see ``_kernels._glue_split``)
+        vsets[index[w]] |= 1 << len(injection._WORD_SETS)
     # Gate groups: one per (rule, gate), numbered in rule order; folded rules first, then raw rules.
     rules = list(injection._FOLDED_RULES) + list(injection._RAW_RULES)
     rgroups_ptr = [0]

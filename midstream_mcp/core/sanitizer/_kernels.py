@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from midstream_mcp.core.sanitizer._glue import GLUE_MIN, GLUED_MIN
 from midstream_mcp.core.sanitizer._view import (
     AT_SIGN,
     DIGIT_PAIR,
@@ -350,6 +351,75 @@ def vocab_table(words: list[bytes], size: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _probe(h: int, b: np.ndarray, s: int, length: int, table: np.ndarray, vocab: np.ndarray,
+           vstarts: np.ndarray) -> int:  # fmt: skip
+    """The vocabulary index of the word ``b[s:s+length]``, whose hash is ``h``, or -1
+    (see :func:`vocab_table`)."""
+    vmask = table.shape[0] - 1
+    j = h & vmask
+    while table[j] != 0:
+        t: int = table[j] - 1
+        vs = vstarts[t]
+        if vstarts[t + 1] - vs == length and _same(vocab, vs, b, s, length):
+            return t
+        j = (j + 1) & vmask
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def _vocab_at(
+    b: np.ndarray, s: int, e: int, table: np.ndarray, vocab: np.ndarray, vstarts: np.ndarray
+) -> int:
+    """The vocabulary index of the word ``b[s:e]``, or -1."""
+    h = 0
+    for q in range(s, e):
+        h = (h * 31 + b[q]) & 0xFFFFFFFF
+    return _probe(h, b, s, e - s, table, vocab, vstarts)
+
+
+@njit(cache=True, nogil=True)
+def _glue_split(
+    b: np.ndarray,
+    s: int,
+    e: int,
+    table: np.ndarray,
+    vocab: np.ndarray,
+    vstarts: np.ndarray,
+    vsets: np.ndarray,
+    glue_bit: int,
+) -> tuple[int, int]:
+    """``_glue.split_points`` of the word ``b[s:e]``: (after the longest glue-word prefix, before the
+    longest glue-word suffix not overlapping it), offsets from ``s``, -1 where there is none. A glue
+    word is a vocabulary word with ``glue_bit`` set in ``vsets``; what is left over is three letters
+    or more, or a two-letter vocabulary word.
+    (Prefix and suffix hashes grow a letter at a time: one pass each.)"""
+    n = e - s
+    first = -1
+    h = 0
+    for length in range(1, n - 1):
+        h = (h * 31 + b[s + length - 1]) & 0xFFFFFFFF
+        if length >= GLUE_MIN:
+            t = _probe(h, b, s, length, table, vocab, vstarts)
+            left = n - length > 2 or _vocab_at(b, s + length, e, table, vocab, vstarts) >= 0
+            if t >= 0 and (vsets[t] >> glue_bit) & 1 and left:
+                first = length
+    second = -1
+    h = 0
+    power = 1  # 31 ** (length - 1)
+    for length in range(1, n - 1):
+        h = (h + b[e - length] * power) & 0xFFFFFFFF
+        power = (power * 31) & 0xFFFFFFFF
+        if length >= GLUE_MIN:
+            t = _probe(h, b, e - length, length, table, vocab, vstarts)
+            left = n - length > 2 or _vocab_at(b, s, e - length, table, vocab, vstarts) >= 0
+            if t >= 0 and (vsets[t] >> glue_bit) & 1 and left:
+                second = n - length
+    if second < first:
+        second = -1  # overlapping the prefix
+    return first, second
+
+
+@njit(cache=True, nogil=True)
 def gate_view(
     b: np.ndarray,
     table: np.ndarray,
@@ -377,7 +447,9 @@ def gate_view(
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
 
     ``[distinct words, count per word set (nsets), vocabulary hits, rules passing, *passing rule
-    indices, then per passing rule with leads: count, *positions; then *hit indices]``.
+    indices, then per passing rule with leads: count, *positions; then the glue block: rules passing
+    only with glued words split, *their indices, glued words, *(start, end, split, split) of each;
+    then *hit indices]``.
 
     The words are the ``[a-z]+`` runs of ``b``; the vocabulary is ``vocab``/``vstarts``
     (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
@@ -395,6 +467,10 @@ def gate_view(
     stands for any non-ASCII character of a folded text). A rule with
     leads and no position left cannot match: it is left out of the rules passing. So is a rule
     with literals (``rlits``, a mask of literal bits, 0: none) none of which is in ``found``.
+    A word outside the vocabulary that starts or ends with a glue word (bit ``nsets`` of ``vsets``;
+    see ``_glue``) is glued: its first occurrence and split points are reported, and so are apart
+    the rules whose gate groups it completes once split and the rules with leads, no place to start
+    and a lead that is a part of a glued word.
     (Written without helper calls: numba's call overhead per word showed in the profile.)
     """
     n = b.shape[0]
@@ -415,6 +491,8 @@ def gate_view(
     last_occ = np.empty(nvocab, np.int64)
     nocc = 0
     hit = np.zeros(rgroups.shape[0], np.uint8)
+    longs = np.empty(2 * (n // (GLUED_MIN + 1) + 1), np.int64)  # (start, end) of distinct long non-words
+    nlong = 0
     head = 3 + nsets
     ids = np.empty(n // 2 + 1, np.int64)
     counts = np.zeros(nsets, np.int64)
@@ -458,6 +536,10 @@ def gate_view(
             slot_e[i] = p
             slot_v[i] = v
             distinct += 1
+            if v < 0 and length >= GLUED_MIN:  # looked at after the loop (it is rare and slower)
+                longs[2 * nlong] = s
+                longs[2 * nlong + 1] = p
+                nlong += 1
             if v >= 0:
                 ids[nids] = v
                 nids += 1
@@ -478,6 +560,37 @@ def gate_view(
                     next_occ[last_occ[v]] = nocc
                 last_occ[v] = nocc
                 nocc += 1
+    # Glued words among the long words outside the vocabulary, and the gate groups of their parts.
+    glue_hit = np.zeros(rgroups.shape[0], np.uint8)
+    glued = np.empty(4 * nlong, np.int64)  # (start, end, split, split) per glued word
+    nglued = 0
+    part_ids = np.empty(3 * nlong, np.int64)  # the vocabulary indices of their parts
+    nparts = 0
+    for k in range(nlong):
+        s = longs[2 * k]
+        e = longs[2 * k + 1]
+        first, second = _glue_split(b, s, e, table, vocab, vstarts, vsets, nsets)
+        if first < 0 and second < 0:
+            continue
+        glued[4 * nglued] = s
+        glued[4 * nglued + 1] = e
+        glued[4 * nglued + 2] = first
+        glued[4 * nglued + 3] = second
+        nglued += 1
+        # The parts: up to the first split, between the splits, after the last one.
+        lo_cut = first if first >= 0 else second
+        hi_cut = second if second >= 0 else first
+        for part in range(3):
+            ps = s if part == 0 else s + lo_cut if part == 1 else s + hi_cut
+            pe = s + lo_cut if part == 0 else s + hi_cut if part == 1 else e
+            if pe <= ps:
+                continue
+            t = _vocab_at(b, ps, pe, table, vocab, vstarts)
+            if t >= 0:
+                part_ids[nparts] = t
+                nparts += 1
+                for g in range(vgroups_ptr[t], vgroups_ptr[t + 1]):
+                    glue_hit[vgroups[g]] = 1
     passing = np.empty(nrules, np.int64)
     npass = 0
     nlead = 0  # passing rules with lead positions
@@ -485,6 +598,7 @@ def gate_view(
     pos_buf = np.empty(64, np.int64)
     pos_cnt = np.zeros(nrules, np.int64)
     npos = 0
+    nglue_rules = 0  # rules passing only with glued words split: from the end of ``passing``
     for r in range(nrules):
         ok = always[r] != 0
         if not ok:
@@ -494,6 +608,15 @@ def gate_view(
                 if hit[rgroups[g]] == 0:
                     ok = False
                     break
+            if not ok and nglued > 0 and hi > lo:
+                glue_ok = True
+                for g in range(lo, hi):
+                    if hit[rgroups[g]] == 0 and glue_hit[rgroups[g]] == 0:
+                        glue_ok = False
+                        break
+                if glue_ok and (rlits[r] == 0 or (rlits[r] & found) != 0):
+                    nglue_rules += 1
+                    passing[nrules - nglue_rules] = r
         if ok and rlits[r] != 0 and (rlits[r] & found) == 0:
             ok = False
         if not ok:
@@ -589,12 +712,21 @@ def gate_view(
                     back -= 1
                 pos_buf[back + 1] = here
             if m == 0:
-                continue  # no place where a match could start
+                # No place where a match could start, unless a lead is glued to a word ("andignore").
+                glued_lead = False
+                for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
+                    for q in range(nparts):
+                        if part_ids[q] == rleads[g]:
+                            glued_lead = True
+                if glued_lead:
+                    nglue_rules += 1
+                    passing[nrules - nglue_rules] = r
+                continue
             pos_cnt[r] = m
             nlead += 1
         passing[npass] = r
         npass += 1
-    out = np.empty(head + nids + npass + nlead + npos, np.int64)
+    out = np.empty(head + nids + npass + nlead + npos + 2 + nglue_rules + 4 * nglued, np.int64)
     out[0] = distinct
     for k in range(nsets):
         out[1 + k] = counts[k]
@@ -615,6 +747,16 @@ def gate_view(
             out[at + o] = pos_buf[src + o]
         at += m
         src += m
+    out[at] = nglue_rules
+    at += 1
+    for k in range(nglue_rules):  # in rule order
+        out[at + k] = passing[nrules - 1 - k]
+    at += nglue_rules
+    out[at] = nglued
+    at += 1
+    for k in range(4 * nglued):
+        out[at + k] = glued[k]
+    at += 4 * nglued
     for k in range(nids):
         out[at + k] = ids[k]
     at += nids

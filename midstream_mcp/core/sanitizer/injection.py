@@ -38,6 +38,7 @@ from midstream_mcp.core.sanitizer._decode import (
     rot13_word,
     word_coverage,
 )
+from midstream_mcp.core.sanitizer._glue import GLUE_MIN, deglue, glued_words, origin, parts
 from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
@@ -130,6 +131,13 @@ _VOCAB_LIST = tuple(
     )
 )  # fmt: skip
 _VOCAB = frozenset(_VOCAB_LIST)
+#: The rule words a glued word is split around (see :mod:`._glue`): gate words of GLUE_MIN letters or more.
+_GLUE_WORDS = frozenset(w for r in RULES for g in r.gates for w in g if len(w) >= GLUE_MIN) & _VOCAB
+#: Per folded rule, the words its pattern spells out (and its gates): a glued word whose part is one
+#: of them may hide a match.
+_PATTERN_WORDS = tuple(
+    frozenset(re.findall("[a-z]{2,}", r.regex.pattern)).union(*r.gates) for r in _FOLDED_RULES
+)
 #: Folded rules whose leads are all exact and in :data:`_VOCAB`: the kernel gives their start positions.
 _KERNEL_LEADS = tuple(ls is not None and not ls[1] and bool(ls[0]) and ls[0] <= _VOCAB for ls in _LEAD_SETS)
 #: The word sets whose overlap with a text's words is counted (see :func:`_decodings`), in this order.
@@ -205,6 +213,7 @@ class InjectionDetector:
         folded: str | None = None
         blocks: list[tuple[int, int, frozenset[str]]] | None = None
         lead_at: dict[str, list[int]] = {}  # lead string -> its word-start positions in the folded text
+        missed: list[int] | None = [] if gates.glued else None  # rules searched in vain
         for i in gates.folded:
             rule = _FOLDED_RULES[i]
             if folded is None:
@@ -234,6 +243,10 @@ class InjectionDetector:
                     # Reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered.
                     weight = 0.3
                 self._emit(rule, context, raw, start, end, carrier, out, weight)
+            elif missed is not None:
+                missed.append(i)
+        if missed is not None:
+            self._glued(text, gates, missed, context, carrier, out)
         for i in gates.raw:
             rule = _RAW_RULES[i]
             literals = _RAW_LITERAL_CHECK[i]
@@ -263,6 +276,38 @@ class InjectionDetector:
         if depth > 0:
             budget.check()
             self._decoded(text, context, budget, depth, carrier, out)
+
+    def _glued(
+        self,
+        text: Prepared,
+        gates: _Gates,
+        missed: list[int],
+        context: ScanContext,
+        carrier: tuple[int, int, str] | None,
+        out: list[Finding],
+    ) -> None:
+        """Search the folded text with the glued words split ("instructions plain") for the rules that
+        pass only so or whose glued lead left them no place to start (``gates.glue``), and for those
+        searched in vain (``missed``) when a part of a glued word is a word of their pattern; spans
+        map back to the text."""
+        related = _glue_related(missed, gates.glued) if missed else []
+        if not gates.glue and not related:
+            return
+        spaced, spaces = deglue(text.folded, gates.glued)
+        words = gates.words | _glue_parts(gates.glued)
+        lead_at: dict[str, list[int]] = {}
+        for i in sorted(gates.glue + related):
+            rule = _FOLDED_RULES[i]
+            m = _lead_search(i, spaced, words, lead_at, 0, len(spaced))
+            if m is None:
+                continue
+            start, end = text.folded_span(origin(spaces, m.start()), origin(spaces, m.end() - 1) + 1)
+            weight = None
+            if rule.category in _MENTIONABLE and _MENTION_RE.search(
+                spaced, max(0, m.start() - 48), m.start()
+            ):
+                weight = 0.3
+            self._emit(rule, context, text.text, start, end, carrier, out, weight)
 
     def _emit(
         self,
@@ -407,10 +452,12 @@ class _Gates:
     word with the text (and the ungated raw rules), in order; ``counts``: how many words of the
     text each of :data:`_WORD_SETS` holds; ``n``: how many distinct words the text has;
     ``words``: the text's words that are in :data:`_VOCAB` (every set this module intersects
-    the words with is a subset of it); ``starts``: see below.
+    the words with is a subset of it); ``starts``: see below; ``glue``: the folded rules that pass
+    only once the text's glued words are split, and ``glued`` those words with their split points
+    (see :mod:`._glue`).
     """
 
-    __slots__ = ("_ids", "_ids_at", "_words", "counts", "folded", "n", "raw", "starts")
+    __slots__ = ("_ids", "_ids_at", "_words", "counts", "folded", "glue", "glued", "n", "raw", "starts")
 
     def __init__(
         self,
@@ -422,8 +469,12 @@ class _Gates:
         ids: list[int],
         ids_at: int = 0,
         starts: dict[int, list[int]] | None = None,
+        glue: list[int] | None = None,
+        glued: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
         self.n, self.counts, self.folded, self.raw = n, counts, folded, raw
+        self.glue: list[int] = glue or []
+        self.glued: dict[str, tuple[int, ...]] = glued or {}
         #: The words, or where the kernel's answer ``ids`` lists their vocabulary indices (to its end,
         #: from ``ids_at``): read only when a rule asks (most chunks never do).
         self._words, self._ids, self._ids_at = words, ids, ids_at
@@ -455,19 +506,19 @@ def _gates(text: Prepared) -> _Gates:
             assert out is not None
             at = TRIAGE + 1
             text.raw_view = out[at : at + out[TRIAGE]]
-            view = _parse_gates(out, at + out[TRIAGE], short)
+            view = _parse_gates(out, at + out[TRIAGE], short, text)
         else:
             data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
             short = len(data) <= _LONG
-            view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), 0, short)
+            view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), 0, short, text)
     else:
         view = _gates_py(text.words)
     text.vocab = view
     return view
 
 
-def _parse_gates(out: list[int], at: int, short: bool) -> _Gates:
-    """:class:`_Gates` from what ``_kernels.gate_view`` returned, from ``out[at]`` to the end of ``out``."""
+def _parse_gates(out: list[int], at: int, short: bool, text: Prepared) -> _Gates:
+    """:class:`_Gates` of ``text`` from what ``_kernels.gate_view`` returned, from ``out[at]`` on."""
     ns = _NSETS
     head = at
     npass = out[head + 2 + ns]
@@ -483,7 +534,18 @@ def _parse_gates(out: list[int], at: int, short: bool) -> _Gates:
             count = out[at]
             starts[r] = out[at + 1 : at + 1 + count]
             at += 1 + count
-    return _Gates(out[head], out[head + 1 : head + 1 + ns], folded, raw, None, out, at, starts)
+    nglue = out[at]
+    glue = [r for r in out[at + 1 : at + 1 + nglue] if r < _NFOLDED] if nglue else []
+    at += 1 + nglue
+    nglued = out[at]
+    glued: dict[str, tuple[int, ...]] = {}
+    if nglued:
+        folded_text = text.folded
+        for k in range(at + 1, at + 1 + 4 * nglued, 4):
+            s, e, first, second = out[k : k + 4]
+            glued[folded_text[s:e]] = (first, second) if 0 <= first < second else (max(first, second),)
+    at += 1 + 4 * nglued
+    return _Gates(out[head], out[head + 1 : head + 1 + ns], folded, raw, None, out, at, starts, glue, glued)
 
 
 def _gates_py(words: frozenset[str]) -> _Gates:
@@ -499,7 +561,30 @@ def _gates_py(words: frozenset[str]) -> _Gates:
         if len(_RAW_RULES[i].gates) <= 1 or _more_gates(_RAW_RULES[i].gates, words)
     ]
     counts = [len(words & s) for s in _WORD_SETS]
-    return _Gates(len(words), counts, folded, raw, words & _VOCAB, [])
+    glue: list[int] = []
+    glued = glued_words(words, _VOCAB, _GLUE_WORDS)
+    if glued:
+        more = words | (_glue_parts(glued) & _VOCAB)
+        if more != words:
+            passing = set(folded)
+            glue = [
+                i
+                for i in _candidates(more, _FOLDED_WORDS, _FOLDED_MASKS, 0)
+                if i not in passing
+                and (len(_FOLDED_RULES[i].gates) <= 1 or _more_gates(_FOLDED_RULES[i].gates, more))
+            ]
+    return _Gates(len(words), counts, folded, raw, words & _VOCAB, [], glue=glue, glued=glued)
+
+
+def _glue_parts(glued: dict[str, tuple[int, ...]]) -> frozenset[str]:
+    """The parts of the glued words."""
+    return frozenset(p for w, points in glued.items() for p in parts(w, points))
+
+
+def _glue_related(rules: list[int], glued: dict[str, tuple[int, ...]]) -> list[int]:
+    """Those of the folded ``rules`` whose pattern has a part of a glued word as a word."""
+    found = _glue_parts(glued)
+    return [i for i in rules if not _PATTERN_WORDS[i].isdisjoint(found)]
 
 
 def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> bool:

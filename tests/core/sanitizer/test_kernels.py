@@ -23,6 +23,7 @@ from midstream_mcp.core.sanitizer import DEFAULT_POLICY, Policy, ScanContext, St
 from midstream_mcp.core.sanitizer import _decode as dec
 from midstream_mcp.core.sanitizer import injection as inj
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
+from midstream_mcp.core.sanitizer._glue import GLUED_MIN, parts, split_points
 from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER
 
 SCAN = Policy(time_budget_s=5.0)
@@ -152,7 +153,7 @@ def test_stream_same_with_and_without_kernels(kernels: object) -> None:
 
 
 def _gate_tuple(g: inj._Gates) -> tuple[object, ...]:
-    return (g.n, list(g.counts), g.folded, g.raw, g.words)
+    return (g.n, list(g.counts), g.folded, g.raw, g.words, g.glue, g.glued)
 
 
 _VOCAB_WORDS = sorted(inj._VOCAB)
@@ -161,7 +162,14 @@ _VOCAB_WORDS = sorted(inj._VOCAB)
 def _vocab_texts(n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     extra = ["é", "Ω", "ıgnore", "x", "the", ".", "\n", "1gn0r3", "Ignore", "ALL", "zz", "x-ray", "\u200b"]
-    return [" ".join(rng.choice(_VOCAB_WORDS + extra) for _ in range(rng.randrange(0, 60))) for _ in range(n)]
+    # One word in ten glued onto the next ("instructionsplain"), as an evasion would.
+    return [
+        "".join(
+            rng.choice(_VOCAB_WORDS + extra) + ("" if rng.random() < 0.1 else " ")
+            for _ in range(rng.randrange(0, 60))
+        )
+        for _ in range(n)
+    ]
 
 
 @cache
@@ -224,11 +232,17 @@ def _ref_lead_regex(i: int) -> re.Pattern[str]:
 
 def _ref_gates(p: Prepared) -> inj._Gates:
     """:func:`inj._gates_py`, less what the kernel settles: on texts searched whole, the folded rules
-    with leads and no place to start; on ASCII texts, the raw rules none of whose literals occurs."""
+    with leads and no place to start (glued-word rules when a lead is part of a glued word); on ASCII
+    texts, the raw rules none of whose literals occurs."""
     g = inj._gates_py(p.words)
     folded = p.folded
     if len(folded) <= inj._LONG:
-        g.folded = [i for i in g.folded if not inj._KERNEL_LEADS[i] or _ref_starts(i, folded)]
+        kept = [i for i in g.folded if not inj._KERNEL_LEADS[i] or _ref_starts(i, folded)]
+        # A rule with no place to start goes with the glued ones when a lead is part of a glued word.
+        glued_parts = inj._glue_parts(g.glued)
+        dropped = [i for i in g.folded if i not in kept and inj._LEAD_SETS[i][0] & glued_parts]
+        g.glue = sorted(g.glue + dropped)
+        g.folded = kept
     if p.is_ascii:
         g.raw = [i for i in g.raw if inj._literal_occurs(i, p.text)]
     return g
@@ -239,7 +253,21 @@ def _set_gates(words: frozenset[str]) -> tuple[object, ...]:
     folded = [i for i, r in enumerate(inj._FOLDED_RULES) if r.gates and all(g & words for g in r.gates)]
     raw = [i for i, r in enumerate(inj._RAW_RULES) if all(g & words for g in r.gates)]
     counts = [len(words & s) for s in inj._WORD_SETS]
-    return (len(words), counts, folded, raw, words & inj._VOCAB)
+    # Glued words: the rules whose gates only the split parts complete.
+    glued = {
+        w: p
+        for w in words
+        if len(w) >= GLUED_MIN and w not in inj._VOCAB
+        for p in [split_points(w, inj._GLUE_WORDS, inj._VOCAB)]
+        if p
+    }
+    more = words | {part for w, p in glued.items() for part in parts(w, p)}
+    glue = [
+        i
+        for i, r in enumerate(inj._FOLDED_RULES)
+        if r.gates and i not in folded and all(g & more for g in r.gates)
+    ]
+    return (len(words), counts, folded, raw, words & inj._VOCAB, glue, glued)
 
 
 def test_python_gates_equal_set_operations() -> None:
