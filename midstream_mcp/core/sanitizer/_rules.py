@@ -17,6 +17,10 @@ a word with the text for the rule to run at all. That is what keeps a clean
 chunk cheap: most text never gets as far as a regular expression. The first
 gate also names the words one of which occurs in every match, which lets long
 texts be searched only around those words.
+
+Raw patterns anchored at line starts take their leading punctuation possessively (``*+``):
+a letter follows, which the class never holds, so backtracking into it cannot find more,
+and without it ``re`` retries the words after every character of every line's indentation.
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ class Rule:
     #: Every match starts with one of ``literals`` (exactly, in any case the regex accepts them only so):
     #: the regex is tried only where they occur.
     anchored: bool = False
+    #: Raw rules: groups of lower-case strings; wherever the regex matches an ASCII text, one string
+    #: of each group occurs in the lower-cased text (a cheap test before a costly search).
+    needs: tuple[tuple[str, ...], ...] = ()
+    #: Raw rules: the name of an earlier raw rule that matches wherever this one does (this pattern
+    #: starts with a stricter form of that one): when that one matches nowhere, this one is not tried.
+    within: str = ""
 
 
 def _alt(words: str) -> str:
@@ -75,12 +85,16 @@ def _rule(
     name: str = "",
     literals: tuple[str, ...] = (),
     anchored: bool = False,
+    needs: tuple[str, ...] = (),
+    within: str = "",
 ) -> Rule:
     groups = (gates,) if isinstance(gates, str) else gates
     regex = re.compile(pattern(src)) if view == "folded" else re.compile(src, re.IGNORECASE | re.MULTILINE)
     # Gates are checked against the folded words of the text, for raw rules too.
     gate = tuple(frozenset(w for w in (fold(x) for x in g.split()) if w.isalpha()) for g in groups if g)
-    return Rule(category, weight, gate, regex, view, agentic_weight, name or category, literals, anchored)
+    need = tuple(tuple(g.split()) for g in needs)
+    name = name or category
+    return Rule(category, weight, gate, regex, view, agentic_weight, name, literals, anchored, need, within)
 
 
 # -- vocabularies ------------------------------------------------------------------------------------
@@ -580,7 +594,7 @@ RULES: tuple[Rule, ...] = (
         "delimiter_injection",
         0.4,
         "system",
-        r"^[\s>#*=\-\[(]*system(?:[ \t]+[a-z][\w-]*){1,8}[ \t]*:",
+        r"^[\s>#*=\-\[(]*+system(?:[ \t]+[a-z][\w-]*){1,8}[ \t]*:",
         view="raw",
         name="system_heading",
     ),
@@ -918,7 +932,7 @@ RULES: tuple[Rule, ...] = (
         "delimiter_injection",
         0.6,
         "system sys admin administrator developer root operator supervisor",
-        r"^[\s>#*=\-\[(]*(?:system|sys|admin|administrator|developer|root|operator|supervisor)"
+        r"^[\s>#*=\-\[(]*+(?:system|sys|admin|administrator|developer|root|operator|supervisor)"
         r"(?:[ _](?:prompt|message|override|instructions?|note|update|alert|command|notice|request|"
         r"directive))?"
         r"\s*(?:[\]):]|::)",
@@ -938,7 +952,7 @@ RULES: tuple[Rule, ...] = (
         "delimiter_injection",
         0.3,
         "assistant ai bot chatgpt gpt model",
-        r"^[\s>#*\[]*(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:]",
+        r"^[\s>#*\[]*+(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:]",
         view="raw",
         name="assistant_line",
     ),
@@ -946,10 +960,11 @@ RULES: tuple[Rule, ...] = (
         "delimiter_injection",
         0.45,
         ("assistant ai bot chatgpt gpt model", "user human"),
-        r"^[ \t>#*\[]*(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:][^\n]*\n(?:[^\n]*\n){0,3}?"
-        r"[ \t>#*\[]*(?:user|human)\s*[\]:]",
+        r"^[ \t>#*\[]*+(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:][^\n]*+\n(?:[^\n]*+\n){0,3}?"
+        r"[ \t>#*\[]*+(?:user|human)\s*[\]:]",
         view="raw",
         name="fake_turns",
+        within="assistant_line",
     ),
     _rule(
         "delimiter_injection",
@@ -969,6 +984,10 @@ RULES: tuple[Rule, ...] = (
         view="raw",
         literals=("---", "===", "###", "***"),
         anchored=True,
+        needs=(
+            "end begin start new system admin",
+            "prompt input instruction message context document data session conversation rules text",
+        ),
         name="section_marker",
     ),
     _rule(

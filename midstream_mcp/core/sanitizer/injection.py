@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 
 import numpy as np
 
@@ -66,6 +67,16 @@ _RAW_AFTER_NEWLINE = tuple(None if r.anchored else after_newline(r.regex) for r 
 #: the mask of its own.
 _ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
 _RAW_LITERAL_MASKS = tuple(sum(1 << _ALL_LITERALS.index(lit) for lit in set(r.literals)) for r in _RAW_RULES)
+#: Per raw rule, the number of the earlier raw rule it lies within (see ``Rule.within``), or -1.
+_RAW_WITHIN = tuple(
+    next(j for j, other in enumerate(_RAW_RULES[:i]) if other.name == r.within) if r.within else -1
+    for i, r in enumerate(_RAW_RULES)
+)
+#: Per raw rule, what ``_scan`` asks of it: the rule, its literals, their mask, its after-newline
+#: pattern, the rule it lies within.
+_RAW_PLAN = tuple(
+    zip(_RAW_RULES, _RAW_LITERAL_CHECK, _RAW_LITERAL_MASKS, _RAW_AFTER_NEWLINE, _RAW_WITHIN, strict=True)
+)
 #: Per folded rule, the strings every match starts with (see :mod:`._leads`), or None: search it all.
 _FOLDED_LEADS: tuple[Leads | None, ...] = tuple(leads(r.regex) for r in _FOLDED_RULES)
 #: The same split: (exact leads, a set to intersect with the words of the text; the other leads).
@@ -247,12 +258,13 @@ class InjectionDetector:
                 missed.append(i)
         if missed is not None:
             self._glued(text, gates, missed, context, carrier, out)
+        hit = 0  # bit i: raw rule i matched
+        lower: str | None = None
         for i in gates.raw:
-            rule = _RAW_RULES[i]
-            literals = _RAW_LITERAL_CHECK[i]
+            rule, literals, mask, line, within = _RAW_PLAN[i]
             if literals is not None:
                 if rv is not None:
-                    if not rv[0] & _RAW_LITERAL_MASKS[i]:
+                    if not rv[0] & mask:
                         continue  # the kernel saw none of the rule's literals
                 else:
                     for lit in literals:
@@ -260,7 +272,13 @@ class InjectionDetector:
                             break
                     else:
                         continue  # none of the rule's literals occurs in the text
-            line = _RAW_AFTER_NEWLINE[i]
+            if within >= 0 and not hit >> within & 1:
+                continue  # the rule it lies within matched nowhere
+            if rule.needs and text.is_ascii:
+                if lower is None:
+                    lower = raw.lower()
+                if not _needs_met(rule.needs, lower):
+                    continue
             if rule.anchored:
                 m = _anchored_search(rule, raw)
             elif line is not None:
@@ -268,14 +286,16 @@ class InjectionDetector:
             else:
                 m = rule.regex.search(raw)
             if m is not None:
+                hit |= 1 << i
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
         if not text.is_ascii:
             self._unicode_signals(text, carrier, out)
         if rv is None or rv[1] >= 4:  # the kernel's view: fewer than four marks report nothing
             _suffix_signal(self.name, raw, carrier, out, rv)
         if depth > 0:
-            budget.check()
-            self._decoded(text, context, budget, depth, carrier, out)
+            decodings = _decodings(text, gates, rv)
+            if decodings:  # most texts: nothing to decode, told without a generator or a budget check
+                self._decoded(text, decodings, context, budget, depth, carrier, out)
 
     def _glued(
         self,
@@ -356,14 +376,16 @@ class InjectionDetector:
     def _decoded(
         self,
         text: Prepared,
+        decodings: list[tuple[int, int, str, str]],
         context: ScanContext,
         budget: Budget,
         depth: int,
         carrier: tuple[int, int, str] | None,
         out: list[Finding],
     ) -> None:
+        """Scan each payload of ``decodings`` (see :func:`_decodings`) one level deeper."""
         memo = text.memo
-        for start, end, kind, decoded in _decodings(text):
+        for start, end, kind, decoded in decodings:
             budget.check()
             span = (start, end, kind) if carrier is None else carrier
             # What the payload yields depends on it, the depth, the kinds and the agentic flag only;
@@ -430,6 +452,17 @@ def _line_search(regex: re.Pattern[str], line: re.Pattern[str], raw: str) -> re.
     return None if hit is None else regex.match(raw, hit.start() + 1)
 
 
+def _needs_met(needs: tuple[tuple[str, ...], ...], lower: str) -> bool:
+    """True when one string of each group of ``needs`` occurs in ``lower`` (see ``Rule.needs``)."""
+    for group in needs:
+        for s in group:
+            if s in lower:
+                break
+        else:
+            return False
+    return True
+
+
 def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
     """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals."""
     starts: set[int] = set()
@@ -443,6 +476,10 @@ def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
         if m is not None:
             return m
     return None
+
+
+#: The start positions of a text without any (shared: nobody writes to it).
+_NO_STARTS: Mapping[int, list[int]] = MappingProxyType({})
 
 
 class _Gates:
@@ -468,7 +505,7 @@ class _Gates:
         words: frozenset[str] | None,
         ids: list[int],
         ids_at: int = 0,
-        starts: dict[int, list[int]] | None = None,
+        starts: Mapping[int, list[int]] = _NO_STARTS,
         glue: list[int] | None = None,
         glued: dict[str, tuple[int, ...]] | None = None,
     ) -> None:
@@ -480,7 +517,7 @@ class _Gates:
         self._words, self._ids, self._ids_at = words, ids, ids_at
         #: Folded rule -> the positions where one of its lead words stands whole at a word start
         #: (in order): the only places where its match can start (kernel path only).
-        self.starts = starts or {}
+        self.starts = starts
 
     @property
     def words(self) -> frozenset[str]:
@@ -519,33 +556,38 @@ def _gates(text: Prepared) -> _Gates:
 
 def _parse_gates(out: list[int], at: int, short: bool, text: Prepared) -> _Gates:
     """:class:`_Gates` of ``text`` from what ``_kernels.gate_view`` returned, from ``out[at]`` on."""
-    ns = _NSETS
-    head = at
-    npass = out[head + 2 + ns]
-    at += 3 + ns
-    passing = out[at : at + npass]
-    at += npass
-    split = bisect_left(passing, _NFOLDED)  # rule numbers: the folded rules first, then the raw ones
-    folded = passing[:split]
-    raw = [r - _NFOLDED for r in passing[split:]] if split < npass else []
-    starts: dict[int, list[int]] = {}
-    for r in folded if short else ():
-        if _KERNEL_LEADS[r]:
-            count = out[at]
-            starts[r] = out[at + 1 : at + 1 + count]
-            at += 1 + count
-    nglue = out[at]
-    glue = [r for r in out[at + 1 : at + 1 + nglue] if r < _NFOLDED] if nglue else []
-    at += 1 + nglue
-    nglued = out[at]
+    first = at + 3 + _NSETS  # the rules passing, by number: the folded rules first, then the raw ones
+    end = first + out[first - 1]
+    counts = out[at + 1 : first - 2]
+    folded: list[int] = []
+    starts: Mapping[int, list[int]] = _NO_STARTS
+    ids_at = end
+    if end == first or out[first] >= _NFOLDED:  # no folded rule (most texts): no start positions either
+        raw = [r - _NFOLDED for r in out[first:end]]
+    else:
+        passing = out[first:end]
+        split = bisect_left(passing, _NFOLDED)
+        folded = passing[:split]
+        raw = [r - _NFOLDED for r in passing[split:]]
+        starts = {}
+        for r in folded if short else ():
+            if _KERNEL_LEADS[r]:
+                count = out[ids_at]
+                starts[r] = out[ids_at + 1 : ids_at + 1 + count]
+                ids_at += 1 + count
+    # The glued words (see ``_glue``): the rules to search with them split, then the words.
+    nglue = out[ids_at]
+    glue = [r for r in out[ids_at + 1 : ids_at + 1 + nglue] if r < _NFOLDED] if nglue else []
+    ids_at += 1 + nglue
+    nglued = out[ids_at]
     glued: dict[str, tuple[int, ...]] = {}
     if nglued:
         folded_text = text.folded
-        for k in range(at + 1, at + 1 + 4 * nglued, 4):
-            s, e, first, second = out[k : k + 4]
-            glued[folded_text[s:e]] = (first, second) if 0 <= first < second else (max(first, second),)
-    at += 1 + 4 * nglued
-    return _Gates(out[head], out[head + 1 : head + 1 + ns], folded, raw, None, out, at, starts, glue, glued)
+        for k in range(ids_at + 1, ids_at + 1 + 4 * nglued, 4):
+            s, e, cut, cut2 = out[k : k + 4]
+            glued[folded_text[s:e]] = (cut, cut2) if 0 <= cut < cut2 else (max(cut, cut2),)
+    ids_at += 1 + 4 * nglued
+    return _Gates(out[at], counts, folded, raw, None, out, ids_at, starts, glue, glued)
 
 
 def _gates_py(words: frozenset[str]) -> _Gates:
@@ -822,23 +864,30 @@ def _add_joint_signal(found: list[Finding]) -> None:
     )
 
 
-def _decodings(text: Prepared) -> Iterable[tuple[int, int, str, str]]:
+def _decodings(text: Prepared, gates: _Gates, view: list[int] | None) -> list[tuple[int, int, str, str]]:
+    """The payloads hidden in ``text``: ``(start, end, kind, decoded text)``, in the order they are scanned.
+
+    ``gates`` and ``view`` are :func:`_gates` and :func:`_raw_view` of ``text``. A list rather than a
+    generator: most texts have none, and an empty list is the cheapest way to say so (every finder
+    is bounded: at most a fixed number of candidates, each at most 8 KiB).
+    """
     raw = text.text
-    gates = _gates(text)
     common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gates.counts
     prose = gates.n >= 6 and common >= 0.4 * gates.n
-    view = _raw_view(text)
+    found: list[tuple[int, int, str, str]] = []
     if view is None or not nothing_encoded(raw, prose, nato >= 4, view):
-        yield from find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=view)
+        found.extend(find_encoded(raw, prose, nato=nato >= 4, memo=text.memo, view=view))
     if rot13_triggers >= 2:
-        yield 0, len(raw), "rot13", rot13(raw)
+        found.append((0, len(raw), "rot13", rot13(raw)))
     if reversed_triggers >= 2:
-        yield 0, len(raw), "reversed", raw[::-1]
+        found.append((0, len(raw), "reversed", raw[::-1]))
     if ciphered >= 2:
-        yield from _ciphered_lines(raw)
+        found.extend(_ciphered_lines(raw))
     if letters >= 4 and (view is None or view[0] & SPLIT_LETTERS):  # the kernel saw a run of them
-        for start, end, squeezed in find_split_letters(raw):
-            yield start, end, "split_letters", squeezed
+        found.extend(
+            (start, end, "split_letters", squeezed) for start, end, squeezed in find_split_letters(raw)
+        )
+    return found
 
 
 def _ciphered_lines(raw: str) -> Iterable[tuple[int, int, str, str]]:

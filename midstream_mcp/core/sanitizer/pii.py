@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from collections.abc import Iterator
 
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
@@ -36,7 +37,15 @@ _EMAIL = re.compile(
 )
 #: Six digits with at most two separator characters between neighbours: what every card, SSN,
 #: IBAN and phone number has and almost no prose does. Gate of the numeric families.
-_NUM_GATE = re.compile(r"\d(?:[ .\-()/]{0,2}\d){5}")
+_NUM_GATE_SRC = r"\d(?:[ .\-()/]{0,2}\d){5}"
+_NUM_GATE = re.compile(_NUM_GATE_SRC)
+#: The same over the bytes of an ASCII text shaped by :data:`_NUM_SHAPE` (every digit a ``0``): the
+#: same matches, but a literal first byte, which ``re`` skips ahead to instead of testing ``\d`` at
+#: every position.
+_NUM_GATE_SHAPED = re.compile(_NUM_GATE_SRC.replace(r"\d", "0").encode("ascii"))
+#: ASCII digits become ``0``; what a number token holds besides digits (``+-.() ``) and the gate's
+#: separator ``/`` stay; everything else becomes ``x``.
+_NUM_SHAPE = bytes(48 if 48 <= c <= 57 else c if c in b"+-.() /" else 120 for c in range(256))
 #: A number token: optional ``+``, digit groups and bracketed area codes joined by single separators.
 #: Atomic and possessive, so a run is taken whole and never cut back to a shorter look-alike. Both
 #: are written as a capturing lookahead plus a back-reference, ``(?=(X))(?P=...)``: the ``(?>...)`` and
@@ -272,7 +281,10 @@ def _word_before(
         window = raw[lo:start]
         if window.isascii():  # IGNORECASE also folds a few non-ASCII letters onto ASCII ones
             window = window.lower()
-            if not any(h in window for h in hints):
+            for h in hints:
+                if h in window:
+                    break
+            else:
                 return False
     for m in regex.finditer(raw, lo, start):
         if m.end() >= start - _BEFORE_WINDOW and not (gap and _CODE_GAP.search(raw, m.end(), start)):
@@ -290,13 +302,18 @@ def _numbers(raw: str, pos: int, out: list[_Candidate]) -> None:
     ssn_ctx: bool | None = None
     done = 0  # end of the last token classified
     m: re.Match[str] | None = None  # the first token at or after the current cluster, reused
-    for g in _NUM_GATE.finditer(raw, pos):
+    clusters = (
+        _NUM_GATE_SHAPED.finditer(raw.encode("ascii").translate(_NUM_SHAPE), pos)
+        if raw.isascii()
+        else _NUM_GATE.finditer(raw, pos)
+    )
+    for g in clusters:
         if g.start() < done:
             continue  # a later cluster of a token already classified
         pos = g.start()
         floor = max(done, pos - 24)
-        while pos > floor and raw[pos - 1] in "0123456789+-.() ":
-            pos -= 1  # back to where the token holding this cluster starts
+        # Back to where the token holding this cluster starts (at most to ``floor``).
+        pos = floor + len(raw[floor:pos].rstrip("0123456789+-.() "))
         if m is None or m.end() <= g.start():
             m = _NUM_TOKEN.search(raw, pos)
             while m is not None and m.end() <= g.start():
@@ -360,7 +377,7 @@ def _numbers(raw: str, pos: int, out: list[_Candidate]) -> None:
 
 
 def _ibans(raw: str, pos: int, out: list[_Candidate]) -> None:
-    for m in _IBAN.finditer(raw, pos):
+    for m in _iban_matches(raw, pos):
         s = m.group()
         length = IBAN_LENGTHS.get(s[:2])
         if length is None:
@@ -374,6 +391,24 @@ def _ibans(raw: str, pos: int, out: list[_Candidate]) -> None:
             continue  # glued to more letters or digits: part of a longer token
         if iban_ok(span.replace(" ", "")):
             out.append(("iban", m.start(), m.start() + stop, 0.95, mask(span, 4, 2)))
+
+
+def _iban_matches(raw: str, pos: int) -> Iterator[re.Match[str]]:
+    """``_IBAN.finditer(raw, pos)``: for ASCII text, tried only where two capitals and two digits
+    stand in a row (found in the :data:`_SHAPE` bytes), where every match starts, instead of at
+    every capital letter."""
+    if not raw.isascii():  # ``\d`` also takes other scripts' digits
+        yield from _IBAN.finditer(raw, pos)
+        return
+    shape = raw.encode("ascii").translate(_SHAPE)
+    at = shape.find(b"AA00", pos)
+    while at >= 0:
+        m = _IBAN.match(raw, at)
+        if m is not None:
+            yield m
+            at = shape.find(b"AA00", m.end())
+        else:
+            at = shape.find(b"AA00", at + 1)
 
 
 def _after_chars(s: str, count: int) -> int:
@@ -390,13 +425,25 @@ def _after_chars(s: str, count: int) -> int:
 
 
 def _ipv4(raw: str, out: list[_Candidate]) -> None:
-    core = _IPV4_CORE.search(raw)  # ".d.d.d": a literal first character, so a fast scan
-    if core is None:
-        return
-    for m in _IPV4.finditer(raw, max(0, core.start() - 3)):
-        s = m.group()
-        if all(int(o) <= 255 and (o == "0" or o[0] != "0") for o in s.split(".")):
-            out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
+    """The matches of ``_IPV4.finditer(raw)`` with valid octets.
+
+    Every match starts one to three characters before its first dot, where ``_IPV4_CORE``
+    (".d.d.d": a literal first character, so a fast scan) matches: only those starts are tried,
+    in order, each after the last match, instead of a scan of the whole text from the first one.
+    """
+    pos = 0
+    core = _IPV4_CORE.search(raw)
+    while core is not None:
+        dot = core.start()
+        for start in range(max(pos, dot - 3), dot):
+            m = _IPV4.match(raw, start)
+            if m is not None:
+                s = m.group()
+                if all(int(o) <= 255 and (o == "0" or o[0] != "0") for o in s.split(".")):
+                    out.append(("ip_address", m.start(), m.end(), 0.8, mask(s)))
+                pos = m.end()
+                break
+        core = _IPV4_CORE.search(raw, max(dot + 1, pos))
 
 
 def _ipv6(raw: str, out: list[_Candidate], gate_at: int) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import random
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -219,3 +220,71 @@ def test_after_newline_only_for_patterns_anchored_as_a_whole() -> None:
     assert after_newline(re.compile(r"^ab", 0)) is None  # not MULTILINE: "^" is the text's start only
     got = after_newline(re.compile(r"^(?:a|b)c", re.M | re.I))
     assert got is not None and got.pattern == "\n(?:a|b)c" and got.flags == re.compile("", re.M | re.I).flags
+
+
+def _backtracking(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """``regex`` with its possessive quantifiers made greedy again (the form the rules were written in)."""
+    return re.compile(regex.pattern.replace("*+", "*").replace("++", "+"), regex.flags)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.sampled_from(_LINE_PIECES), max_size=40).map("".join))
+def test_possessive_raw_rules_equal_their_backtracking_form(text: str) -> None:
+    possessive = [r for r in inj._RAW_RULES if "*+" in r.regex.pattern or "++" in r.regex.pattern]
+    assert {r.name for r in possessive} >= {"system_heading", "role_line", "assistant_line", "fake_turns"}
+    for rule in possessive:
+        got = rule.regex.search(text)
+        want = _backtracking(rule.regex).search(text)
+        assert (got and (got.span(), got.group())) == (want and (want.span(), want.group())), rule.name
+
+
+def _turn_lines(n: int, seed: int) -> list[str]:
+    """Texts of a few lines that look like chat turns, or nearly."""
+    rng = random.Random(seed)
+    lead = ["", " ", "\t", "> ", "#", "**", "[", "\n", "\u2028", "x", "-"]
+    who = ["assistant", "AI", "Bot", "gpt", "model", "user", "Human", "system", "modem", ""]
+    end = [":", "]", " :", "\t]", "", " x", ":\n"]
+    rest = ["", " hi", " ignore it", "\n", "\r"]
+
+    def line() -> str:
+        return rng.choice(lead) + rng.choice(who) + rng.choice(end) + rng.choice(rest)
+
+    return ["\n".join(line() for _ in range(rng.randrange(1, 7))) for _ in range(n)]
+
+
+def test_a_rule_within_another_matches_only_where_that_one_does() -> None:
+    within = [(r, inj._RAW_RULES[j]) for r, j in zip(inj._RAW_RULES, inj._RAW_WITHIN, strict=True) if j >= 0]
+    assert within
+    for rule, outer in within:
+        hits = 0
+        for text in _turn_lines(5000, 10):
+            if rule.regex.search(text) is not None:
+                hits += 1
+                assert outer.regex.search(text) is not None, (rule.name, text)
+        assert hits > 50, rule.name
+
+
+def test_what_a_raw_rule_needs_occurs_wherever_it_matches() -> None:
+    rng = random.Random(9)
+    needy = [r for r in inj._RAW_RULES if r.needs]
+    assert needy
+    for rule in needy:
+        words = [w.upper() if rng.random() < 0.3 else w for group in rule.needs for w in group]
+        parts = ["-", "=", "#", "*", " ", "\n", "x", ".", "---", "***", "new", "sys", "rul", *words]
+        hits = 0
+        for _ in range(5000):
+            text = "".join(rng.choice(parts) for _ in range(rng.randrange(1, 30)))
+            m = rule.regex.search(text)
+            if m is not None:
+                hits += 1
+                assert inj._needs_met(rule.needs, text.lower()), text
+        assert hits > 50, rule.name
+
+
+def test_possessive_raw_rules_equal_their_backtracking_form_on_chat_turns() -> None:
+    possessive = [r for r in inj._RAW_RULES if "*+" in r.regex.pattern or "++" in r.regex.pattern]
+    for text in _turn_lines(3000, 11):
+        for rule in possessive:
+            got = rule.regex.search(text)
+            want = _backtracking(rule.regex).search(text)
+            assert (got and (got.span(), got.group())) == (want and (want.span(), want.group())), rule.name

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from midstream_mcp.core.sanitizer import Policy, ScanContext, StreamScanner, redact, scan
+from midstream_mcp.core.sanitizer import pii as pii_module
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
 from midstream_mcp.core.sanitizer.pii import PIIDetector
 from tests.core.sanitizer.test_checks import iban_with_check, luhn_complete
@@ -476,3 +477,33 @@ def test_phone_word_hints_never_hide_a_phone_word(before: str) -> None:
     start = len(before) + 1
     want = pii._word_before(pii._PHONE_BEFORE, raw, start, True)
     assert pii._word_before(pii._PHONE_BEFORE, raw, start, True, pii._PHONE_HINTS) == want
+
+
+def _pieced(words: str, n: int, seed: int, most: int) -> list[str]:
+    """``n`` texts of at most ``most`` pieces: the space-separated ``words``, a space, two, a newline."""
+    pieces = [*words.split(" "), " ", "  ", "\n"]
+    rng = random.Random(seed)
+    return ["".join(rng.choice(pieces) for _ in range(rng.randrange(0, most))) for _ in range(n)]
+
+
+def test_ipv4_tries_only_starts_before_a_core_and_finds_what_finditer_finds() -> None:
+    for raw in _pieced("1 0 25 255 256 192 . . .. a _ - : / \u0663 10.0.0.1", 6000, 12, 30):
+        want = [
+            (m.start(), m.end())
+            for m in pii_module._IPV4.finditer(raw)
+            if all(int(o) <= 255 and (o == "0" or o[0] != "0") for o in m.group().split("."))
+        ]
+        out: list[tuple[str, int, int, float, str]] = []
+        pii_module._ipv4(raw, out)
+        assert [(s, e) for _, s, e, _, _ in out] == want, raw
+
+
+def test_shaped_scans_find_what_the_plain_regexes_find() -> None:
+    for n, raw in enumerate(_pieced("DE GB X a 0 12 44 7 . - ( ) / + _ é", 6000, 13, 40)):
+        pos = n % (len(raw) + 1)
+        want = [m.span() for m in pii_module._IBAN.finditer(raw, pos)]
+        assert [m.span() for m in pii_module._iban_matches(raw, pos)] == want, raw
+        if raw.isascii():
+            shape = raw.encode("ascii").translate(pii_module._NUM_SHAPE)
+            got = [m.span() for m in pii_module._NUM_GATE_SHAPED.finditer(shape, pos)]
+            assert got == [m.span() for m in pii_module._NUM_GATE.finditer(raw, pos)], raw
