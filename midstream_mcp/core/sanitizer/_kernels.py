@@ -350,7 +350,7 @@ def vocab_table(words: list[bytes], size: int) -> np.ndarray:
     return table
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _probe(h: int, b: np.ndarray, s: int, length: int, table: np.ndarray, vocab: np.ndarray,
            vstarts: np.ndarray) -> int:  # fmt: skip
     """The vocabulary index of the word ``b[s:s+length]``, whose hash is ``h``, or -1
@@ -366,7 +366,7 @@ def _probe(h: int, b: np.ndarray, s: int, length: int, table: np.ndarray, vocab:
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _vocab_at(
     b: np.ndarray, s: int, e: int, table: np.ndarray, vocab: np.ndarray, vstarts: np.ndarray
 ) -> int:
