@@ -69,9 +69,15 @@ def load() -> ModuleType:
         k.payload_scan(sample, 10, 8192)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
-        first = np.zeros(256, np.int64)
+        # Per byte, the literals starting with it; then per byte, those it can follow as the second
+        # byte (every one-byte literal can); then the one-byte literals (at the last byte).
+        first = np.zeros(513, np.int64)
         for i, lit in enumerate(lits):
             first[lit[0]] |= 1 << i
+            if len(lit) == 1:
+                first[256:] |= 1 << i
+            else:
+                first[256 + lit[1]] |= 1 << i
         RAW_ARGS = (
             np.frombuffer(b"".join(lits), np.uint8),
             np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),

@@ -23,39 +23,43 @@ from midstream_mcp.core.sanitizer._view import (
 )
 
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
+#
+# The small helpers called per byte or per word are ``inline="always"``: numba compiles each @njit
+# function on its own and calls it through a pointer with an error check, never inlining it, and
+# those calls were most of the time of the scans (perf: ``_punct``/``_letter`` in suffix_marks).
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ws(c: int) -> bool:
     return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
     return 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _upper(c: int) -> bool:
     return 65 <= c <= 90
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _lower(c: int) -> bool:
     return 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _letter(c: int) -> bool:
     return 65 <= c <= 90 or 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _word(c: int) -> bool:  # \w
     return 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
     return (
         c == 45 or c == 42 or c == 47 or c == 38 or c == 46 or c == 44 or c == 58 or c == 59
@@ -63,7 +67,7 @@ def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no p
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     return (
         c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
@@ -87,7 +91,7 @@ def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, length: int) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _suffix_match(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
     """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` (kind -1: no match).
 
@@ -251,7 +255,7 @@ _CODE_WORDS = (
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     r"""End of ``\s*$`` (MULTILINE) matched from ``p`` within ``b[:hi]``, or -1."""
     q = p
@@ -266,7 +270,7 @@ def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _code_word_at(b: np.ndarray, p: int, lo: int, hi: int, words: np.ndarray, starts: np.ndarray) -> int:
     r"""End of ``\bWORD\b`` at ``p`` for the first of ``words`` that matches there, or -1."""
     if p > lo and _word(b[p - 1]):
@@ -400,23 +404,25 @@ def gate_view(
     n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
     nvocab = vstarts.shape[0] - 1
+    # Distinct words seen, open addressing, (start, end, vocabulary index or -1) per slot: there are
+    # at most n // 2 + 1 words, so this many slots always leave one free (and little to clear).
     size = 16
-    while size < n + 2:
+    while size < n // 2 + 2:
         size *= 2
     smask = size - 1
-    slot_s = np.full(size, -1, np.int64)  # distinct words seen: start, end, vocabulary index or -1
-    slot_e = np.empty(size, np.int64)
-    slot_v = np.empty(size, np.int64)
-    # Vocabulary words at word starts: where, and per vocabulary word a chain of them in order
-    # (first_occ[v], then next_occ[o] until -1; last_occ[v] is where the chain ends).
-    occ_pos = np.empty(n // 2 + 1, np.int64)
-    next_occ = np.empty(n // 2 + 1, np.int64)
-    first_occ = np.full(nvocab, -1, np.int64)
-    last_occ = np.empty(nvocab, np.int64)
+    slots = np.empty(3 * size, np.int32)
+    for i in range(size):
+        slots[3 * i] = -1
+    # Vocabulary words at word starts, in order, one chain per vocabulary word: first_occ[v], then
+    # occ_next[o] until -1 (last_occ[v]: where the chain ends). first_occ is not cleared: it holds
+    # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call).
+    cap = n // 2 + 1
+    occ = np.empty(4 * cap, np.int32)  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
+    pos0, next0, word0, ids0 = 0, cap, 2 * cap, 3 * cap
+    chains = np.empty(2 * nvocab, np.int32)  # first_occ, then last_occ
     nocc = 0
     hit = np.zeros(rgroups.shape[0], np.uint8)
     head = 3 + nsets
-    ids = np.empty(n // 2 + 1, np.int64)
     counts = np.zeros(nsets, np.int64)
     nids = 0
     distinct = 0
@@ -438,11 +444,17 @@ def gate_view(
         length = p - s
         i = h & smask
         v = -2  # not looked up yet
-        while slot_s[i] >= 0:
-            ss = slot_s[i]
-            if slot_e[i] - ss == length and _same(b, ss, b, s, length):
-                v = slot_v[i]
-                break
+        while slots[3 * i] >= 0:
+            ss = slots[3 * i]
+            if slots[3 * i + 1] - ss == length:
+                same = True
+                for k in range(length):  # (inline: a helper call here costs reference counting)
+                    if b[ss + k] != b[s + k]:
+                        same = False
+                        break
+                if same:
+                    v = slots[3 * i + 2]
+                    break
             i = (i + 1) & smask
         if v == -2:
             v = -1
@@ -450,16 +462,22 @@ def gate_view(
             while table[j] != 0:
                 t = table[j] - 1
                 vs = vstarts[t]
-                if vstarts[t + 1] - vs == length and _same(vocab, vs, b, s, length):
-                    v = t
-                    break
+                if vstarts[t + 1] - vs == length:
+                    same = True
+                    for k in range(length):
+                        if vocab[vs + k] != b[s + k]:
+                            same = False
+                            break
+                    if same:
+                        v = t
+                        break
                 j = (j + 1) & vmask
-            slot_s[i] = s
-            slot_e[i] = p
-            slot_v[i] = v
+            slots[3 * i] = s
+            slots[3 * i + 1] = p
+            slots[3 * i + 2] = v
             distinct += 1
             if v >= 0:
-                ids[nids] = v
+                occ[ids0 + nids] = v
                 nids += 1
                 bits = vsets[v]
                 for k in range(nsets):
@@ -470,13 +488,15 @@ def gate_view(
         if v >= 0:
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
-                occ_pos[nocc] = s
-                next_occ[nocc] = -1
-                if first_occ[v] < 0:
-                    first_occ[v] = nocc
+                occ[pos0 + nocc] = s
+                occ[next0 + nocc] = -1
+                occ[word0 + nocc] = v
+                o = chains[v]
+                if 0 <= o < nocc and occ[word0 + o] == v:
+                    occ[next0 + chains[nvocab + v]] = nocc
                 else:
-                    next_occ[last_occ[v]] = nocc
-                last_occ[v] = nocc
+                    chains[v] = nocc
+                chains[nvocab + v] = nocc
                 nocc += 1
     passing = np.empty(nrules, np.int64)
     npass = 0
@@ -503,8 +523,8 @@ def gate_view(
             m = 0
             for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
                 v = rleads[g]
-                o = first_occ[v]
-                if o < 0:
+                o = chains[v]
+                if o < 0 or o >= nocc or occ[word0 + o] != v:
                     continue  # the lead is not in the text
                 # The rule's pairs with first word v: a run of its pairs (sorted by first word), and
                 # the most filler words any of them allows (-1: one allows any next word, or none).
@@ -529,8 +549,8 @@ def gate_view(
                     if phi == plo:
                         most = -1  # (every lead has pairs; were it not so, keep its places)
                 while o >= 0:
-                    s = occ_pos[o]
-                    o = next_occ[o]
+                    s = occ[pos0 + o]
+                    o = occ[next0 + o]
                     if most >= 0:
                         start = s + vstarts[v + 1] - vstarts[v]
                         fits = False
@@ -549,7 +569,14 @@ def gate_view(
                                             continue
                                         ws, we = pw2[j], pw2[j + 1]
                                         e = q + we - ws
-                                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                                        if e > n:
+                                            continue
+                                        same = True
+                                        for k in range(we - ws):
+                                            if pbytes[ws + k] != b[q + k]:
+                                                same = False
+                                                break
+                                        if not same:
                                             continue
                                         if pexact[j] and e < n:
                                             z = b[e]
@@ -616,7 +643,7 @@ def gate_view(
         at += m
         src += m
     for k in range(nids):
-        out[at + k] = ids[k]
+        out[at + k] = occ[ids0 + k]
     at += nids
     return out[:at]
 
@@ -624,7 +651,7 @@ def gate_view(
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
     return (
         c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
@@ -632,12 +659,12 @@ def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hex_digit(c: int) -> bool:
     return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
     r"""End of ``(?:0x|\\x)?[2-7][0-9A-Fa-f]`` at ``p``, or -1."""
     if p + 1 < n and (b[p] == 48 or b[p] == 92) and b[p + 1] == 120:
@@ -733,7 +760,7 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
 # -- which of those tokens can decode at all (``_decode._decode_token``) -------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b64_value(c: int) -> int:
     """The 6-bit value of a base64 character, standard or URL-safe alphabet (both as Python reads them)."""
     if 65 <= c <= 90:
@@ -790,7 +817,7 @@ def _maybe_text(out: np.ndarray, m: int) -> bool:
     return chars >= 3 and 5 * letters >= 2 * chars and 20 * control <= 3 * chars
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
     return _word(c) or c == 43 or c == 47 or c == 45
 
@@ -897,7 +924,7 @@ def _a85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
 _B85_SYMBOLS = tuple(b"!#$%&()*+-;<=>?@^_`{|}~")  # the symbols of RFC 1924's alphabet, in its order
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b85_digit(c: int) -> int:
     """The value of ``c`` in RFC 1924's base85 alphabet, or -1."""
     if 48 <= c <= 57:
@@ -1049,7 +1076,9 @@ def raw_scan(
     ``[literals, marks, best, kinds, first, last, code, uu, morse, *decode_scan(b, 10)]``:
 
     - ``literals``: bit ``i`` set when literal ``i`` (``lit_bytes``/``lit_starts``; ``lit_first``
-      maps a first byte to the literals starting with it) occurs in ``b``, and :data:`SPLIT_LETTERS`
+      maps a first byte to the literals starting with it, ``lit_first[256 + c]`` a second byte
+      ``c`` to those it can follow, every one-byte literal included, and ``lit_first[512]`` is
+      the one-byte literals) occurs in ``b``, and :data:`SPLIT_LETTERS`
       when ``_decode._SPLIT_RE`` has a match in ``b`` (single letters split apart: ``i g n o r e``);
     - the adversarial-suffix view of ``b[:limit]``: after ``injection._suffix_signal``'s gate (at
       least three odd symbols, or one with a lower-upper case change), :func:`suffix_window`
@@ -1092,13 +1121,21 @@ def raw_scan(
                 hint = True
         prev = k
         cand = lit_first[c] & ~found
+        if cand:  # the second byte rules out most candidates (t of "tool_use" in prose)
+            cand &= lit_first[256 + b[p + 1]] if p + 1 < n else lit_first[512]
         while cand:
             low = cand & -cand
             cand ^= low
             i = _BIT_INDEX[low % 67]
             s, e = lit_starts[i], lit_starts[i + 1]
-            if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
-                found |= low
+            if p + e - s <= n:
+                same = True
+                for j in range(e - s):  # (inline: a helper call here costs reference counting)
+                    if b[p + j] != lit_bytes[s + j]:
+                        same = False
+                        break
+                if same:
+                    found |= low
         if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
             ok = True
             for q in range(p, p + 5):
@@ -1186,18 +1223,18 @@ _TRIAGE_CLASSES = _triage_classes()
 _LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def hash3(a: int, b: int, c: int) -> int:
     """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
     return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
     return bool(lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
     """True when ``b[q:]`` starts like the rest of a key and its separator in ``secrets._KEY_VALUE``:
     ``[\\w.\\-]*["']?\\s*`` then ``:`` or ``=``, or white space, ``is`` or ``was`` and white space
@@ -1378,12 +1415,12 @@ def pack(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _part(packed: np.ndarray, i: int) -> np.ndarray:
     return packed[packed[2 * i] : packed[2 * i + 1]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
     where = _part(ints, 15)  # byte arrays: (start, end) each, in the int pack
     return bytes_[where[2 * i] : where[2 * i + 1]]
