@@ -92,80 +92,79 @@ def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, length: int) -> bool:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _suffix_match(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
-    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` (kind -1: no match).
+def _suffix_punct(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
+    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` at punctuation ``p`` (kind -1: no match).
 
     Kinds as ``injection._SUFFIX_KIND``: punct 0, bracket 1, glue 2, cluster 3, fused 4;
-    the alternatives are tried in the regex's order: punct, bracket, glue, fused, cluster.
+    the alternatives are tried in the regex's order: punct, bracket, glue, fused, cluster
+    (at punctuation only punct, bracket and cluster can match).
     """
     c = b[p]
     after_space = p == 0 or _ws(b[p - 1])
-    if _punct(c):
-        run = p
-        while run < n and _punct(b[run]):
-            run += 1
-        length = run - p
-        # punct: (?<!\S)(?![quiet]+(?!\S))[P]{1,3}(?!\S)
-        if after_space and length <= 3 and (run == n or _ws(b[run])):
-            quiet = True
-            for k in range(p, run):
-                if not _quiet(b[k]):
-                    quiet = False
-                    break
-            if not quiet:
-                return 0, run
-        # bracket: (?<!\S)[\[{][A-Za-z]\w*(?![\w\]}])
-        if after_space and (c == 91 or c == 123) and p + 1 < n and _letter(b[p + 1]):
-            q = p + 2
-            while q < n and _word(b[q]):
-                q += 1
-            if q == n or (b[q] != 93 and b[q] != 125):
-                return 1, q
-        # cluster: [P]{2,}
-        if length >= 2:
-            return 3, run
-        return -1, 0
-    if not _letter(c):
-        return -1, 0
+    run = p
+    while run < n and _punct(b[run]):
+        run += 1
+    length = run - p
+    # punct: (?<!\S)(?![quiet]+(?!\S))[P]{1,3}(?!\S)
+    if after_space and length <= 3 and (run == n or _ws(b[run])):
+        quiet = True
+        for k in range(p, run):
+            if not _quiet(b[k]):
+                quiet = False
+                break
+        if not quiet:
+            return 0, run
+    # bracket: (?<!\S)[\[{][A-Za-z]\w*(?![\w\]}])
+    if after_space and (c == 91 or c == 123) and p + 1 < n and _letter(b[p + 1]):
+        q = p + 2
+        while q < n and _word(b[q]):
+            q += 1
+        if q == n or (b[q] != 93 and b[q] != 125):
+            return 1, q
+    # cluster: [P]{2,}
+    if length >= 2:
+        return 3, run
+    return -1, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _suffix_word(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
+    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` at a letter ``p`` that no letter precedes, or
+    ``(-1, end of its run of letters)``: no match starts inside that run either.
+
+    Only glue and fused can match there; the runs they look at (lower case after the first letter,
+    then letters) are found once, in one pass over the word.
+    """
+    c = b[p]
+    q = p if c >= 97 else p + 1  # the lower-case run: from p, or after a capital
+    while q < n and _lower(b[q]):
+        q += 1
+    r = q  # the end of the letters
+    while r < n and _letter(b[r]):
+        r += 1
     # glue: \b[a-z]{3,}[A-Z]+[a-zA-Z]*\b | \b[A-Z][a-z]{2,}[A-Z]{2,}[a-zA-Z]*\b
     if p == 0 or not _word(b[p - 1]):
-        q = -1
-        if _lower(c):
-            r = p
-            while r < n and _lower(b[r]):
-                r += 1
-            if r - p >= 3 and r < n and _upper(b[r]):
-                q = r
-        else:
-            r = p + 1
-            while r < n and _lower(b[r]):
-                r += 1
-            if r - p - 1 >= 2:
-                u = r
-                while u < n and _upper(b[u]):
-                    u += 1
-                if u - r >= 2:
-                    q = r
-        if q >= 0:
-            while q < n and _letter(b[q]):
-                q += 1
-            if q == n or not _word(b[q]):
-                return 2, q
+        glue = False
+        if c >= 97:
+            glue = q - p >= 3 and q < n and _upper(b[q])
+        elif q - p - 1 >= 2:
+            u = q
+            while u < n and _upper(b[u]):
+                u += 1
+            glue = u - q >= 2
+        if glue and (r == n or not _word(b[r])):
+            return 2, r
     # fused: (?<![A-Za-z])[A-Za-z]{2,}[fused symbols]{1,3}[A-Za-z"'][A-Za-z]*
-    if p == 0 or not _letter(b[p - 1]):
-        r = p
-        while r < n and _letter(b[r]):
-            r += 1
-        if r - p >= 2:
-            s = r
-            while s < n and _fsym(b[s]):
-                s += 1
-            if 1 <= s - r <= 3 and s < n and (_letter(b[s]) or b[s] == 34 or b[s] == 39):
-                e = s + 1
-                while e < n and _letter(b[e]):
-                    e += 1
-                return 4, e
-    return -1, 0
+    if r - p >= 2:
+        s = r
+        while s < n and _fsym(b[s]):
+            s += 1
+        if 1 <= s - r <= 3 and s < n and (_letter(b[s]) or b[s] == 34 or b[s] == 39):
+            e = s + 1
+            while e < n and _letter(b[e]):
+                e += 1
+            return 4, e
+    return -1, r
 
 
 @njit(cache=True, nogil=True)
@@ -183,11 +182,17 @@ def suffix_marks(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, np.ndarr
     while p < n:
         c = b[p]
         # A mark starts at punctuation or at a letter that no letter precedes.
-        if not (_punct(c) or (_letter(c) and (p == 0 or not _letter(b[p - 1])))):
-            p += 1
-            continue
-        kind, end = _suffix_match(b, p, n)
-        if kind < 0:
+        if _punct(c):
+            kind, end = _suffix_punct(b, p, n)
+            if kind < 0:
+                p += 1
+                continue
+        elif _letter(c) and (p == 0 or not _letter(b[p - 1])):
+            kind, end = _suffix_word(b, p, n)
+            if kind < 0:
+                p = end  # past the word's letters
+                continue
+        else:
             p += 1
             continue
         keep = True
@@ -415,7 +420,8 @@ def gate_view(
         slots[3 * i] = -1
     # Vocabulary words at word starts, in order, one chain per vocabulary word: first_occ[v], then
     # occ_next[o] until -1 (last_occ[v]: where the chain ends). first_occ is not cleared: it holds
-    # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call).
+    # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call,
+    # and so did a bit set of the words present).
     cap = n // 2 + 1
     occ = np.empty(4 * cap, np.int32)  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
     pos0, next0, word0, ids0 = 0, cap, 2 * cap, 3 * cap
@@ -1045,15 +1051,16 @@ def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
 
 
 #: Byte classes of :func:`raw_scan`'s pass: the odd symbols of the suffix gate, upper and lower case,
-#: the uuencode alphabet (``!`` to backquote) and the characters of the Morse gate (``.- ``).
-_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE = 1, 2, 4, 8, 16
+#: the uuencode alphabet (``!`` to backquote), the dot and dash of the Morse gate, and the newline.
+_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE, _R_NL = 1, 2, 4, 8, 16, 32
 _RAW_CLASSES = np.array(
     [
         (_R_ODD if chr(c) in "[]{}<>\\^~`|" else 0)
         | (_R_UPPER if 65 <= c <= 90 else 0)
         | (_R_LOWER if 97 <= c <= 122 else 0)
         | (_R_UU if 33 <= c <= 96 else 0)
-        | (_R_MORSE if chr(c) in ".- " else 0)
+        | (_R_MORSE if chr(c) in ".-" else 0)
+        | (_R_NL if c == 10 else 0)
         for c in range(256)
     ],
     np.uint8,
@@ -1095,7 +1102,7 @@ def raw_scan(
     hint = False  # and a case change inside a word
     uu = 0
     morse = 0
-    prev = 0
+    prev = _R_NL  # the class of the byte before: the text starts a line
     split = 0  # a run of six single letters split by one to three other characters (no newline)
     chain = 0
     last = -1
@@ -1119,10 +1126,18 @@ def raw_scan(
                 odd += 1
             elif k & _R_UPPER and prev & _R_LOWER:
                 hint = True
+        if prev & _R_NL and uu == 0 and p + 5 <= n:
+            ok = True
+            for q in range(p, p + 5):
+                if not _RAW_CLASSES[b[q]] & _R_UU:
+                    ok = False
+                    break
+            if ok:
+                uu = 1
         prev = k
-        cand = lit_first[c] & ~found
-        if cand:  # the second byte rules out most candidates (t of "tool_use" in prose)
-            cand &= lit_first[256 + b[p + 1]] if p + 1 < n else lit_first[512]
+        # The literals that can start here, by this byte and the next (no branch: "t" and "-" are
+        # common and a second byte of "o" or "-" rare).
+        cand = lit_first[c] & lit_first[256 + (b[p + 1] if p + 1 < n else 256)] & ~found
         while cand:
             low = cand & -cand
             cand ^= low
@@ -1136,22 +1151,13 @@ def raw_scan(
                         break
                 if same:
                     found |= low
-        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
-            ok = True
-            for q in range(p, p + 5):
-                if not _RAW_CLASSES[b[q]] & _R_UU:
-                    ok = False
-                    break
-            if ok:
-                uu = 1
-        if k & _R_MORSE and morse == 0 and p + 2 < n:
+        # Morse: ".- ", "-. ", "-- ", ".. " (two of [.-], a space) or " .-", " -." (a space, two
+        # different ones), found at the first dot or dash, as spaces are many and dots few.
+        if k & _R_MORSE and morse == 0 and p + 1 < n:
             c1 = b[p + 1]
-            c2 = b[p + 2]
-            if (
-                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
-                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
-                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
-            ):  # fmt: skip
+            if (c1 == 46 or c1 == 45) and (
+                (p + 2 < n and b[p + 2] == 32) or (c1 != c and p > 0 and b[p - 1] == 32)
+            ):
                 morse = 1
     marks = 0
     best = 0
