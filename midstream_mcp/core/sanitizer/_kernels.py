@@ -1230,12 +1230,6 @@ _LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8
 
 
 @njit(cache=True, nogil=True, inline="always")
-def hash3(a: int, b: int, c: int) -> int:
-    """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
-    return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
-
-
-@njit(cache=True, nogil=True, inline="always")
 def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
     return bool(lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z)
 
@@ -1280,7 +1274,7 @@ def triage(
     b: np.ndarray,
     lit_bytes: np.ndarray,
     lit_starts: np.ndarray,
-    lit_hash: np.ndarray,
+    lit_next: np.ndarray,
     nkeys: int,
     free_keys: int,
 ) -> np.ndarray:
@@ -1295,8 +1289,10 @@ def triage(
     bit is in ``free_keys``; ``numbers`` where ``pii._NUM_GATE`` first matches: the first digit of
     the first run of six digits with at most two of `` .-()/`` between neighbours. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
-    lower-cased text; ``lit_hash`` maps :func:`hash3` of a literal's first three bytes to the
-    literals with that slot, so each byte costs one lookup. Positions are -1 when absent.
+    lower-cased text; bit ``i`` of ``lit_next[c]``, ``lit_next[256 + c]`` and ``lit_next[512 + c]``
+    says that byte 0, 1 and 2 of literal ``i`` is ``c``, so three lookups and no branch rule out
+    almost every place (no literal starts with a byte that is no letter). Positions are -1 when
+    absent.
     """
     classes = _TRIAGE_CLASSES
     lower = _LOWER
@@ -1320,12 +1316,9 @@ def triage(
         l0 = l1
         l1 = l2
         l2 = lower[b[p + 2]] if p + 2 < n else 0
-        if k & _T_SPACE:
-            piece = 0
-        else:
-            piece += 1
-            if piece >= 15:
-                flags |= LONG_PIECE
+        piece = 0 if k & _T_SPACE else piece + 1
+        if piece >= 15:
+            flags |= LONG_PIECE
         if k & _T_DIGIT:
             if run == 0 or gap > 2:
                 run = 0
@@ -1374,8 +1367,7 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        # Every literal starts with a letter.
-        cand = lit_hash[hash3(l0, l1, l2)] & ~found if k & (_T_LOWER | _T_UPPER) else 0
+        cand = lit_next[l0] & lit_next[256 + l1] & lit_next[512 + l2] & ~found
         while cand:
             bit = cand & -cand
             cand ^= bit
@@ -1443,7 +1435,7 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
+    starts and first-bytes table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
     lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
     the triage literals and pbytes. The raw rules are
     gated by the literals ``raw_scan`` found.
