@@ -116,7 +116,7 @@ def load() -> ModuleType:
             pbytes,
         ) = GATE_ARGS
         global TRIAGE_ARGS
-        TRIAGE_ARGS = _triage_args(k)
+        TRIAGE_ARGS = _triage_args()
         hint_bytes, hint_starts, hint_next, nkeys, free_keys = TRIAGE_ARGS
         byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
@@ -138,7 +138,7 @@ def load() -> ModuleType:
         return k
 
 
-def _triage_args(k: ModuleType) -> tuple[Any, ...]:
+def _triage_args() -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
     detector's key hints, then the birth words), the literals by their first, second and third
     byte, how many key hints come first and the mask of those that count anywhere (``bearer``

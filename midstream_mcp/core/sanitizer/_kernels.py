@@ -415,21 +415,30 @@ def gate_view(
     while size < n // 2 + 2:
         size *= 2
     smask = size - 1
-    slots = np.empty(3 * size, np.int32)
+    # One allocation for the int32 scratch and one for the int64 (an allocation costs more than the
+    # work on a short text): slots, then occ, chains and hit (below).
+    cap = n // 2 + 1
+    ngroups = rgroups.shape[0]
+    work = np.empty(3 * size + 4 * cap + 2 * nvocab + ngroups, np.int32)
+    slots = work[: 3 * size]
     for i in range(size):
         slots[3 * i] = -1
     # Vocabulary words at word starts, in order, one chain per vocabulary word: first_occ[v], then
     # occ_next[o] until -1 (last_occ[v]: where the chain ends). first_occ is not cleared: it holds
     # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call,
     # and so did a bit set of the words present).
-    cap = n // 2 + 1
-    occ = np.empty(4 * cap, np.int32)  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
+    at = 3 * size
+    occ = work[at : at + 4 * cap]  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
     pos0, next0, word0, ids0 = 0, cap, 2 * cap, 3 * cap
-    chains = np.empty(2 * nvocab, np.int32)  # first_occ, then last_occ
+    at += 4 * cap
+    chains = work[at : at + 2 * nvocab]  # first_occ, then last_occ
+    at += 2 * nvocab
+    hit = work[at : at + ngroups]  # per gate group: a word of it is in the text
+    hit[:] = 0
     nocc = 0
-    hit = np.zeros(rgroups.shape[0], np.uint8)
     head = 3 + nsets
-    counts = np.zeros(nsets, np.int64)
+    wide = np.zeros(nsets + 2 * nrules, np.int64)
+    counts = wide[:nsets]
     nids = 0
     distinct = 0
     vmask = table.shape[0] - 1
@@ -504,12 +513,12 @@ def gate_view(
                     chains[v] = nocc
                 chains[nvocab + v] = nocc
                 nocc += 1
-    passing = np.empty(nrules, np.int64)
+    passing = wide[nsets : nsets + nrules]
     npass = 0
     nlead = 0  # passing rules with lead positions
     # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
     pos_buf = np.empty(64, np.int64)
-    pos_cnt = np.zeros(nrules, np.int64)
+    pos_cnt = wide[nsets + nrules :]
     npos = 0
     for r in range(nrules):
         ok = always[r] != 0
