@@ -69,9 +69,15 @@ def load() -> ModuleType:
         k.payload_scan(sample, 10, 8192)
         lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
         assert len(lits) < 63
-        first = np.zeros(256, np.int64)
+        # Per byte, the literals starting with it; then per byte, those it can follow as the second
+        # byte (every one-byte literal can); then the one-byte literals (at the last byte).
+        first = np.zeros(513, np.int64)
         for i, lit in enumerate(lits):
             first[lit[0]] |= 1 << i
+            if len(lit) == 1:
+                first[256:] |= 1 << i
+            else:
+                first[256 + lit[1]] |= 1 << i
         RAW_ARGS = (
             np.frombuffer(b"".join(lits), np.uint8),
             np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),
@@ -110,8 +116,8 @@ def load() -> ModuleType:
             pbytes,
         ) = GATE_ARGS
         global TRIAGE_ARGS
-        TRIAGE_ARGS = _triage_args(k)
-        hint_bytes, hint_starts, hint_hash, nkeys, free_keys = TRIAGE_ARGS
+        TRIAGE_ARGS = _triage_args()
+        hint_bytes, hint_starts, hint_next, nkeys, free_keys = TRIAGE_ARGS
         byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
@@ -121,7 +127,7 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
-                 hint_hash, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact, pgap],
+                 hint_next, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact, pgap],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -132,20 +138,21 @@ def load() -> ModuleType:
         return k
 
 
-def _triage_args(k: ModuleType) -> tuple[Any, ...]:
+def _triage_args() -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
-    detector's key hints, then the birth words), their hash table, how many key hints come first
-    and the mask of those that count anywhere (``bearer`` starts no key/value pair: its own pattern
-    follows it)."""
+    detector's key hints, then the birth words), the literals by their first, second and third
+    byte, how many key hints come first and the mask of those that count anywhere (``bearer``
+    starts no key/value pair: its own pattern follows it)."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
 
     lits = [w.encode("ascii") for w in (*secrets._KEY_HINTS, *pii._DOB_WORDS)]
     assert len(lits) < 63 and all(w == w.lower() and len(w) >= 3 for w in lits)
-    table = np.zeros(256, np.int64)
+    table = np.zeros(3 * 256, np.int64)
     for i, lit in enumerate(lits):
-        table[k.hash3(lit[0], lit[1], lit[2])] |= 1 << i
+        for j in range(3):
+            table[256 * j + lit[j]] |= 1 << i
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
         np.frombuffer(b"".join(lits), np.uint8), starts, table, len(secrets._KEY_HINTS),

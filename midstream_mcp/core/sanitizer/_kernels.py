@@ -24,39 +24,43 @@ from midstream_mcp.core.sanitizer._view import (
 )
 
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
+#
+# The small helpers called per byte or per word are ``inline="always"``: numba compiles each @njit
+# function on its own and calls it through a pointer with an error check, never inlining it, and
+# those calls were most of the time of the scans (perf: ``_punct``/``_letter`` in suffix_marks).
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _ws(c: int) -> bool:
     return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
     return 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _upper(c: int) -> bool:
     return 65 <= c <= 90
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _lower(c: int) -> bool:
     return 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _letter(c: int) -> bool:
     return 65 <= c <= 90 or 97 <= c <= 122
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _word(c: int) -> bool:  # \w
     return 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
     return (
         c == 45 or c == 42 or c == 47 or c == 38 or c == 46 or c == 44 or c == 58 or c == 59
@@ -64,7 +68,7 @@ def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no p
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
     return (
         c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
@@ -88,81 +92,80 @@ def _same(a: np.ndarray, i: int, b: np.ndarray, j: int, length: int) -> bool:
     return True
 
 
-@njit(cache=True, nogil=True)
-def _suffix_match(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
-    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` (kind -1: no match).
+@njit(cache=True, nogil=True, inline="always")
+def _suffix_punct(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
+    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` on ``b`` at punctuation ``p`` (kind -1: no match).
 
     Kinds as ``injection._SUFFIX_KIND``: punct 0, bracket 1, glue 2, cluster 3, fused 4;
-    the alternatives are tried in the regex's order: punct, bracket, glue, fused, cluster.
+    the alternatives are tried in the regex's order: punct, bracket, glue, fused, cluster
+    (at punctuation only punct, bracket and cluster can match).
     """
     c = b[p]
     after_space = p == 0 or _ws(b[p - 1])
-    if _punct(c):
-        run = p
-        while run < n and _punct(b[run]):
-            run += 1
-        length = run - p
-        # punct: (?<!\S)(?![quiet]+(?!\S))[P]{1,3}(?!\S)
-        if after_space and length <= 3 and (run == n or _ws(b[run])):
-            quiet = True
-            for k in range(p, run):
-                if not _quiet(b[k]):
-                    quiet = False
-                    break
-            if not quiet:
-                return 0, run
-        # bracket: (?<!\S)[\[{][A-Za-z]\w*(?![\w\]}])
-        if after_space and (c == 91 or c == 123) and p + 1 < n and _letter(b[p + 1]):
-            q = p + 2
-            while q < n and _word(b[q]):
-                q += 1
-            if q == n or (b[q] != 93 and b[q] != 125):
-                return 1, q
-        # cluster: [P]{2,}
-        if length >= 2:
-            return 3, run
-        return -1, 0
-    if not _letter(c):
-        return -1, 0
+    run = p
+    while run < n and _punct(b[run]):
+        run += 1
+    length = run - p
+    # punct: (?<!\S)(?![quiet]+(?!\S))[P]{1,3}(?!\S)
+    if after_space and length <= 3 and (run == n or _ws(b[run])):
+        quiet = True
+        for k in range(p, run):
+            if not _quiet(b[k]):
+                quiet = False
+                break
+        if not quiet:
+            return 0, run
+    # bracket: (?<!\S)[\[{][A-Za-z]\w*(?![\w\]}])
+    if after_space and (c == 91 or c == 123) and p + 1 < n and _letter(b[p + 1]):
+        q = p + 2
+        while q < n and _word(b[q]):
+            q += 1
+        if q == n or (b[q] != 93 and b[q] != 125):
+            return 1, q
+    # cluster: [P]{2,}
+    if length >= 2:
+        return 3, run
+    return -1, 0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _suffix_word(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
+    """``(kind, end)`` of ``_SUFFIX_RE.match(text, p)`` at a letter ``p`` that no letter precedes, or
+    ``(-1, end of its run of letters)``: no match starts inside that run either.
+
+    Only glue and fused can match there; the runs they look at (lower case after the first letter,
+    then letters) are found once, in one pass over the word.
+    """
+    c = b[p]
+    q = p if c >= 97 else p + 1  # the lower-case run: from p, or after a capital
+    while q < n and _lower(b[q]):
+        q += 1
+    r = q  # the end of the letters
+    while r < n and _letter(b[r]):
+        r += 1
     # glue: \b[a-z]{3,}[A-Z]+[a-zA-Z]*\b | \b[A-Z][a-z]{2,}[A-Z]{2,}[a-zA-Z]*\b
     if p == 0 or not _word(b[p - 1]):
-        q = -1
-        if _lower(c):
-            r = p
-            while r < n and _lower(b[r]):
-                r += 1
-            if r - p >= 3 and r < n and _upper(b[r]):
-                q = r
-        else:
-            r = p + 1
-            while r < n and _lower(b[r]):
-                r += 1
-            if r - p - 1 >= 2:
-                u = r
-                while u < n and _upper(b[u]):
-                    u += 1
-                if u - r >= 2:
-                    q = r
-        if q >= 0:
-            while q < n and _letter(b[q]):
-                q += 1
-            if q == n or not _word(b[q]):
-                return 2, q
+        glue = False
+        if c >= 97:
+            glue = q - p >= 3 and q < n and _upper(b[q])
+        elif q - p - 1 >= 2:
+            u = q
+            while u < n and _upper(b[u]):
+                u += 1
+            glue = u - q >= 2
+        if glue and (r == n or not _word(b[r])):
+            return 2, r
     # fused: (?<![A-Za-z])[A-Za-z]{2,}[fused symbols]{1,3}[A-Za-z"'][A-Za-z]*
-    if p == 0 or not _letter(b[p - 1]):
-        r = p
-        while r < n and _letter(b[r]):
-            r += 1
-        if r - p >= 2:
-            s = r
-            while s < n and _fsym(b[s]):
-                s += 1
-            if 1 <= s - r <= 3 and s < n and (_letter(b[s]) or b[s] == 34 or b[s] == 39):
-                e = s + 1
-                while e < n and _letter(b[e]):
-                    e += 1
-                return 4, e
-    return -1, 0
+    if r - p >= 2:
+        s = r
+        while s < n and _fsym(b[s]):
+            s += 1
+        if 1 <= s - r <= 3 and s < n and (_letter(b[s]) or b[s] == 34 or b[s] == 39):
+            e = s + 1
+            while e < n and _letter(b[e]):
+                e += 1
+            return 4, e
+    return -1, r
 
 
 @njit(cache=True, nogil=True)
@@ -180,11 +183,17 @@ def suffix_marks(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, np.ndarr
     while p < n:
         c = b[p]
         # A mark starts at punctuation or at a letter that no letter precedes.
-        if not (_punct(c) or (_letter(c) and (p == 0 or not _letter(b[p - 1])))):
-            p += 1
-            continue
-        kind, end = _suffix_match(b, p, n)
-        if kind < 0:
+        if _punct(c):
+            kind, end = _suffix_punct(b, p, n)
+            if kind < 0:
+                p += 1
+                continue
+        elif _letter(c) and (p == 0 or not _letter(b[p - 1])):
+            kind, end = _suffix_word(b, p, n)
+            if kind < 0:
+                p = end  # past the word's letters
+                continue
+        else:
             p += 1
             continue
         keep = True
@@ -252,7 +261,7 @@ _CODE_WORDS = (
 )
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     r"""End of ``\s*$`` (MULTILINE) matched from ``p`` within ``b[:hi]``, or -1."""
     q = p
@@ -267,7 +276,7 @@ def _line_end_after_space(b: np.ndarray, p: int, hi: int) -> int:
     return -1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _code_word_at(b: np.ndarray, p: int, lo: int, hi: int, words: np.ndarray, starts: np.ndarray) -> int:
     r"""End of ``\bWORD\b`` at ``p`` for the first of ``words`` that matches there, or -1."""
     if p > lo and _word(b[p - 1]):
@@ -476,26 +485,48 @@ def gate_view(
     n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
     nvocab = vstarts.shape[0] - 1
+    # Distinct words seen, open addressing, (start, end, vocabulary index or -1) per slot: there are
+    # at most n // 2 + 1 words, so this many slots always leave one free (and little to clear).
     size = 16
-    while size < n + 2:
+    while size < n // 2 + 2:
         size *= 2
     smask = size - 1
-    slot_s = np.full(size, -1, np.int64)  # distinct words seen: start, end, vocabulary index or -1
-    slot_e = np.empty(size, np.int64)
-    slot_v = np.empty(size, np.int64)
-    # Vocabulary words at word starts: where, and per vocabulary word a chain of them in order
-    # (first_occ[v], then next_occ[o] until -1; last_occ[v] is where the chain ends).
-    occ_pos = np.empty(n // 2 + 1, np.int64)
-    next_occ = np.empty(n // 2 + 1, np.int64)
-    first_occ = np.full(nvocab, -1, np.int64)
-    last_occ = np.empty(nvocab, np.int64)
-    nocc = 0
-    hit = np.zeros(rgroups.shape[0], np.uint8)
-    longs = np.empty(2 * (n // (GLUED_MIN + 1) + 1), np.int64)  # (start, end) of distinct long non-words
+    # One allocation for the int32 scratch and one for the int64 (an allocation costs more than the
+    # work on a short text): slots, then occ, chains and hit (below).
+    cap = n // 2 + 1
+    ngroups = rgroups.shape[0]
+    nl = n // (GLUED_MIN + 1) + 1  # at most this many words of GLUED_MIN letters or more
+    work = np.empty(3 * size + 4 * cap + 2 * nvocab + 2 * ngroups + 9 * nl, np.int32)
+    slots = work[: 3 * size]
+    for i in range(size):
+        slots[3 * i] = -1
+    # Vocabulary words at word starts, in order, one chain per vocabulary word: first_occ[v], then
+    # occ_next[o] until -1 (last_occ[v]: where the chain ends). first_occ is not cleared: it holds
+    # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call,
+    # and so did a bit set of the words present).
+    at = 3 * size
+    occ = work[at : at + 4 * cap]  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
+    pos0, next0, word0, ids0 = 0, cap, 2 * cap, 3 * cap
+    at += 4 * cap
+    chains = work[at : at + 2 * nvocab]  # first_occ, then last_occ
+    at += 2 * nvocab
+    hit = work[at : at + ngroups]  # per gate group: a word of it is in the text
+    hit[:] = 0
+    at += ngroups
+    # Glued words (see ``_glue``): the gate groups their parts hit, the distinct long words outside
+    # the vocabulary (start, end), the glued ones (start, end, split, split) and their parts'
+    # vocabulary indices.
+    glue_hit = work[at : at + ngroups]
+    glue_hit[:] = 0
+    at += ngroups
+    longs = work[at : at + 2 * nl]
+    glued = work[at + 2 * nl : at + 6 * nl]
+    part_ids = work[at + 6 * nl : at + 9 * nl]
     nlong = 0
+    nocc = 0
     head = 3 + nsets
-    ids = np.empty(n // 2 + 1, np.int64)
-    counts = np.zeros(nsets, np.int64)
+    wide = np.zeros(nsets + 2 * nrules, np.int64)
+    counts = wide[:nsets]
     nids = 0
     distinct = 0
     vmask = table.shape[0] - 1
@@ -516,11 +547,17 @@ def gate_view(
         length = p - s
         i = h & smask
         v = -2  # not looked up yet
-        while slot_s[i] >= 0:
-            ss = slot_s[i]
-            if slot_e[i] - ss == length and _same(b, ss, b, s, length):
-                v = slot_v[i]
-                break
+        while slots[3 * i] >= 0:
+            ss = slots[3 * i]
+            if slots[3 * i + 1] - ss == length:
+                same = True
+                for k in range(length):  # (inline: a helper call here costs reference counting)
+                    if b[ss + k] != b[s + k]:
+                        same = False
+                        break
+                if same:
+                    v = slots[3 * i + 2]
+                    break
             i = (i + 1) & smask
         if v == -2:
             v = -1
@@ -528,20 +565,26 @@ def gate_view(
             while table[j] != 0:
                 t = table[j] - 1
                 vs = vstarts[t]
-                if vstarts[t + 1] - vs == length and _same(vocab, vs, b, s, length):
-                    v = t
-                    break
+                if vstarts[t + 1] - vs == length:
+                    same = True
+                    for k in range(length):
+                        if vocab[vs + k] != b[s + k]:
+                            same = False
+                            break
+                    if same:
+                        v = t
+                        break
                 j = (j + 1) & vmask
-            slot_s[i] = s
-            slot_e[i] = p
-            slot_v[i] = v
+            slots[3 * i] = s
+            slots[3 * i + 1] = p
+            slots[3 * i + 2] = v
             distinct += 1
             if v < 0 and length >= GLUED_MIN:  # looked at after the loop (it is rare and slower)
                 longs[2 * nlong] = s
                 longs[2 * nlong + 1] = p
                 nlong += 1
             if v >= 0:
-                ids[nids] = v
+                occ[ids0 + nids] = v
                 nids += 1
                 bits = vsets[v]
                 for k in range(nsets):
@@ -552,19 +595,18 @@ def gate_view(
         if v >= 0:
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
-                occ_pos[nocc] = s
-                next_occ[nocc] = -1
-                if first_occ[v] < 0:
-                    first_occ[v] = nocc
+                occ[pos0 + nocc] = s
+                occ[next0 + nocc] = -1
+                occ[word0 + nocc] = v
+                o = chains[v]
+                if 0 <= o < nocc and occ[word0 + o] == v:
+                    occ[next0 + chains[nvocab + v]] = nocc
                 else:
-                    next_occ[last_occ[v]] = nocc
-                last_occ[v] = nocc
+                    chains[v] = nocc
+                chains[nvocab + v] = nocc
                 nocc += 1
     # Glued words among the long words outside the vocabulary, and the gate groups of their parts.
-    glue_hit = np.zeros(rgroups.shape[0], np.uint8)
-    glued = np.empty(4 * nlong, np.int64)  # (start, end, split, split) per glued word
     nglued = 0
-    part_ids = np.empty(3 * nlong, np.int64)  # the vocabulary indices of their parts
     nparts = 0
     for k in range(nlong):
         s = longs[2 * k]
@@ -591,12 +633,12 @@ def gate_view(
                 nparts += 1
                 for g in range(vgroups_ptr[t], vgroups_ptr[t + 1]):
                     glue_hit[vgroups[g]] = 1
-    passing = np.empty(nrules, np.int64)
+    passing = wide[nsets : nsets + nrules]
     npass = 0
     nlead = 0  # passing rules with lead positions
     # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
     pos_buf = np.empty(64, np.int64)
-    pos_cnt = np.zeros(nrules, np.int64)
+    pos_cnt = wide[nsets + nrules :]
     npos = 0
     nglue_rules = 0  # rules passing only with glued words split: from the end of ``passing``
     for r in range(nrules):
@@ -626,8 +668,8 @@ def gate_view(
             m = 0
             for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
                 v = rleads[g]
-                o = first_occ[v]
-                if o < 0:
+                o = chains[v]
+                if o < 0 or o >= nocc or occ[word0 + o] != v:
                     continue  # the lead is not in the text
                 # The rule's pairs with first word v: a run of its pairs (sorted by first word), and
                 # the most filler words any of them allows (-1: one allows any next word, or none).
@@ -652,8 +694,8 @@ def gate_view(
                     if phi == plo:
                         most = -1  # (every lead has pairs; were it not so, keep its places)
                 while o >= 0:
-                    s = occ_pos[o]
-                    o = next_occ[o]
+                    s = occ[pos0 + o]
+                    o = occ[next0 + o]
                     if most >= 0:
                         start = s + vstarts[v + 1] - vstarts[v]
                         fits = False
@@ -672,7 +714,14 @@ def gate_view(
                                             continue
                                         ws, we = pw2[j], pw2[j + 1]
                                         e = q + we - ws
-                                        if e > n or not _same(pbytes, ws, b, q, we - ws):
+                                        if e > n:
+                                            continue
+                                        same = True
+                                        for k in range(we - ws):
+                                            if pbytes[ws + k] != b[q + k]:
+                                                same = False
+                                                break
+                                        if not same:
                                             continue
                                         if pexact[j] and e < n:
                                             z = b[e]
@@ -758,7 +807,7 @@ def gate_view(
         out[at + k] = glued[k]
     at += 4 * nglued
     for k in range(nids):
-        out[at + k] = ids[k]
+        out[at + k] = occ[ids0 + k]
     at += nids
     return out[:at]
 
@@ -766,7 +815,7 @@ def gate_view(
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
     return (
         c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
@@ -774,12 +823,12 @@ def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a
     )  # fmt: skip
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hex_digit(c: int) -> bool:
     return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
     r"""End of ``(?:0x|\\x)?[2-7][0-9A-Fa-f]`` at ``p``, or -1."""
     if p + 1 < n and (b[p] == 48 or b[p] == 92) and b[p + 1] == 120:
@@ -875,7 +924,7 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
 # -- which of those tokens can decode at all (``_decode._decode_token``) -------------------------
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b64_value(c: int) -> int:
     """The 6-bit value of a base64 character, standard or URL-safe alphabet (both as Python reads them)."""
     if 65 <= c <= 90:
@@ -932,7 +981,7 @@ def _maybe_text(out: np.ndarray, m: int) -> bool:
     return chars >= 3 and 5 * letters >= 2 * chars and 20 * control <= 3 * chars
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
     return _word(c) or c == 43 or c == 47 or c == 45
 
@@ -1039,7 +1088,7 @@ def _a85_bytes(b: np.ndarray, s: int, e: int, out: np.ndarray) -> int:
 _B85_SYMBOLS = tuple(b"!#$%&()*+-;<=>?@^_`{|}~")  # the symbols of RFC 1924's alphabet, in its order
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _b85_digit(c: int) -> int:
     """The value of ``c`` in RFC 1924's base85 alphabet, or -1."""
     if 48 <= c <= 57:
@@ -1160,15 +1209,16 @@ def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
 
 
 #: Byte classes of :func:`raw_scan`'s pass: the odd symbols of the suffix gate, upper and lower case,
-#: the uuencode alphabet (``!`` to backquote) and the characters of the Morse gate (``.- ``).
-_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE = 1, 2, 4, 8, 16
+#: the uuencode alphabet (``!`` to backquote), the dot and dash of the Morse gate, and the newline.
+_R_ODD, _R_UPPER, _R_LOWER, _R_UU, _R_MORSE, _R_NL = 1, 2, 4, 8, 16, 32
 _RAW_CLASSES = np.array(
     [
         (_R_ODD if chr(c) in "[]{}<>\\^~`|" else 0)
         | (_R_UPPER if 65 <= c <= 90 else 0)
         | (_R_LOWER if 97 <= c <= 122 else 0)
         | (_R_UU if 33 <= c <= 96 else 0)
-        | (_R_MORSE if chr(c) in ".- " else 0)
+        | (_R_MORSE if chr(c) in ".-" else 0)
+        | (_R_NL if c == 10 else 0)
         for c in range(256)
     ],
     np.uint8,
@@ -1191,7 +1241,9 @@ def raw_scan(
     ``[literals, marks, best, kinds, first, last, code, uu, morse, *decode_scan(b, 10)]``:
 
     - ``literals``: bit ``i`` set when literal ``i`` (``lit_bytes``/``lit_starts``; ``lit_first``
-      maps a first byte to the literals starting with it) occurs in ``b``, and :data:`SPLIT_LETTERS`
+      maps a first byte to the literals starting with it, ``lit_first[256 + c]`` a second byte
+      ``c`` to those it can follow, every one-byte literal included, and ``lit_first[512]`` is
+      the one-byte literals) occurs in ``b``, and :data:`SPLIT_LETTERS`
       when ``_decode._SPLIT_RE`` has a match in ``b`` (single letters split apart: ``i g n o r e``);
     - the adversarial-suffix view of ``b[:limit]``: after ``injection._suffix_signal``'s gate (at
       least three odd symbols, or one with a lower-upper case change), :func:`suffix_window`
@@ -1208,7 +1260,7 @@ def raw_scan(
     hint = False  # and a case change inside a word
     uu = 0
     morse = 0
-    prev = 0
+    prev = _R_NL  # the class of the byte before: the text starts a line
     split = 0  # a run of six single letters split by one to three other characters (no newline)
     chain = 0
     last = -1
@@ -1232,16 +1284,7 @@ def raw_scan(
                 odd += 1
             elif k & _R_UPPER and prev & _R_LOWER:
                 hint = True
-        prev = k
-        cand = lit_first[c] & ~found
-        while cand:
-            low = cand & -cand
-            cand ^= low
-            i = _BIT_INDEX[low % 67]
-            s, e = lit_starts[i], lit_starts[i + 1]
-            if p + e - s <= n and _same(b, p, lit_bytes, s, e - s):
-                found |= low
-        if uu == 0 and (p == 0 or b[p - 1] == 10) and p + 5 <= n:
+        if prev & _R_NL and uu == 0 and p + 5 <= n:
             ok = True
             for q in range(p, p + 5):
                 if not _RAW_CLASSES[b[q]] & _R_UU:
@@ -1249,14 +1292,30 @@ def raw_scan(
                     break
             if ok:
                 uu = 1
-        if k & _R_MORSE and morse == 0 and p + 2 < n:
+        prev = k
+        # The literals that can start here, by this byte and the next (no branch: "t" and "-" are
+        # common and a second byte of "o" or "-" rare).
+        cand = lit_first[c] & lit_first[256 + (b[p + 1] if p + 1 < n else 256)] & ~found
+        while cand:
+            low = cand & -cand
+            cand ^= low
+            i = _BIT_INDEX[low % 67]
+            s, e = lit_starts[i], lit_starts[i + 1]
+            if p + e - s <= n:
+                same = True
+                for j in range(e - s):  # (inline: a helper call here costs reference counting)
+                    if b[p + j] != lit_bytes[s + j]:
+                        same = False
+                        break
+                if same:
+                    found |= low
+        # Morse: ".- ", "-. ", "-- ", ".. " (two of [.-], a space) or " .-", " -." (a space, two
+        # different ones), found at the first dot or dash, as spaces are many and dots few.
+        if k & _R_MORSE and morse == 0 and p + 1 < n:
             c1 = b[p + 1]
-            c2 = b[p + 2]
-            if (
-                (c == 46 and c1 == 45 and c2 == 32) or (c == 45 and c1 == 46 and c2 == 32)
-                or (c == 32 and c1 == 46 and c2 == 45) or (c == 32 and c1 == 45 and c2 == 46)
-                or (c == 45 and c1 == 45 and c2 == 32) or (c == 46 and c1 == 46 and c2 == 32)
-            ):  # fmt: skip
+            if (c1 == 46 or c1 == 45) and (
+                (p + 2 < n and b[p + 2] == 32) or (c1 != c and p > 0 and b[p - 1] == 32)
+            ):
                 morse = 1
     marks = 0
     best = 0
@@ -1328,18 +1387,12 @@ _TRIAGE_CLASSES = _triage_classes()
 _LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
 
-@njit(cache=True, nogil=True)
-def hash3(a: int, b: int, c: int) -> int:
-    """The slot of three bytes in :func:`triage`'s literal table (256 slots)."""
-    return ((a * 961 + b * 31 + c) * 2654435761 >> 8) & 255
-
-
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _is_word3(b: np.ndarray, q: int, lower: np.ndarray, x: int, y: int, z: int) -> bool:
     return bool(lower[b[q]] == x and lower[b[q + 1]] == y and lower[b[q + 2]] == z)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
     """True when ``b[q:]`` starts like the rest of a key and its separator in ``secrets._KEY_VALUE``:
     ``[\\w.\\-]*["']?\\s*`` then ``:`` or ``=``, or white space, ``is`` or ``was`` and white space
@@ -1379,7 +1432,7 @@ def triage(
     b: np.ndarray,
     lit_bytes: np.ndarray,
     lit_starts: np.ndarray,
-    lit_hash: np.ndarray,
+    lit_next: np.ndarray,
     nkeys: int,
     free_keys: int,
 ) -> np.ndarray:
@@ -1394,8 +1447,10 @@ def triage(
     bit is in ``free_keys``; ``numbers`` where ``pii._NUM_GATE`` first matches: the first digit of
     the first run of six digits with at most two of `` .-()/`` between neighbours. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
-    lower-cased text; ``lit_hash`` maps :func:`hash3` of a literal's first three bytes to the
-    literals with that slot, so each byte costs one lookup. Positions are -1 when absent.
+    lower-cased text; bit ``i`` of ``lit_next[c]``, ``lit_next[256 + c]`` and ``lit_next[512 + c]``
+    says that byte 0, 1 and 2 of literal ``i`` is ``c``, so three lookups and no branch rule out
+    almost every place (no literal starts with a byte that is no letter). Positions are -1 when
+    absent.
     """
     classes = _TRIAGE_CLASSES
     lower = _LOWER
@@ -1419,12 +1474,9 @@ def triage(
         l0 = l1
         l1 = l2
         l2 = lower[b[p + 2]] if p + 2 < n else 0
-        if k & _T_SPACE:
-            piece = 0
-        else:
-            piece += 1
-            if piece >= 15:
-                flags |= LONG_PIECE
+        piece = 0 if k & _T_SPACE else piece + 1
+        if piece >= 15:
+            flags |= LONG_PIECE
         if k & _T_DIGIT:
             if run == 0 or gap > 2:
                 run = 0
@@ -1473,8 +1525,7 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
-        # Every literal starts with a letter.
-        cand = lit_hash[hash3(l0, l1, l2)] & ~found if k & (_T_LOWER | _T_UPPER) else 0
+        cand = lit_next[l0] & lit_next[256 + l1] & lit_next[512 + l2] & ~found
         while cand:
             bit = cand & -cand
             cand ^= bit
@@ -1520,12 +1571,12 @@ def pack(arrays: list[np.ndarray], dtype: type) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _part(packed: np.ndarray, i: int) -> np.ndarray:
     return packed[packed[2 * i] : packed[2 * i + 1]]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
     where = _part(ints, 15)  # byte arrays: (start, end) each, in the int pack
     return bytes_[where[2 * i] : where[2 * i + 1]]
@@ -1542,7 +1593,7 @@ def text_scan(
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and hash table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
+    starts and first-bytes table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
     lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
     the triage literals and pbytes. The raw rules are
     gated by the literals ``raw_scan`` found.

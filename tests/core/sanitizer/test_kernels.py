@@ -469,8 +469,8 @@ def test_find_encoded_same_with_and_without_kernels(kernels: object) -> None:
     assert any(with_k)
 
 
-_RAW_PIECES = [*_CODE_PIECES, *inj._ALL_LITERALS, "\n!!!!!", "\nM9V5N", ".- ", "-. ", " .-", "-- ", ".. ",
-               "ab", "Cd", "`"]  # fmt: skip
+_RAW_PIECES = [*_CODE_PIECES, *inj._ALL_LITERALS, "\n!!!!!", "\nM9V5N", ".- ", "-. ", " .-", " -.", "-- ",
+               ".. ", "ab", "Cd", "`"]  # fmt: skip
 
 
 def _uu_flag(text: str) -> bool:
@@ -510,6 +510,26 @@ def test_raw_scan_kernel_equals_python(kernels: object, pieces: list[str]) -> No
     finally:
         _fast.KERNELS = was
     assert found == reference
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([*_RAW_PIECES, *_VOCAB_WORDS[:80], " ", "\n", "token=", "born "]), max_size=80),
+    st.booleans(),
+)
+def test_text_scan_is_its_parts(kernels: object, pieces: list[str], with_starts: bool) -> None:
+    """text_scan (one call for all detectors) is exactly triage, raw_scan and gate_view of the folded text."""
+    text = "".join(pieces)
+    b = _ascii(text)
+    limit = min(len(text), 20_000)
+    got = kernels.text_scan(b, limit, *_fast.TEXT_ARGS, with_starts).tolist()  # type: ignore[attr-defined]
+    raw = kernels.raw_scan(b, limit, *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
+    gate_args = list(_fast.GATE_ARGS)
+    gate_args[12] = raw[0]  # ``found``: the raw rules are gated by the literals raw_scan found
+    folded = np.ascontiguousarray(_fast.FOLD_TABLE[b])
+    gate = kernels.gate_view(folded, *gate_args, with_starts).tolist()  # type: ignore[attr-defined]
+    first = kernels.triage(b, *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
+    assert got == [*first, len(raw), *raw, *gate]
 
 
 @settings(max_examples=500, deadline=None)
