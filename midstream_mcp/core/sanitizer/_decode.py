@@ -34,6 +34,7 @@ _B85_RE = re.compile(r"^[!-~]{10,}$")
 _SYMBOL_RE = re.compile(r"[^\w\s]")
 _UPPER_DIGIT_RE = re.compile(r"[A-Z0-9]")
 _NOT_UPPER_DIGIT = bytes(b for b in range(256) if not (65 <= b <= 90 or 48 <= b <= 57))
+_HEX_SEP_RE = re.compile(r"[ :,\-]")
 _HEX_HINT_RE = re.compile(r"[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7][0-9A-Fa-f][ :,\-]?(?:0x|\\x)?[2-7]")
 _UU_RE = re.compile(r"^[!-M][!-`]{4,61}\n?(?:`\n?)?", re.MULTILINE)
 #: ASCII: the uuencode alphabet (``!`` to backquote) is u, a newline stays, the rest is a space.
@@ -169,6 +170,14 @@ def _b64(token: str) -> str | None:
     except (binascii.Error, ValueError):
         return None
     return printable_text(data)
+
+
+def _evenly_grouped(token: str) -> bool:
+    """True when the separators of a hex run cut it into groups of one size (the last may be shorter):
+    "49 67 6e", "4967 6e6f 72", "49676e6f". A phone number, "44 20 7946 2461", is not hex."""
+    groups = _HEX_SEP_RE.split(token)
+    size = len(groups[0])
+    return all(len(g) == size for g in groups[1:-1]) and len(groups[-1]) <= size
 
 
 def _hex(token: str) -> str | None:
@@ -370,7 +379,7 @@ def find_encoded(
             yield at + got[0], at + got[1], got[2], got[3]
     for start, end in hexes:
         token = text[start:end].strip(" :,-")
-        if len(token) <= _MAX_SPAN:
+        if len(token) <= _MAX_SPAN and _evenly_grouped(token):
             decoded = _hex(token)
             if decoded is not None:
                 yield start, start + len(token), "hex", decoded
