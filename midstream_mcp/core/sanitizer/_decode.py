@@ -172,6 +172,11 @@ def _b64(token: str) -> str | None:
     return printable_text(data)
 
 
+#: A hex letter: text in hex has them ("e" is 65, "n" 6e); digits alone spell only a few
+#: letters (no j-o, z), and runs of them are card, phone and account numbers.
+_HEX_LETTER_RE = re.compile("[a-fA-F]")
+
+
 def _evenly_grouped(token: str) -> bool:
     """True when the separators of a hex run cut it into groups of one size (the last may be shorter):
     "49 67 6e", "4967 6e6f 72", "49676e6f". A phone number, "44 20 7946 2461", is not hex."""
@@ -379,7 +384,7 @@ def find_encoded(
             yield at + got[0], at + got[1], got[2], got[3]
     for start, end in hexes:
         token = text[start:end].strip(" :,-")
-        if len(token) <= _MAX_SPAN and _evenly_grouped(token):
+        if len(token) <= _MAX_SPAN and _evenly_grouped(token) and _HEX_LETTER_RE.search(token):
             decoded = _hex(token)
             if decoded is not None:
                 yield start, start + len(token), "hex", decoded
