@@ -304,6 +304,14 @@ def _uu_lines(text: str) -> Iterator[re.Match[str]]:
         i = shape.find(b"\nuuuuu", i + 1)
 
 
+_DIGIT_BYTES = b"0123456789"
+
+
+def _mostly_digits(run: str) -> bool:
+    """More than 60 % digits: base32 and base64 of text have far fewer (about 20 %)."""
+    return len(run.encode("ascii").translate(None, _DIGIT_BYTES)) < 0.4 * len(run)
+
+
 def _decode_token(token: str, bare: str, prose: bool) -> tuple[int, int, str, str] | None:
     """The first decoding of one whitespace-delimited token: (start, end) within it, kind, text."""
     for regex, kind, decoder in _TOKEN_DECODERS:
@@ -312,6 +320,8 @@ def _decode_token(token: str, bare: str, prose: bool) -> tuple[int, int, str, st
         t = regex.search(token)
         if t is None or (kind != "base85" and t.end() - t.start() < 12):
             continue
+        if kind != "base85" and _mostly_digits(t.group()):
+            continue  # an account, card or order number, not text in base32/64
         decoded = decoder(t.group())
         if decoded is not None:
             return t.start(), t.end(), kind, decoded
