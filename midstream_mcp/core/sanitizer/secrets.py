@@ -121,15 +121,15 @@ def looks_secret(value: str, key: str, after: str = "") -> float:
     if _DOTTED_NAME.fullmatch(value) or _ENV_NAME.fullmatch(value):
         return 0.0
     n = len(value)
-    entropy = shannon_entropy(value)
-    classes = char_classes(value)
     if _PASSWORD_KEY.search(key):
         # Passwords are short and chosen by people: length and mixed classes matter more than entropy.
-        if n >= 6 and (classes >= 2 or entropy >= 2.5):
+        if n >= 6 and (char_classes(value) >= 2 or shannon_entropy(value) >= 2.5):
             return 0.8
         return 0.0
-    if _NAME_LIKE.fullmatch(value):
-        return 0.0  # identifiers and words (PydanticBaseSettingsSource, session_idle_timeout)
+    if n < 12 or _NAME_LIKE.fullmatch(value):
+        return 0.0  # short, or identifiers and words (PydanticBaseSettingsSource, session_idle_timeout)
+    entropy = shannon_entropy(value)
+    classes = char_classes(value)
     if n >= 16 and entropy >= 3.5 and classes >= 2:
         return 0.9
     if n >= 12 and entropy >= 3.0 and classes >= 2 and not value.isalpha():
