@@ -123,10 +123,10 @@ _COMMON_FOLDED = frozenset(fold(w) for w in COMMON_WORDS)
 _CIPHER_COMMON_TEXT = "the and is to of in it you for with this are that be not on your what how"
 #: The commonest English words under rot13, Atbash and reversal: two of them make a ciphered reading
 #: worth trying.
-_CIPHERED_COMMON = (
-    frozenset(fold(f(w)) for w in _CIPHER_COMMON_TEXT.split() for f in (rot13, atbash, lambda x: x[::-1]))
-    - _COMMON_FOLDED
-)
+_CIPHERED_PLAIN = frozenset(
+    f(w) for w in _CIPHER_COMMON_TEXT.split() for f in (rot13, atbash, lambda x: x[::-1])
+) - frozenset(COMMON_WORDS)
+_CIPHERED_COMMON = frozenset(map(fold, _CIPHERED_PLAIN)) - _COMMON_FOLDED
 _LETTERS = frozenset("bcdefghjkmnopqruvwxyz")  # single-letter words other than a, i (and s, t of it's/don't)
 #: Every word any gate here asks about: the word set of a text is only ever intersected with subsets
 #: of this, so the text's words outside it need not be collected (see :func:`_gates`).
@@ -881,13 +881,21 @@ def _decodings(text: Prepared, gates: _Gates, view: list[int] | None) -> list[tu
         found.append((0, len(raw), "rot13", rot13(raw)))
     if reversed_triggers >= 2:
         found.append((0, len(raw), "reversed", raw[::-1]))
-    if ciphered >= 2:
+    if ciphered >= 2 and _unfolded_ciphered(raw) >= 2:
         found.extend(_ciphered_lines(raw))
     if letters >= 4 and (view is None or view[0] & SPLIT_LETTERS):  # the kernel saw a run of them
         found.extend(
             (start, end, "split_letters", squeezed) for start, end, squeezed in find_split_letters(raw)
         )
     return found
+
+
+def _unfolded_ciphered(raw: str) -> int:
+    """How many of the words of ``raw`` as written (lower-cased, not folded) are ciphered common words.
+
+    The folded count can come from digits: leetspeak folding reads "98" as "gb" (rot13 "to"), and a
+    table or code full of numbers would have every line tried under three ciphers."""
+    return len(_CIPHERED_PLAIN.intersection(_LINE_WORDS_RE.findall(raw.lower())))
 
 
 def _ciphered_lines(raw: str) -> Iterable[tuple[int, int, str, str]]:
