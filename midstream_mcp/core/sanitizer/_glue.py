@@ -2,11 +2,13 @@
 
 Writing a phrase with a space left out keeps it readable for a model and takes it past any rule
 that wants whole words. A word of the text that is not in the rules' vocabulary but starts or
-ends with a long rule word (:data:`GLUE_MIN` letters or more, at least two letters left over) is
-read as two or three words, split where the rule word ends or begins. A rule that passes its word
-gates only with those parts is searched again in the text with the spaces put back
-(:func:`deglue`); no other rule is, so ordinary compound words ("throughput", "otherwise") cost
-nothing but the look-up.
+ends with a rule word of :data:`GLUE_MIN` letters or more (what is left beside it three letters
+or more, or a two-letter word) is read as two or three words, split where the rule word ends or
+begins. The injection detector then searches the text with the spaces put back (:func:`deglue`)
+for the rules that pass their word gates only with those parts, that lost their place to start
+because a lead word was glued, or that were searched in vain while a part is a word of their
+pattern; no other rule is, so ordinary compound words ("throughput", "otherwise") cost nothing
+but the look-up.
 
 This module is the reference; the kernel (``_kernels.gate_view``) finds the same splits.
 """
