@@ -131,7 +131,7 @@ class StreamScanner:
                 # Most chunks: nothing found. The chunk goes on as it is (nothing is held back).
                 self._tail = buf[-self.window :] if len(buf) > self.window else buf
                 return StreamVerdict(
-                    Verdict(Action.ALLOW, "nothing found", elapsed_s=elapsed), chunk, position
+                    Verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
                 )
             if errors and not self.policy.fail_open:
                 failed = self.sanitizer._failed(findings, errors, elapsed)
