@@ -247,13 +247,9 @@ class InjectionDetector:
                 m = _blocked_search(i, folded, gates.words, lead_at, blocks)
             if m is not None:
                 start, end = text.folded_span(m.start(), m.end())
-                weight = None
-                if rule.category in _MENTIONABLE and _MENTION_RE.search(
-                    folded, max(0, m.start() - 48), m.start()
-                ):
-                    # Reported or forbidden ("trick you into ignoring...", "never ignore..."), not ordered.
-                    weight = 0.3
-                self._emit(rule, context, raw, start, end, carrier, out, weight)
+                self._emit(
+                    rule, context, raw, start, end, carrier, out, _mention_weight(rule, folded, m.start())
+                )
             elif missed is not None:
                 missed.append(i)
         if missed is not None:
@@ -310,11 +306,12 @@ class InjectionDetector:
         pass only so or whose glued lead left them no place to start (``gates.glue``), and for those
         searched in vain (``missed``) when a part of a glued word is a word of their pattern; spans
         map back to the text."""
-        related = _glue_related(missed, gates.glued) if missed else []
+        found = _glue_parts(gates.glued)
+        related = [i for i in missed if not _PATTERN_WORDS[i].isdisjoint(found)]
         if not gates.glue and not related:
             return
         spaced, spaces = deglue(text.folded, gates.glued)
-        words = gates.words | _glue_parts(gates.glued)
+        words = gates.words | found
         lead_at: dict[str, list[int]] = {}
         for i in sorted(gates.glue + related):
             rule = _FOLDED_RULES[i]
@@ -322,11 +319,7 @@ class InjectionDetector:
             if m is None:
                 continue
             start, end = text.folded_span(origin(spaces, m.start()), origin(spaces, m.end() - 1) + 1)
-            weight = None
-            if rule.category in _MENTIONABLE and _MENTION_RE.search(
-                spaced, max(0, m.start() - 48), m.start()
-            ):
-                weight = 0.3
+            weight = _mention_weight(rule, spaced, m.start())
             self._emit(rule, context, text.text, start, end, carrier, out, weight)
 
     def _emit(
@@ -623,10 +616,12 @@ def _glue_parts(glued: dict[str, tuple[int, ...]]) -> frozenset[str]:
     return frozenset(p for w, points in glued.items() for p in parts(w, points))
 
 
-def _glue_related(rules: list[int], glued: dict[str, tuple[int, ...]]) -> list[int]:
-    """Those of the folded ``rules`` whose pattern has a part of a glued word as a word."""
-    found = _glue_parts(glued)
-    return [i for i in rules if not _PATTERN_WORDS[i].isdisjoint(found)]
+def _mention_weight(rule: Rule, folded: str, at: int) -> float | None:
+    """0.3 for a match at ``at`` of ``folded`` that is reported or forbidden ("trick you into
+    ignoring...", "never ignore..."), not ordered; None: the rule's own weight."""
+    if rule.category in _MENTIONABLE and _MENTION_RE.search(folded, max(0, at - 48), at):
+        return 0.3
+    return None
 
 
 def _more_gates(gates: tuple[frozenset[str], ...], words: frozenset[str]) -> bool:
