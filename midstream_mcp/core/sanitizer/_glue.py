@@ -86,13 +86,7 @@ def deglue(folded: str, glued: dict[str, tuple[int, ...]]) -> tuple[str, list[in
                 cuts.extend(i + p for p in points)
             i = folded.find(word, end)
     cuts.sort()
-    out: list[str] = []
-    at = 0
-    for c in cuts:
-        out.append(folded[at:c])
-        at = c
-    out.append(folded[at:])
-    return " ".join(out), [c + k for k, c in enumerate(cuts)]
+    return " ".join(parts(folded, cuts)), [c + k for k, c in enumerate(cuts)]
 
 
 def _is_letter(c: str) -> bool:
