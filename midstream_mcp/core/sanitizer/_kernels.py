@@ -529,7 +529,6 @@ def gate_view(
     counts = wide[:nsets]
     nids = 0
     distinct = 0
-    vmask = table.shape[0] - 1
     p = 0
     while p < n:
         x = b[p]
@@ -560,21 +559,7 @@ def gate_view(
                     break
             i = (i + 1) & smask
         if v == -2:
-            v = -1
-            j = h & vmask
-            while table[j] != 0:
-                t = table[j] - 1
-                vs = vstarts[t]
-                if vstarts[t + 1] - vs == length:
-                    same = True
-                    for k in range(length):
-                        if vocab[vs + k] != b[s + k]:
-                            same = False
-                            break
-                    if same:
-                        v = t
-                        break
-                j = (j + 1) & vmask
+            v = _probe(h, b, s, length, table, vocab, vstarts)
             slots[3 * i] = s
             slots[3 * i + 1] = p
             slots[3 * i + 2] = v
