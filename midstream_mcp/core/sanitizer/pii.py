@@ -193,9 +193,8 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     # (one C pass); _numbers then scans from the start.
     numbers = 0 if b"000000" in data.translate(_DIGITS_ONLY, b" .-()/+") else -1
     low = raw.lower()
-    birth = -1
-    if "born" in low or "birth" in low or "dob" in low or "d.o.b" in low or "b-day" in low:
-        birth = min(i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0)
+    found = [i for i in (low.find(w) for w in _DOB_WORDS) if i >= 0]
+    birth = min(found) if found else -1
     # "1600 Pennsylvania", or an ordinal street: "350 5th Avenue"
     at = [shape.find(b"AA00"), _first(shape.find(b"0 A"), shape.find(b"0aa A")), birth]
     if not is_ascii:
