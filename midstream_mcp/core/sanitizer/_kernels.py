@@ -480,7 +480,8 @@ def gate_view(
     see ``_glue``) is glued: its first occurrence and split points are reported, and so are apart
     the rules whose gate groups it completes once split and the rules with leads, no place to start
     and a lead that is a part of a glued word.
-    (Written without helper calls: numba's call overhead per word showed in the profile.)
+    (Per word it calls only inline helpers: numba calls a compiled function through a pointer otherwise,
+    and that overhead per word showed in the profile.)
     """
     n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
