@@ -52,6 +52,11 @@ def load() -> ModuleType:
         from midstream_mcp.core.sanitizer import injection
 
         global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS, FOLD_TABLE, TEXT_ARGS
+        # ``_kernels._settled`` reads the word sets' counts in this order.
+        assert injection._WORD_SETS == (
+            injection._COMMON_FOLDED, injection._NATO_FOLDED, injection._ROT13_TRIGGERS,
+            injection._REVERSED_TRIGGERS, injection._CIPHERED_COMMON, injection._LETTERS,
+        )  # fmt: skip
         GATE_ARGS = _gate_args(k, injection)
         CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
         CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
@@ -123,10 +128,11 @@ def load() -> ModuleType:
         where = np.array(
             [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
         )
+        counts = np.array([nsets, len(injection._FOLDED_RULES)], np.int64)
         TEXT_ARGS = (
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
-                 rgroups_ptr, rgroups, always, rl_ptr, rl, np.array([nsets], np.int64), where, hint_starts,
+                 rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
                  hint_next, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact, pgap],
                 np.int64,
             ),

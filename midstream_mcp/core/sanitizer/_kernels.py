@@ -18,6 +18,7 @@ from midstream_mcp.core.sanitizer._view import (
     AT_SIGN,
     DIGIT_PAIR,
     DOTTED_DIGITS,
+    INJECTION_SETTLED,
     LONG_PIECE,
     SPLIT_LETTERS,
     TRIAGE,
@@ -1569,6 +1570,57 @@ def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def _settled(b: np.ndarray, raw: np.ndarray, gate: np.ndarray, nsets: int, nfolded: int) -> bool:
+    """True when the injection detector need search only the raw rules ``gate`` lets through.
+
+    ``raw`` and ``gate`` are :func:`raw_scan` and :func:`gate_view` of the ASCII text ``b``. Nothing
+    else can signal: no folded rule passes, no word is glued, no ciphered reading, split letters,
+    adversarial suffix (``injection._suffix_signal``'s thresholds) or payload to decode
+    (exactly when ``_decode.nothing_encoded`` says so: no candidate token or hex run, no Morse or
+    uuencoded line, no NATO spelling outside prose, fewer than three ``%XX``). The word sets'
+    counts come in the order of ``injection._WORD_SETS``: common, NATO, rot13 and reversal
+    triggers, ciphered, letters.
+    """
+    first = 3 + nsets  # gate: [n, *counts, ., npassing, *passing, leads (folded rules only), nglue, ...]
+    end = first + gate[first - 1]
+    if end > first and gate[first] < nfolded:
+        return False  # folded rules to search
+    if gate[end] != 0 or gate[end + 1] != 0:
+        return False  # glued words
+    n = gate[0]
+    common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gate[1 : 1 + 6]
+    if rot13_triggers >= 2 or reversed_triggers >= 2 or ciphered >= 2:
+        return False
+    if letters >= 4 and raw[0] & SPLIT_LETTERS:
+        return False
+    marks, best, kinds = raw[1], raw[2], raw[3]
+    if marks >= 4 and best >= 5 and (kinds >= 2 or best >= 7):
+        return False  # a suffix to weigh
+    ntok = raw[10]  # raw[9:]: payload_scan (capitals and digits, tokens, *tokens, *hex runs)
+    if (raw[9] >= 8 and ntok != 0) or raw.shape[0] > 11 + 3 * ntok:
+        return False
+    prose = n >= 6 and common >= 0.4 * n
+    if (not prose and nato >= 4) or raw[8] != 0:
+        return False  # NATO spelling or Morse to look for
+    units = 0  # "%XX", counted as ``re.findall`` does (never overlapping)
+    lines = False  # a backquote or a newline (uuencoded lines need one)
+    nb = b.shape[0]
+    p = 0
+    while p < nb:
+        c = b[p]
+        if c == 96 or c == 10:
+            lines = True
+        if c == 37 and p + 2 < nb and _hex_digit(b[p + 1]) and _hex_digit(b[p + 2]):
+            units += 1
+            p += 3
+        else:
+            p += 1
+    if raw[7] != 0 and not prose and lines:
+        return False  # uuencoded lines possible
+    return units < 3
+
+
+@njit(cache=True, nogil=True)
 def text_scan(
     b: np.ndarray, limit: int, ints: np.ndarray, bytes_: np.ndarray, with_starts: bool
 ) -> np.ndarray:
@@ -1603,6 +1655,8 @@ def text_scan(
     )
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
+    if _settled(b, raw, gate, _part(ints, 14)[0], _part(ints, 14)[1]):
+        out[0] |= INJECTION_SETTLED
     out[TRIAGE] = raw.shape[0]
     at = TRIAGE + 1
     out[at : at + raw.shape[0]] = raw

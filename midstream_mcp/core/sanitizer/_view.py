@@ -24,6 +24,9 @@ AT_SIGN = 1  # an "@"
 DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
+#: The injection detector need search nothing but the raw rules the view lets through: no folded
+#: rule passes, no glued word, no suffix or payload to weigh (``_kernels.text_scan`` says when).
+INJECTION_SETTLED = 256
 #: The bit of the raw view's literal mask (``_kernels.raw_scan``) that says single letters stand
 #: split apart somewhere (``_decode.find_split_letters`` may find a run).
 SPLIT_LETTERS = 1 << 62

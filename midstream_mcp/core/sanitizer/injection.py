@@ -44,7 +44,7 @@ from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_posit
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
-from midstream_mcp.core.sanitizer._view import LONG, SPLIT_LETTERS, TRIAGE, text_view
+from midstream_mcp.core.sanitizer._view import INJECTION_SETTLED, LONG, SPLIT_LETTERS, TRIAGE, text_view
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -219,6 +219,14 @@ class InjectionDetector:
     ) -> None:
         """Append findings for ``text``; inside a decoded payload, spans are the ``carrier`` span."""
         raw = text.text
+        if text.vocab is None and text.is_ascii:
+            view = text_view(text)
+            if view is not None and view[0] & INJECTION_SETTLED:
+                # Most chunks: the kernel settled every signal but the raw rules it lets through.
+                first = TRIAGE + view[TRIAGE] + 4 + _NSETS  # see _parse_gates
+                passing = [r - _NFOLDED for r in view[first : first + view[first - 1]]]
+                self._raw_rules(text, view[TRIAGE + 1], passing, context, carrier, out)
+                return
         gates = _gates(text)
         rv = _raw_view(text)
         folded: str | None = None
@@ -254,13 +262,35 @@ class InjectionDetector:
                 missed.append(i)
         if missed is not None:
             self._glued(text, gates, missed, context, carrier, out)
+        self._raw_rules(text, None if rv is None else rv[0], gates.raw, context, carrier, out)
+        if not text.is_ascii:
+            self._unicode_signals(text, carrier, out)
+        if rv is None or rv[1] >= 4:  # the kernel's view: fewer than four marks report nothing
+            _suffix_signal(self.name, raw, carrier, out, rv)
+        if depth > 0:
+            decodings = _decodings(text, gates, rv)
+            if decodings:  # most texts: nothing to decode, told without a generator or a budget check
+                self._decoded(text, decodings, context, budget, depth, carrier, out)
+
+    def _raw_rules(
+        self,
+        text: Prepared,
+        literals_seen: int | None,
+        passing: Iterable[int],
+        context: ScanContext,
+        carrier: tuple[int, int, str] | None,
+        out: list[Finding],
+    ) -> None:
+        """Search the raw rules ``passing`` their word gates; ``literals_seen`` is the kernel's mask of
+        the literals in the text (``_kernels.raw_scan``), None: look for them here."""
+        raw = text.text
         hit = 0  # bit i: raw rule i matched
         lower: str | None = None
-        for i in gates.raw:
+        for i in passing:
             rule, literals, mask, line, within = _RAW_PLAN[i]
             if literals is not None:
-                if rv is not None:
-                    if not rv[0] & mask:
+                if literals_seen is not None:
+                    if not literals_seen & mask:
                         continue  # the kernel saw none of the rule's literals
                 else:
                     for lit in literals:
@@ -284,14 +314,6 @@ class InjectionDetector:
             if m is not None:
                 hit |= 1 << i
                 self._emit(rule, context, raw, m.start(), m.end(), carrier, out)
-        if not text.is_ascii:
-            self._unicode_signals(text, carrier, out)
-        if rv is None or rv[1] >= 4:  # the kernel's view: fewer than four marks report nothing
-            _suffix_signal(self.name, raw, carrier, out, rv)
-        if depth > 0:
-            decodings = _decodings(text, gates, rv)
-            if decodings:  # most texts: nothing to decode, told without a generator or a budget check
-                self._decoded(text, decodings, context, budget, depth, carrier, out)
 
     def _glued(
         self,

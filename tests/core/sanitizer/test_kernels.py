@@ -529,7 +529,61 @@ def test_text_scan_is_its_parts(kernels: object, pieces: list[str], with_starts:
     folded = np.ascontiguousarray(_fast.FOLD_TABLE[b])
     gate = kernels.gate_view(folded, *gate_args, with_starts).tolist()  # type: ignore[attr-defined]
     first = kernels.triage(b, *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
-    assert got == [*first, len(raw), *raw, *gate]
+    assert got[0] & ~_view.INJECTION_SETTLED == first[0]
+    assert got[1:] == [*first[1:], len(raw), *raw, *gate]
+    assert bool(got[0] & _view.INJECTION_SETTLED) == _ref_settled(text, raw, gate)
+
+
+def _ref_settled(text: str, raw: list[int], gate: list[int]) -> bool:
+    """What ``INJECTION_SETTLED`` promises, read from the parts of the view with Python."""
+    first = 3 + inj._NSETS
+    end = first + gate[first - 1]
+    if (end > first and gate[first] < inj._NFOLDED) or gate[end] or gate[end + 1]:
+        return False  # folded rules or glued words
+    common, nato, rot13_triggers, reversed_triggers, ciphered, letters = gate[1 : 1 + inj._NSETS]
+    if max(rot13_triggers, reversed_triggers, ciphered) >= 2:
+        return False
+    if letters >= 4 and raw[0] & _view.SPLIT_LETTERS:
+        return False
+    marks, best, kinds = raw[1:4]
+    if marks >= 4 and not (best < 5 or (kinds < 2 and best < 7)):
+        return False
+    return dec.nothing_encoded(text, gate[0] >= 6 and common >= 0.4 * gate[0], nato >= 4, raw)
+
+
+def test_settled_texts_have_only_raw_rule_findings(kernels: object) -> None:
+    """Where the kernel says the injection detector need search only the raw rules, the full scan
+    (the fast path left out) finds the same; and ordinary prose, code and markdown are settled."""
+    ordinary = [
+        "The model returns a list of results for each request; the user can filter them by date.\n" * 3,
+        "```python\ndef f(items):\n    return [x * 2 for x in items]\n```\n"
+        "| name | count |\n|---|---|\n| a | 3 |\n",
+        "## Summary\n\n- **latency**: the p99 is 120 ms at 50% load.\nmodel: answers in JSON.\n" * 2,
+    ]
+    rng = random.Random(11)
+    plain = "the a model returns list of results for each request user can filter by date 42 0.5".split()  # noqa: SIM905
+    odd = _RAW_PIECES + _VOCAB_WORDS
+    texts = ordinary + [
+        " ".join(rng.choice(plain) if rng.random() < 0.85 else rng.choice(odd) for _ in range(40))
+        for _ in range(400)
+    ]
+    settled = []
+    for text in texts:
+        p = Prepared(text)
+        view = _view.text_view(p)
+        if view is None or not view[0] & _view.INJECTION_SETTLED:
+            continue
+        settled.append(text)
+        fast: list[object] = []
+        inj.InjectionDetector()._scan(p, ScanContext(), Budget(5.0), 1, None, fast)  # type: ignore[arg-type]
+        full: list[object] = []
+        p = Prepared(text)
+        p.vocab = inj._gates(p)  # the fast path is taken only before the gates are built
+        inj.InjectionDetector()._scan(p, ScanContext(), Budget(5.0), 1, None, full)  # type: ignore[arg-type]
+        assert fast == full, text
+    assert set(ordinary) <= set(settled)
+    assert any(_findings(t) for t in settled)  # raw rules still report ("model:" starts a line)
+    assert len(settled) >= 100, len(settled)
 
 
 @settings(max_examples=500, deadline=None)
