@@ -198,6 +198,15 @@ class SecretsDetector:
     def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
         """Credential spans; each finding's evidence shows the token type, a public prefix and the length."""
         raw = text.text
+        view = triage(text, policy)  # the kernel's first look, or None
+        if (
+            view is not None
+            and not view[0] & LONG_PIECE
+            and not view[5]
+            and "PRIVATE KEY" not in raw
+            and ("://" not in raw or "@" not in raw)
+        ):
+            return []  # most chunks: no piece long enough for a token, no key word, no key block or URL
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
 
@@ -211,7 +220,6 @@ class SecretsDetector:
                 )
             )
 
-        view = triage(text, policy)  # the kernel's first look, or None
         if "PRIVATE KEY" in raw:
             for m in _PRIVATE_KEY.finditer(raw):
                 add("private_key", m.start(), m.end(), 0.95, 0)
