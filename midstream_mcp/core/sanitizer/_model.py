@@ -7,6 +7,7 @@ shared between threads, cached, and turned into JSON by the server unchanged.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TypeVar
@@ -40,6 +41,30 @@ def _quick_init(cls: type[_T]) -> type[_T]:
     init.__annotations__ = {**cls.__dict__["__init__"].__annotations__}  # type: ignore[attr-defined]
     cls.__init__ = init  # type: ignore[misc,assignment]
     return cls
+
+
+def _builder(cls: type[_T]) -> Callable[..., _T]:
+    """A function that builds a ``cls`` from all its fields, positionally, in field order.
+
+    The result is the same instance ``cls(...)`` gives (type, fields, equality, hash, repr), built
+    about three times faster: the fields are stored into an unfrozen twin class with the same slots,
+    which Python stores without a call each, then the instance becomes a ``cls``
+    (``__class__`` assignment, allowed between classes of one slot layout). For the objects built
+    per chunk; ``cls(...)`` stays the way to build one anywhere else.
+    """
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    slots = cls.__dict__["__slots__"]
+    assert tuple(slots) == tuple(names), "needs a slotted dataclass with no other slots"
+    twin = type(f"_{cls.__name__}Fields", (), {"__slots__": slots})
+    body = "".join(f"\n    o.{n} = {n}" for n in names)
+    namespace: dict[str, object] = {"_twin": twin, "_cls": cls}
+    exec(
+        f"def build({', '.join(names)}):\n    o = _twin(){body}\n    o.__class__ = _cls\n    return o",
+        namespace,
+    )
+    build = namespace["build"]
+    build.__qualname__ = f"_builder({cls.__qualname__})"  # type: ignore[attr-defined]
+    return build  # type: ignore[return-value]
 
 
 class Action(StrEnum):
@@ -116,6 +141,10 @@ class Verdict:
     def blocked(self) -> bool:
         """True when the text must not be passed on."""
         return self.action is Action.BLOCK
+
+
+#: ``Verdict(...)`` with every field given, positionally: for the verdict built per chunk.
+_new_verdict = _builder(Verdict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ from midstream_mcp.core.sanitizer._model import (
     Finding,
     ScanContext,
     Verdict,
+    _builder,
+    _new_verdict,
     _quick_init,
 )
 from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer
@@ -49,6 +51,9 @@ class StreamVerdict:
     verdict: Verdict
     emitted: str
     position: int
+
+
+_new_stream_verdict = _builder(StreamVerdict)  # StreamVerdict(...) for the clean chunk, quicker
 
 
 class StreamScanner:
@@ -130,8 +135,8 @@ class StreamScanner:
             if not findings and not errors and self.policy.mode != "redact":
                 # Most chunks: nothing found. The chunk goes on as it is (nothing is held back).
                 self._tail = buf[-self.window :] if len(buf) > self.window else buf
-                return StreamVerdict(
-                    Verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
+                return _new_stream_verdict(
+                    _new_verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
                 )
             if errors and not self.policy.fail_open:
                 failed = self.sanitizer._failed(findings, errors, elapsed)

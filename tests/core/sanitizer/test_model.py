@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import inspect
+import pickle
 
 import pytest
 
 from midstream_mcp.core.sanitizer import Action, Finding, Redaction, StreamVerdict, Verdict
+from midstream_mcp.core.sanitizer._model import _new_verdict
+from midstream_mcp.core.sanitizer.stream import _new_stream_verdict
 
 
 @pytest.mark.parametrize("cls", [Finding, Redaction, Verdict, StreamVerdict])
@@ -35,3 +39,23 @@ def test_quick_init_sets_every_field_and_stays_frozen() -> None:
     assert hash(v) == hash(Verdict(Action.ALLOW, "nothing found"))
     with pytest.raises(TypeError):
         Verdict(Action.ALLOW)  # type: ignore[call-arg]
+
+
+def test_builders_build_what_the_constructors_build() -> None:
+    """The per-chunk builders give the same objects as ``Verdict(...)`` and ``StreamVerdict(...)``."""
+    f = Finding("pii", "email", 3, 9, 0.9, "a***@x.org", "[EMAIL]")
+    args = (Action.WARN, "contains email", (f,), 0.25, "x [EMAIL]", (), ("e",), 0.001)
+    built, made = _new_verdict(*args), Verdict(*args)
+    assert type(built) is Verdict
+    assert built == made and hash(built) == hash(made) and repr(built) == repr(made)
+    assert dataclasses.asdict(built) == dataclasses.asdict(made)
+    assert dataclasses.replace(built, score=0.5) == dataclasses.replace(made, score=0.5)
+    assert copy.deepcopy(built) == made and pickle.loads(pickle.dumps(built)) == made
+    assert built.blocked is False
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.score = 1.0  # type: ignore[misc]
+    sv = _new_stream_verdict(built, "chunk", 7)
+    assert type(sv) is StreamVerdict and sv == StreamVerdict(made, "chunk", 7)
+    assert repr(sv) == repr(StreamVerdict(made, "chunk", 7))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        sv.position = 0  # type: ignore[misc]
