@@ -32,9 +32,10 @@ class Budget:
 
     __slots__ = ("deadline", "seconds")
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, start: float | None = None) -> None:
+        """``seconds`` from ``start`` (a ``time.perf_counter()`` reading), or from now."""
         self.seconds = seconds
-        self.deadline = time.perf_counter() + seconds
+        self.deadline = (time.perf_counter() if start is None else start) + seconds
 
     def check(self) -> None:
         """Raise :class:`BudgetExceeded` once the deadline has passed."""

@@ -158,27 +158,34 @@ class DefaultSanitizer:
         context: ScanContext,
         active: tuple[Detector, ...] | None = None,
         memo: dict[object, object] | None = None,
+        budget: Budget | None = None,
     ) -> tuple[list[Finding], tuple[str, ...], float]:
         """Run the detectors: (findings sorted by position, errors, elapsed seconds); never raises.
 
         ``active`` is :meth:`_active` for ``policy`` when the caller has it already; ``memo`` is a
         per-stream cache that detectors may use for work that depends on a substring only (see
-        :attr:`Prepared.memo`).
+        :attr:`Prepared.memo`); ``budget`` is a :class:`Budget` to reuse (a stream's: it is set to
+        ``policy.time_budget_s`` from now), so that a stream does not build one per chunk.
         """
         clock = time.perf_counter
         t0 = clock()
-        budget = Budget(policy.time_budget_s)
+        seconds = policy.time_budget_s
+        if budget is None:
+            budget = Budget(seconds, t0)
+        else:
+            budget.seconds = seconds
+            budget.deadline = t0 + seconds
         prepared = Prepared(text, memo)
         # Hidden characters must not split a card number or a key into pieces nobody matches:
         # sensitive-data detectors read the text with them removed, and offsets map back.
         visible = None if prepared.is_ascii else _visible_view(text)
-        visible_text = Prepared(visible[0]) if visible is not None else prepared
+        visible_text = prepared if visible is None else Prepared(visible[0])
         findings: list[Finding] = []
         errors: list[str] = []
         n = len(text)
         for det in self._active(policy) if active is None else active:
             try:
-                if det.kind == "sensitive" and visible is not None:
+                if visible is not None and det.kind == "sensitive":
                     got = _remap(list(det.detect(visible_text, policy, context, budget)), visible[1])
                 else:
                     got = det.detect(prepared, policy, context, budget)
@@ -192,14 +199,19 @@ class DefaultSanitizer:
                 errors.append(f"{det.name}: {exc}")
             except Exception as exc:  # any detector failure is a verdict, never a crash
                 errors.append(f"{det.name} failed ({type(exc).__name__})")
-            if not errors and clock() > budget.deadline:
-                errors.append(f"{det.name}: time budget of {policy.time_budget_s * 1e3:.1f} ms exceeded")
-            if errors and not policy.fail_open:
+            else:
+                # Past the deadline is an error too (once: under fail_open the first error reports it).
+                if errors or clock() <= budget.deadline:
+                    continue
+                errors.append(f"{det.name}: time budget of {seconds * 1e3:.1f} ms exceeded")
+            if not policy.fail_open:
                 break
         if len(findings) > 1:
             findings.sort(key=_order)
-        elapsed = time.perf_counter() - t0
-        if errors and policy.fail_open:
+        elapsed = clock() - t0
+        if not errors:
+            return findings, (), elapsed
+        if policy.fail_open:
             logger.warning("sanitizer failing OPEN (policy fail_open=True): %s", "; ".join(errors))
         return findings, tuple(errors), elapsed
 

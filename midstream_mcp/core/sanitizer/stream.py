@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from midstream_mcp.core.analytics import InvalidInput
+from midstream_mcp.core.sanitizer._base import Budget
 from midstream_mcp.core.sanitizer._model import (
     DEFAULT_CONTEXT,
     Action,
@@ -85,6 +86,7 @@ class StreamScanner:
         self._active = self.sanitizer._active(self.policy)
         self._active_for = self.policy  # the policy ``_active`` was worked out for
         self._memo: dict[object, object] = {}  # per-stream detector cache (see Prepared.memo)
+        self._budget = Budget(self.policy.time_budget_s)  # reset per chunk by ``_detect``
         self._own_scan = type(self.sanitizer).scan is not DefaultSanitizer.scan
         self.closed = False
 
@@ -99,7 +101,7 @@ class StreamScanner:
             raise InvalidInput("chunk", f"must be a string, got {type(chunk).__name__}")
         if self.closed:
             raise InvalidInput("chunk", "the stream is closed")
-        return self._step(chunk, final=False)
+        return self._step(chunk, False)
 
     def close(self) -> StreamVerdict:
         """End the stream: release (redacted) whatever is still held back."""
@@ -110,36 +112,67 @@ class StreamScanner:
         return result
 
     def _step(self, chunk: str, final: bool) -> StreamVerdict:
-        position = self._pos
+        tail = self._tail
         held = self._held.held
-        buf = self._tail + held + chunk
-        base = self._pos - len(held) - len(self._tail)  # stream offset of buf[0]
-        fresh_from = len(self._tail) + len(held)  # buf index where the new chunk starts
-        self._pos += len(chunk)
-        failed: Verdict | None = None
+        buf = tail + held + chunk
+        position = self._pos
+        self._pos = position + len(chunk)
+        policy = self.policy
         if self._own_scan:
             # A sanitizer with its own ``scan`` (a subclass) is called through it, as documented.
-            full = self.sanitizer.scan(buf, self.context, self.policy)
-            findings, errors, elapsed = list(full.findings), full.errors, full.elapsed_s
-            if errors and not self.policy.fail_open:
-                failed = full
-        else:
-            # The detection and the verdict apart: the verdict is built once, for the new findings only.
-            if self._active_for is not self.policy:
-                self._active, self._active_for = self.sanitizer._active(self.policy), self.policy
-            findings, errors, elapsed = self.sanitizer._detect(
-                buf, self.policy, self.context or DEFAULT_CONTEXT, self._active, self._memo
+            full = self.sanitizer.scan(buf, self.context, policy)
+            failed = full if full.errors and not policy.fail_open else None
+            return self._settle(
+                chunk,
+                buf,
+                position,
+                len(tail) + len(held),
+                final,
+                list(full.findings),
+                full.errors,
+                full.elapsed_s,
+                failed,
             )
-            if len(self._memo) > _MEMO_LIMIT:
-                self._memo.clear()
-            if not findings and not errors and self.policy.mode != "redact":
-                # Most chunks: nothing found. The chunk goes on as it is (nothing is held back).
-                self._tail = buf[-self.window :] if len(buf) > self.window else buf
-                return _new_stream_verdict(
-                    _new_verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
-                )
-            if errors and not self.policy.fail_open:
-                failed = self.sanitizer._failed(findings, errors, elapsed)
+        # The detection and the verdict apart: the verdict is built once, for the new findings only.
+        if self._active_for is not policy:
+            self._active, self._active_for = self.sanitizer._active(policy), policy
+        memo = self._memo
+        findings, errors, elapsed = self.sanitizer._detect(
+            buf, policy, self.context or DEFAULT_CONTEXT, self._active, memo, self._budget
+        )
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        if not findings and not errors and policy.mode != "redact":
+            # Most chunks: nothing found. The chunk goes on as it is (nothing is held back).
+            self._tail = buf[-self.window :]
+            return _new_stream_verdict(
+                _new_verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
+            )
+        failed = (
+            self.sanitizer._failed(findings, errors, elapsed) if errors and not policy.fail_open else None
+        )
+        return self._settle(
+            chunk, buf, position, len(tail) + len(held), final, findings, errors, elapsed, failed
+        )
+
+    def _settle(
+        self,
+        chunk: str,
+        buf: str,
+        position: int,
+        fresh_from: int,
+        final: bool,
+        findings: list[Finding],
+        errors: tuple[str, ...],
+        elapsed: float,
+        failed: Verdict | None,
+    ) -> StreamVerdict:
+        """The verdict for a chunk with findings or errors (or any chunk in redact mode).
+
+        ``buf`` is the scanned text, ``buf[fresh_from:]`` the new chunk; ``failed`` is the fail-closed
+        verdict for the whole buffer, if any.
+        """
+        base = position - fresh_from  # stream offset of buf[0]
         new = self._new_findings(findings, base, fresh_from, buf, final) if findings else findings
         shifted = [_shift(f, base) for f in new] if new else []
         if failed is not None:
@@ -162,7 +195,7 @@ class StreamScanner:
             )
         else:
             emitted = chunk
-            self._tail = buf[-self.window :] if len(buf) > self.window else buf
+            self._tail = buf[-self.window :]
         self._prune(base)
         return StreamVerdict(verdict, emitted, position)
 

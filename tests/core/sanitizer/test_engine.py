@@ -134,6 +134,20 @@ def test_time_budget_overrun_fails_closed() -> None:
     assert "slow: time budget of 5.0 ms exceeded" in v.errors[0]
 
 
+def test_fail_open_reports_the_first_failure_and_runs_the_rest() -> None:
+    policy = Policy(time_budget_s=0.005, fail_open=True)
+    slow = [FixedDetector("slow1", score=0.0, sleep=0.01), FixedDetector("slow2", score=0.0, sleep=0.01)]
+    v = DefaultSanitizer(detectors=slow).scan("text", policy=policy)
+    assert v.errors == ("slow1: time budget of 5.0 ms exceeded",)
+    assert {f.detector for f in v.findings} == {"slow1", "slow2"}
+    buggy = [FixedDetector("buggy", raise_=True), FixedDetector("slow", score=0.0, sleep=0.01)]
+    v = DefaultSanitizer(detectors=buggy).scan("text", policy=policy)
+    assert v.errors == ("buggy failed (KeyError)",) and [f.detector for f in v.findings] == ["slow"]
+    closed = DefaultSanitizer(detectors=slow).scan("text", policy=Policy(time_budget_s=0.005))
+    assert closed.blocked and closed.errors == ("slow1: time budget of 5.0 ms exceeded",)
+    assert [f.detector for f in closed.findings] == ["slow1"]
+
+
 def test_finding_outside_the_text_fails_closed() -> None:
     s = DefaultSanitizer(detectors=[FixedDetector("liar", span=(0, 100))])
     v = s.scan("short")

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from midstream_mcp.core.analytics import InvalidInput
-from midstream_mcp.core.sanitizer import Action, Policy, StreamScanner, redact
+from midstream_mcp.core.sanitizer import (
+    DEFAULT_SANITIZER,
+    Action,
+    Budget,
+    DefaultSanitizer,
+    Finding,
+    Policy,
+    Prepared,
+    ScanContext,
+    StreamScanner,
+    StreamVerdict,
+    Verdict,
+    redact,
+)
 
 CARD = "4111 1111 1111 1111"
 EMAIL = "jane.doe@example.com"
@@ -171,3 +185,44 @@ def test_a_number_that_goes_on_after_a_separator_at_the_chunk_end_is_judged_whol
     s = StreamScanner(policy=REDACT)
     out = s.feed("card 4111 1111 1111 1111 ").emitted + s.feed("thanks").emitted + s.close().emitted
     assert out == "card [CARD] thanks"
+
+
+def test_a_clean_chunk_gets_the_verdict_the_engine_builds() -> None:
+    s = StreamScanner(policy=SCAN)
+    got = s.feed("Here is the plan for tomorrow. ")
+    assert got == StreamVerdict(
+        DEFAULT_SANITIZER._verdict(got.emitted, [], SCAN, (), got.verdict.elapsed_s, redact=False),
+        "Here is the plan for tomorrow. ",
+        0,
+    )
+    assert got.verdict == Verdict(Action.ALLOW, "nothing found", elapsed_s=got.verdict.elapsed_s)
+
+
+class _SlowOnce:
+    """A plug-in that runs past any small budget on the calls listed in ``slow``."""
+
+    name = "slow"
+    kind = "notice"
+
+    def __init__(self, *slow: int) -> None:
+        self.slow = set(slow)
+        self.calls = 0
+
+    def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
+        self.calls += 1
+        if self.calls in self.slow:
+            time.sleep(0.02)
+        return []
+
+
+def test_every_chunk_gets_its_own_time_budget() -> None:
+    policy = Policy(time_budget_s=0.005)
+    s = StreamScanner(DefaultSanitizer(detectors=[_SlowOnce(1, 3)]), policy)
+    verdicts = [s.feed(f"chunk {i} ").verdict for i in range(4)]
+    assert [v.action for v in verdicts] == [Action.BLOCK, Action.ALLOW, Action.BLOCK, Action.ALLOW]
+    assert verdicts[0].errors == verdicts[2].errors == ("slow: time budget of 5.0 ms exceeded",)
+    assert verdicts[1].errors == verdicts[3].errors == ()
+    s = StreamScanner(DefaultSanitizer(detectors=[_SlowOnce(2)]), policy.with_(fail_open=True))
+    verdicts = [s.feed(f"chunk {i} ").verdict for i in range(3)]
+    assert [v.action for v in verdicts] == [Action.ALLOW] * 3
+    assert [len(v.errors) for v in verdicts] == [0, 1, 0]
