@@ -43,25 +43,26 @@ def _quick_init(cls: type[_T]) -> type[_T]:
     return cls
 
 
-def _builder(cls: type[_T]) -> Callable[..., _T]:
-    """A function that builds a ``cls`` from all its fields, positionally, in field order.
+def _builder(cls: type[_T], **fixed: object) -> Callable[..., _T]:
+    """A function that builds a ``cls`` from its fields, positionally, in field order.
 
-    The result is the same instance ``cls(...)`` gives (type, fields, equality, hash, repr), built
-    about three times faster: the fields are stored into an unfrozen twin class with the same slots,
-    which Python stores without a call each, then the instance becomes a ``cls``
-    (``__class__`` assignment, allowed between classes of one slot layout). For the objects built
-    per chunk; ``cls(...)`` stays the way to build one anywhere else.
+    Fields named in ``fixed`` take that value and are not parameters; every other field is one,
+    without a default. The result is the same instance ``cls(...)`` gives (type, fields, equality,
+    hash, repr), built up to 2.5 times faster: the fields are stored into an unfrozen twin class
+    with the same slots, which Python stores without a call each, then the instance becomes a
+    ``cls`` (``__class__`` assignment, allowed between classes of one slot layout). For the objects
+    built per chunk; ``cls(...)`` stays the way to build one anywhere else.
     """
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     slots = cls.__dict__["__slots__"]
     assert tuple(slots) == tuple(names), "needs a slotted dataclass with no other slots"
+    assert set(fixed) <= set(names), "fixed values for fields only"
     twin = type(f"_{cls.__name__}Fields", (), {"__slots__": slots})
-    body = "".join(f"\n    o.{n} = {n}" for n in names)
     namespace: dict[str, object] = {"_twin": twin, "_cls": cls}
-    exec(
-        f"def build({', '.join(names)}):\n    o = _twin(){body}\n    o.__class__ = _cls\n    return o",
-        namespace,
-    )
+    namespace.update({f"_fixed_{n}": v for n, v in fixed.items()})
+    params = ", ".join(n for n in names if n not in fixed)
+    body = "".join(f"\n    o.{n} = _fixed_{n}" if n in fixed else f"\n    o.{n} = {n}" for n in names)
+    exec(f"def build({params}):\n    o = _twin(){body}\n    o.__class__ = _cls\n    return o", namespace)
     build = namespace["build"]
     build.__qualname__ = f"_builder({cls.__qualname__})"  # type: ignore[attr-defined]
     return build  # type: ignore[return-value]
@@ -101,6 +102,10 @@ class Finding:
     score: float
     evidence: str
     placeholder: str | None = None
+
+
+#: ``Finding(...)`` with every field given, positionally: for findings copied with new offsets.
+_new_finding = _builder(Finding)
 
 
 @_quick_init
@@ -143,8 +148,19 @@ class Verdict:
         return self.action is Action.BLOCK
 
 
-#: ``Verdict(...)`` with every field given, positionally: for the verdict built per chunk.
+#: ``Verdict(...)`` with every field given, positionally: for the verdict built per text or chunk.
 _new_verdict = _builder(Verdict)
+#: ``_nothing_found(elapsed_s)``: the verdict of a chunk with no findings and no errors (scan mode).
+_nothing_found = _builder(
+    Verdict,
+    action=Action.ALLOW,
+    reason="nothing found",
+    findings=(),
+    score=0.0,
+    redacted_text=None,
+    redactions=(),
+    errors=(),
+)
 
 
 @dataclass(frozen=True, slots=True)

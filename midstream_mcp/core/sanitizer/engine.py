@@ -16,6 +16,8 @@ from midstream_mcp.core.sanitizer._model import (
     Redaction,
     ScanContext,
     Verdict,
+    _new_finding,
+    _new_verdict,
 )
 from midstream_mcp.core.sanitizer._text import INVISIBLE_RE
 from midstream_mcp.core.sanitizer.injection import InjectionDetector
@@ -109,7 +111,7 @@ def _remap(findings: list[Finding], offsets: list[int]) -> list[Finding]:
     for f in findings:
         start = offsets[f.start]
         end = offsets[f.end - 1] + 1 if f.end > f.start else start
-        out.append(Finding(f.detector, f.category, start, end, f.score, f.evidence, f.placeholder))
+        out.append(_new_finding(f.detector, f.category, start, end, f.score, f.evidence, f.placeholder))
     return out
 
 
@@ -179,10 +181,10 @@ class DefaultSanitizer:
         # Hidden characters must not split a card number or a key into pieces nobody matches:
         # sensitive-data detectors read the text with them removed, and offsets map back.
         visible = None if prepared.is_ascii else _visible_view(text)
-        visible_text = prepared if visible is None else Prepared(visible[0])
+        if visible is not None:
+            visible_text = Prepared(visible[0])
         findings: list[Finding] = []
         errors: list[str] = []
-        n = len(text)
         for det in self._active(policy) if active is None else active:
             try:
                 if visible is not None and det.kind == "sensitive":
@@ -191,6 +193,7 @@ class DefaultSanitizer:
                     got = det.detect(prepared, policy, context, budget)
                 if type(got) is not list or got:  # most chunks: an empty list, nothing to check
                     got = list(got)  # a plug-in's other iterable (anything else raises: fail closed)
+                    n = len(text)
                     for f in got:
                         if not (isinstance(f, Finding) and 0 <= f.start <= f.end <= n):
                             raise ValueError("detector returned a finding outside the text")
@@ -249,7 +252,7 @@ class DefaultSanitizer:
         """Findings to a verdict; ``redact=False`` leaves the redacted text to the caller (streaming)."""
         redacting = policy.mode == "redact"
         if not findings and not errors:
-            return Verdict(
+            return _new_verdict(
                 Action.ALLOW,
                 "nothing found",
                 (),
@@ -267,7 +270,7 @@ class DefaultSanitizer:
         redactions: tuple[Redaction, ...] = ()
         if redacting and redact:
             redacted_text, redactions = apply_redactions(text, findings)
-        return Verdict(
+        return _new_verdict(
             action,
             "; ".join(reasons) if reasons else "nothing found",
             tuple(findings),

@@ -21,12 +21,12 @@ from midstream_mcp.core.analytics import InvalidInput
 from midstream_mcp.core.sanitizer._base import Budget
 from midstream_mcp.core.sanitizer._model import (
     DEFAULT_CONTEXT,
-    Action,
     Finding,
     ScanContext,
     Verdict,
     _builder,
-    _new_verdict,
+    _new_finding,
+    _nothing_found,
     _quick_init,
 )
 from midstream_mcp.core.sanitizer.engine import DEFAULT_SANITIZER, DefaultSanitizer
@@ -34,7 +34,6 @@ from midstream_mcp.core.sanitizer.policy import Policy
 from midstream_mcp.core.sanitizer.release import HeldText
 
 _MEMO_LIMIT = 512  # entries in a stream's detector cache before it starts over
-_ALLOW = Action.ALLOW  # (an enum member looked up by name per chunk showed in the profile)
 
 
 @_quick_init
@@ -145,9 +144,7 @@ class StreamScanner:
         if not findings and not errors and policy.mode != "redact":
             # Most chunks: nothing found. The chunk goes on as it is (nothing is held back).
             self._tail = buf[-self.window :]
-            return _new_stream_verdict(
-                _new_verdict(_ALLOW, "nothing found", (), 0.0, None, (), (), elapsed), chunk, position
-            )
+            return _new_stream_verdict(_nothing_found(elapsed), chunk, position)
         failed = (
             self.sanitizer._failed(findings, errors, elapsed) if errors and not policy.fail_open else None
         )
@@ -276,4 +273,6 @@ def _may_grow(end: int, buf: str) -> bool:
 
 
 def _shift(f: Finding, base: int) -> Finding:
-    return Finding(f.detector, f.category, f.start + base, f.end + base, f.score, f.evidence, f.placeholder)
+    return _new_finding(
+        f.detector, f.category, f.start + base, f.end + base, f.score, f.evidence, f.placeholder
+    )

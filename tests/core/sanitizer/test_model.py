@@ -10,7 +10,7 @@ import pickle
 import pytest
 
 from midstream_mcp.core.sanitizer import Action, Finding, Redaction, StreamVerdict, Verdict
-from midstream_mcp.core.sanitizer._model import _new_verdict
+from midstream_mcp.core.sanitizer._model import _new_finding, _new_verdict, _nothing_found
 from midstream_mcp.core.sanitizer.stream import _new_stream_verdict
 
 
@@ -44,6 +44,9 @@ def test_quick_init_sets_every_field_and_stays_frozen() -> None:
 def test_builders_build_what_the_constructors_build() -> None:
     """The per-chunk builders give the same objects as ``Verdict(...)`` and ``StreamVerdict(...)``."""
     f = Finding("pii", "email", 3, 9, 0.9, "a***@x.org", "[EMAIL]")
+    assert (
+        _new_finding(*dataclasses.astuple(f)) == f and type(_new_finding(*dataclasses.astuple(f))) is Finding
+    )
     args = (Action.WARN, "contains email", (f,), 0.25, "x [EMAIL]", (), ("e",), 0.001)
     built, made = _new_verdict(*args), Verdict(*args)
     assert type(built) is Verdict
@@ -54,6 +57,8 @@ def test_builders_build_what_the_constructors_build() -> None:
     assert built.blocked is False
     with pytest.raises(dataclasses.FrozenInstanceError):
         built.score = 1.0  # type: ignore[misc]
+    assert _nothing_found(0.5) == Verdict(Action.ALLOW, "nothing found", elapsed_s=0.5)
+    assert type(_nothing_found(0.5)) is Verdict
     sv = _new_stream_verdict(built, "chunk", 7)
     assert type(sv) is StreamVerdict and sv == StreamVerdict(made, "chunk", 7)
     assert repr(sv) == repr(StreamVerdict(made, "chunk", 7))
