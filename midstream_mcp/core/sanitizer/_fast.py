@@ -122,7 +122,7 @@ def load() -> ModuleType:
         ) = GATE_ARGS
         global TRIAGE_ARGS
         TRIAGE_ARGS = _triage_args()
-        hint_bytes, hint_starts, hint_next, nkeys, free_keys = TRIAGE_ARGS
+        hint_bytes, hint_starts, hint_next, nkeys, free_keys, nbirth, discord_min = TRIAGE_ARGS
         byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
         ends = np.cumsum([len(a) for a in byte_arrays])
         where = np.array(
@@ -133,7 +133,8 @@ def load() -> ModuleType:
             k.pack(
                 [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
                  rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
-                 hint_next, np.array([nkeys, free_keys], np.int64), rlits, pptr, pw1, pw2, pexact, pgap],
+                 hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
+                 pw2, pexact, pgap],
                 np.int64,
             ),
             np.concatenate(byte_arrays).astype(np.uint8),
@@ -146,14 +147,15 @@ def load() -> ModuleType:
 
 def _triage_args() -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
-    detector's key hints, then the birth words), the literals by their first, second and third
-    byte, how many key hints come first and the mask of those that count anywhere (``bearer``
-    starts no key/value pair: its own pattern follows it)."""
+    detector's key hints, the birth words, then the token prefixes), the literals by their first,
+    second and third byte, how many key hints come first, the mask of those that count anywhere
+    (``bearer`` starts no key/value pair: its own pattern follows it), where the birth words end,
+    and the shortest Discord token."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer import pii, secrets
 
-    lits = [w.encode("ascii") for w in (*secrets._KEY_HINTS, *pii._DOB_WORDS)]
+    lits = [w.encode("ascii") for w in (*secrets._KEY_HINTS, *pii._DOB_WORDS, *secrets._TOKEN_PREFIXES)]
     assert len(lits) < 63 and all(w == w.lower() and len(w) >= 3 for w in lits)
     table = np.zeros(3 * 256, np.int64)
     for i, lit in enumerate(lits):
@@ -162,7 +164,8 @@ def _triage_args() -> tuple[Any, ...]:
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
         np.frombuffer(b"".join(lits), np.uint8), starts, table, len(secrets._KEY_HINTS),
-        1 << secrets._KEY_HINTS.index("bearer"),
+        1 << secrets._KEY_HINTS.index("bearer"), len(secrets._KEY_HINTS) + len(pii._DOB_WORDS),
+        secrets._DISCORD_MIN,
     )  # fmt: skip
 
 

@@ -21,6 +21,7 @@ from midstream_mcp.core.sanitizer._view import (
     INJECTION_SETTLED,
     LONG_PIECE,
     SPLIT_LETTERS,
+    TOKEN_HINT,
     TRIAGE,
 )
 
@@ -1422,13 +1423,15 @@ def triage(
     lit_next: np.ndarray,
     nkeys: int,
     free_keys: int,
+    nbirth: int,
+    discord_min: int,
 ) -> np.ndarray:
     """The gates of ``pii.PIIDetector`` and ``secrets.SecretsDetector`` for the ASCII text ``b``.
 
     ``[flags, iban, street, birth, ipv6, keys, numbers]``: ``flags`` the bits of ``_view``; ``iban`` where
     two capitals and two digits first stand in a row; ``street`` where a digit, a space and a
     capital (or a digit, two lower-case letters, a space and a capital) first do; ``birth`` where
-    the first of the literals after the first ``nkeys`` starts; ``ipv6`` where ``pii._IPV6_GATE``
+    the first of the literals ``nkeys`` to ``nbirth`` starts; ``ipv6`` where ``pii._IPV6_GATE``
     first matches; ``keys`` bit ``i`` set when literal ``i < nkeys`` occurs followed by what
     ``secrets._KEY_VALUE`` needs after a key word (see :func:`_key_follows`), or anywhere when its
     bit is in ``free_keys``; ``numbers`` where ``pii._NUM_GATE`` first matches: the first digit of
@@ -1436,8 +1439,9 @@ def triage(
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
     lower-cased text; bit ``i`` of ``lit_next[c]``, ``lit_next[256 + c]`` and ``lit_next[512 + c]``
     says that byte 0, 1 and 2 of literal ``i`` is ``c``, so three lookups and no branch rule out
-    almost every place (no literal starts with a byte that is no letter). Positions are -1 when
-    absent.
+    almost every place. The literals from ``nbirth`` on, or a piece of ``discord_min`` characters
+    or more with two dots, set :data:`TOKEN_HINT` in ``flags`` (when it has :data:`LONG_PIECE`).
+    Positions are -1 when absent.
     """
     classes = _TRIAGE_CLASSES
     lower = _LOWER
@@ -1453,6 +1457,8 @@ def triage(
     run_at = 0  # from here
     gap = 0  # separators since the last digit
     piece = 0  # characters since the last white space
+    dots = 0  # dots since the last white space
+    token = False  # a token prefix or a piece that can hold a Discord token
     l1 = lower[b[0]] if n > 0 else 0
     l2 = lower[b[1]] if n > 1 else 0
     for p in range(n):
@@ -1461,9 +1467,17 @@ def triage(
         l0 = l1
         l1 = l2
         l2 = lower[b[p + 2]] if p + 2 < n else 0
-        piece = 0 if k & _T_SPACE else piece + 1
+        if k & _T_SPACE:
+            piece = 0
+            dots = 0
+        else:
+            piece += 1
+            if c == 46:
+                dots += 1
         if piece >= 15:
             flags |= LONG_PIECE
+            if piece >= discord_min and dots >= 2:
+                token = True
         if k & _T_DIGIT:
             if run == 0 or gap > 2:
                 run = 0
@@ -1529,10 +1543,12 @@ def triage(
                 if i < nkeys and not free_keys & bit and not _key_follows(b, p + e - s, lower):
                     continue  # a key word in prose ("the token stream"): look at its next one
                 found |= bit
-                if i >= nkeys and birth < 0:
+                if i >= nbirth:
+                    token = True
+                elif i >= nkeys and birth < 0:
                     birth = p
     out = np.empty(TRIAGE, np.int64)
-    out[0] = flags
+    out[0] = flags | TOKEN_HINT if token and flags & LONG_PIECE else flags
     out[1] = iban
     out[2] = street
     out[3] = birth
@@ -1650,9 +1666,8 @@ def text_scan(
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
         _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), with_starts,
     )  # fmt: skip
-    first = triage(
-        b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), _part(ints, 18)[0], _part(ints, 18)[1]
-    )
+    t = _part(ints, 18)  # nkeys, free_keys, nbirth, discord_min
+    first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), t[0], t[1], t[2], t[3])
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
     if _settled(b, raw, gate, _part(ints, 14)[0], _part(ints, 14)[1]):

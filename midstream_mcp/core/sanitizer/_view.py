@@ -24,6 +24,9 @@ AT_SIGN = 1  # an "@"
 DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
+#: A long piece and a place where a token format can start (``secrets._TOKEN_PREFIXES``, case
+#: blind), or a piece that can hold a Discord token: without it no token format matches.
+TOKEN_HINT = 32
 #: The injection detector need search nothing but the raw rules the view lets through: no folded
 #: rule passes, no glued word, no suffix or payload to weigh (``_kernels.text_scan`` says when).
 INJECTION_SETTLED = 256

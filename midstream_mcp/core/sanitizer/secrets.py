@@ -21,7 +21,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import char_classes, shannon_entropy
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
-from midstream_mcp.core.sanitizer._view import LONG_PIECE, triage
+from midstream_mcp.core.sanitizer._view import TOKEN_HINT, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: (name, regex, public prefix length kept in the evidence). Order: most specific first.
@@ -67,6 +67,17 @@ _ANY_TOKEN = re.compile("|".join(rx.pattern.removeprefix(r"\b") for _, rx, _k in
 _DISCORD = next(f for f in _TOKEN_FORMATS if f[0] == "discord_bot_token")
 _TELEGRAM = next(f for f in _TOKEN_FORMATS if f[0] == "telegram_bot_token")
 _MIN_TOKEN = 15  # the shortest format (xoxb- and ten characters)
+#: Lower-case strings of three characters or more one of which starts every match of the literal
+#: formats (``_LITERAL_FORMATS``) and of ``_JWT``, plus the ``:AA`` every Telegram token holds: the
+#: kernel's triage looks for them, case blind (see ``_view.TOKEN_HINT``). The tests check each
+#: format against them.
+_TOKEN_PREFIXES = (
+    "akia", "asia", "abia", "acca", "a3t", "ghp", "gho", "ghu", "ghs", "ghr", "github_pat_", "glpat-", "xox",
+    "https://hooks.slack.com/services/", "sk-", "sk_", "rk_", "aiza", "ya29.", "sg.", "npm_", "pypi-", "hf_",
+    *(f"sk{d}" for d in "0123456789abcdef"), "accountkey=", "shp", "eyj", ":aa",
+)  # fmt: skip
+#: The shortest Discord token (24 + 1 + 6 + 1 + 27 characters, two of them dots).
+_DISCORD_MIN = 59
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{10,}")
 _URL_PASSWORD = re.compile(
     r"\b[a-zA-Z][a-zA-Z0-9+.\-]{1,20}://[^\s:/@?#\[\]]{1,128}:(?P<pw>[^\s@/?#]{1,256})@[\w.\-\[\]]+"
@@ -201,12 +212,12 @@ class SecretsDetector:
         view = triage(text, policy)  # the kernel's first look, or None
         if (
             view is not None
-            and not view[0] & LONG_PIECE
+            and not view[0] & TOKEN_HINT
             and not view[5]
             and "PRIVATE KEY" not in raw
             and ("://" not in raw or "@" not in raw)
         ):
-            return []  # most chunks: no piece long enough for a token, no key word, no key block or URL
+            return []  # most chunks: no token can start, no key word, no key block or URL
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
 
@@ -223,7 +234,7 @@ class SecretsDetector:
         if "PRIVATE KEY" in raw:
             for m in _PRIVATE_KEY.finditer(raw):
                 add("private_key", m.start(), m.end(), 0.95, 0)
-        pieces = _long_pieces(raw, text.is_ascii) if view is None or view[0] & LONG_PIECE else []
+        pieces = _long_pieces(raw, text.is_ascii) if view is None or view[0] & TOKEN_HINT else []
         for at, piece in pieces:
             for kind, start, end, keep in _tokens(piece):
                 add(kind, at + start, at + end, 0.95, keep)

@@ -647,7 +647,9 @@ _PII_PIECES = [*"0123456789 .-()/+@:aAZzbB\n\t", "4111 1111 1111 1111", "DE89 37
                "Birth", "DOB", "d.o.b", "B-DAY", "12 Main Street", "350 5th Avenue", "fe80::1", "2001:db8::",
                "10.0.0.1", "a.b@example.com", "+44 20 7946 0958", "(555) 123-4567", "123-45-6789",
                "api_key", "TOKEN", "Secret", "password=", "Bearer ", "sk-", "ghp_", "xxxxxxxxxxxxxxxx",
-               "AKIA", "api key", " is ", " was ", "\x1c", "=", ":", "'", "token stream", "Key"]  # fmt: skip
+               "AKIA", "api key", " is ", " was ", "\x1c", "=", ":", "'", "token stream", "Key", "xoxb-",
+               "SK0", "eyJ", ":AA", "AccountKey=", "ya29.", "M" * 24 + "." + "a" * 6 + ".",
+               "b" * 27]  # fmt: skip
 
 
 #: What ``secrets._KEY_VALUE`` needs after a key word: the rest of the key, its separator.
@@ -661,11 +663,17 @@ def _python_triage(text: str) -> list[int]:
     data = text.encode("ascii")
     shape = data.translate(pii._SHAPE)
     low = text.lower()
+    long_piece = bool(secrets._long_pieces(text, True))
+    pieces = re.split(r"[ \t\n\r\x0b\x0c]+", text)
+    token = any(p in low for p in secrets._TOKEN_PREFIXES) or any(
+        len(p) >= secrets._DISCORD_MIN and p.count(".") >= 2 for p in pieces
+    )
     flags = (
         _view.AT_SIGN * ("@" in text)
         | _view.DOTTED_DIGITS * (b"0.0" in shape)
         | _view.DIGIT_PAIR * (b"00" in shape)
-        | _view.LONG_PIECE * bool(secrets._long_pieces(text, True))
+        | _view.LONG_PIECE * long_piece
+        | _view.TOKEN_HINT * (long_piece and token)
     )
     births = [i for i in (low.find(w) for w in pii._DOB_WORDS) if i >= 0]
     gate = pii._IPV6_GATE.search(text)

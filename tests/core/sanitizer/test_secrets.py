@@ -15,7 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from midstream_mcp.core.sanitizer import Policy, ScanContext, redact, scan
+from midstream_mcp.core.sanitizer import Policy, ScanContext, _fast, _view, redact, scan
+from midstream_mcp.core.sanitizer import secrets as sec
 from midstream_mcp.core.sanitizer._base import Budget, Prepared
 from midstream_mcp.core.sanitizer.secrets import SecretsDetector, looks_secret
 
@@ -98,6 +99,42 @@ def test_token_formats(kind: str, token: str, prefix: str) -> None:
     assert token[len(prefix) :][:6] not in f.evidence  # nothing past the public prefix
     assert f.evidence.startswith(f"{kind}: {prefix}")
     assert f"({len(token)} chars)" in f.evidence
+
+
+def test_every_token_format_starts_with_a_prefix_the_kernel_looks_for() -> None:
+    assert {name for name, _, _ in sec._TOKEN_FORMATS} <= {kind for kind, _, _ in TOKENS}  # an example each
+    for kind, token, _ in TOKENS:
+        low = token.lower()
+        if kind == "discord_bot_token":
+            assert len(token) >= sec._DISCORD_MIN and token.count(".") >= 2
+        elif kind == "telegram_bot_token":
+            assert ":aa" in low and ":aa" in sec._TOKEN_PREFIXES
+        else:
+            assert low.startswith(sec._TOKEN_PREFIXES), token
+    assert jwt().lower().startswith(sec._TOKEN_PREFIXES)
+
+
+def test_tokens_are_found_through_the_kernel_gate() -> None:
+    """With the kernels on (and the injection detector, which makes the kernel call), every format is
+    still found: the kernel's token hint lets it through; ordinary long pieces do not set the hint."""
+    was = _fast.KERNELS
+    _fast.load()
+    try:
+        policy = Policy(time_budget_s=10.0)
+        filler = "and then the answer goes on for a while so that the text is long enough"
+        for kind, token, _ in [*TOKENS, ("jwt", jwt(), "")]:
+            for text in (f"the value is {token} {filler}", f"{filler}\nconfig: {token};"):
+                p = Prepared(text)
+                found = SecretsDetector().detect(p, policy, ScanContext(), Budget(10.0))
+                assert p.kernel_view is not None and p.kernel_view[0] & _view.TOKEN_HINT, text
+                assert [(f.category, text[f.start : f.end]) for f in found] == [(kind, token)]
+        p = Prepared(f"resp.raise_for_status() returns console.log(items.map(f)) {filler}")
+        assert SecretsDetector().detect(p, policy, ScanContext(), Budget(10.0)) == []
+        assert p.kernel_view is not None and p.kernel_view[0] & _view.LONG_PIECE
+        assert not p.kernel_view[0] & _view.TOKEN_HINT
+    finally:
+        if was is None:
+            _fast.unload()
 
 
 @pytest.mark.parametrize(
