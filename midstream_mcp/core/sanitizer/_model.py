@@ -104,7 +104,7 @@ class Finding:
     placeholder: str | None = None
 
 
-#: ``Finding(...)`` with every field given, positionally: for findings copied with new offsets.
+#: ``Finding(...)`` with every field given, positionally: for the findings built per chunk.
 _new_finding = _builder(Finding)
 
 

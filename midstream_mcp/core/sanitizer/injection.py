@@ -41,7 +41,7 @@ from midstream_mcp.core.sanitizer._decode import (
 )
 from midstream_mcp.core.sanitizer._glue import GLUE_MIN, deglue, glued_words, origin, parts
 from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_positions, leads
-from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
 from midstream_mcp.core.sanitizer._view import INJECTION_SETTLED, LONG, SPLIT_LETTERS, TRIAGE, text_view
@@ -360,7 +360,9 @@ class InjectionDetector:
                 rule.agentic_weight if context.agentic and rule.agentic_weight is not None else rule.weight
             )
         if carrier is None:
-            out.append(Finding(self.name, rule.category, start, end, weight, _evidence(raw, start, end)))
+            out.append(
+                _new_finding(self.name, rule.category, start, end, weight, _evidence(raw, start, end), None)
+            )
         else:
             cs, ce, kind = carrier
             ev = f"{kind}: {_evidence(raw, start, end)}"

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
-from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
 from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
@@ -168,7 +168,9 @@ class PIIDetector:
         if not cands:
             return []
         name = self.name
-        return [Finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)]
+        return [
+            _new_finding(name, c, s, e, score, ev, _PLACEHOLDER[c]) for c, s, e, score, ev in _resolve(cands)
+        ]
 
 
 def _triage_py(raw: str, is_ascii: bool) -> list[int]:

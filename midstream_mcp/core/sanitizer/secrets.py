@@ -20,7 +20,7 @@ import re
 
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import char_classes, shannon_entropy
-from midstream_mcp.core.sanitizer._model import Finding, ScanContext
+from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
 from midstream_mcp.core.sanitizer._view import TOKEN_HINT, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
@@ -225,11 +225,8 @@ class SecretsDetector:
             if any(start < e and end > s for s, e in taken):
                 return
             taken.append((start, end))
-            out.append(
-                Finding(
-                    self.name, kind, start, end, score, _evidence(kind, raw[start:end], keep), _PLACEHOLDER
-                )
-            )
+            ev = _evidence(kind, raw[start:end], keep)
+            out.append(_new_finding(self.name, kind, start, end, score, ev, _PLACEHOLDER))
 
         if "PRIVATE KEY" in raw:
             for m in _PRIVATE_KEY.finditer(raw):
