@@ -1591,11 +1591,12 @@ def _settled(b: np.ndarray, raw: np.ndarray, gate: np.ndarray, nsets: int, nfold
 
     ``raw`` and ``gate`` are :func:`raw_scan` and :func:`gate_view` of the ASCII text ``b``. Nothing
     else can signal: no folded rule passes, no word is glued, no ciphered reading, split letters,
-    adversarial suffix (``injection._suffix_signal``'s thresholds) or payload to decode
-    (exactly when ``_decode.nothing_encoded`` says so: no candidate token or hex run, no Morse or
-    uuencoded line, no NATO spelling outside prose, fewer than three ``%XX``). The word sets'
-    counts come in the order of ``injection._WORD_SETS``: common, NATO, rot13 and reversal
-    triggers, ciphered, letters.
+    adversarial suffix (``injection._suffix_signal``'s thresholds, outside what the kernel found to
+    be source code) or payload to decode (``_decode.nothing_encoded``'s tests: no candidate token,
+    no Morse or uuencoded line, no NATO spelling outside prose, fewer than three ``%XX``; and no
+    hex run with a hex letter: ``find_encoded`` decodes no other). The word sets' counts come in
+    the order of ``injection._WORD_SETS``: common, NATO, rot13 and reversal triggers, ciphered,
+    letters.
     """
     first = 3 + nsets  # gate: [n, *counts, ., npassing, *passing, leads (folded rules only), nglue, ...]
     end = first + gate[first - 1]
@@ -1610,11 +1611,15 @@ def _settled(b: np.ndarray, raw: np.ndarray, gate: np.ndarray, nsets: int, nfold
     if letters >= 4 and raw[0] & SPLIT_LETTERS:
         return False
     marks, best, kinds = raw[1], raw[2], raw[3]
-    if marks >= 4 and best >= 5 and (kinds >= 2 or best >= 7):
-        return False  # a suffix to weigh
+    if marks >= 4 and best >= 5 and (kinds >= 2 or best >= 7) and raw[6] != 1:
+        return False  # a suffix to weigh (raw[6] == 1: the lines around it are source code)
     ntok = raw[10]  # raw[9:]: payload_scan (capitals and digits, tokens, *tokens, *hex runs)
-    if (raw[9] >= 8 and ntok != 0) or raw.shape[0] > 11 + 3 * ntok:
-        return False
+    if raw[9] >= 8 and ntok != 0:
+        return False  # tokens to decode
+    for h in range(11 + 3 * ntok, raw.shape[0], 2):
+        for q in range(raw[h], raw[h + 1]):
+            if 97 <= (b[q] | 32) <= 102:
+                return False  # a hex run with a hex letter (digits alone are numbers)
     prose = n >= 6 and common >= 0.4 * n
     if (not prose and nato >= 4) or raw[8] != 0:
         return False  # NATO spelling or Morse to look for
