@@ -1238,7 +1238,8 @@ def raw_scan(
       over 160 characters (``marks`` 0 when gated out), and when the densest window is strong
       enough to be reported, whether the lines around it hold two ``_CODE_RE`` hits (``code``
       1 or 0; -1: not looked at);
-    - ``uu``: some line starts with five characters of the uuencode alphabet;
+    - ``uu``: some line starts with five characters of the uuencode alphabet, the first a length
+      character (``!`` to ``M``), as ``_decode._UU_RE`` needs;
     - ``morse``: one of ``.- -. ` .-` ` -.` `-- ` `.. `` occurs (the Morse gate);
     - then :func:`payload_scan` (tokens of ten characters or more, at most 8 KiB).
     """
@@ -1272,7 +1273,7 @@ def raw_scan(
                 odd += 1
             elif k & _R_UPPER and prev & _R_LOWER:
                 hint = True
-        if prev & _R_NL and uu == 0 and p + 5 <= n:
+        if prev & _R_NL and uu == 0 and p + 5 <= n and c <= 77:  # a uuencoded line starts with ! to M
             ok = True
             for q in range(p, p + 5):
                 if not _RAW_CLASSES[b[q]] & _R_UU:

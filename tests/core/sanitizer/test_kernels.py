@@ -469,14 +469,15 @@ def test_find_encoded_same_with_and_without_kernels(kernels: object) -> None:
     assert any(with_k)
 
 
-_RAW_PIECES = [*_CODE_PIECES, *inj._ALL_LITERALS, "\n!!!!!", "\nM9V5N", ".- ", "-. ", " .-", " -.", "-- ",
-               ".. ", "ab", "Cd", "`"]  # fmt: skip
+_RAW_PIECES = [*_CODE_PIECES, *inj._ALL_LITERALS, "\n!!!!!", "\nM9V5N", "\nN9V5N", "\nSELECT", ".- ", "-. ",
+               " .-", " -.", "-- ", ".. ", "ab", "Cd", "`"]  # fmt: skip
 
 
 def _uu_flag(text: str) -> bool:
     return any(
         (i == 0 or text[i - 1] == "\n")
         and all(33 <= ord(c) <= 96 for c in text[i : i + 5])
+        and ord(text[i]) <= 77  # "M": the longest line's length character
         and i + 5 <= len(text)
         for i in range(len(text))
     )
