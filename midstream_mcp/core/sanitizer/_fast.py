@@ -58,7 +58,9 @@ def load() -> ModuleType:
             injection._REVERSED_TRIGGERS, injection._CIPHERED_COMMON, injection._LETTERS,
         )  # fmt: skip
         GATE_ARGS = _gate_args(k, injection)
-        CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
+        # Writable arrays (``np.frombuffer`` gives read-only ones) throughout: numba compiles a kernel
+        # once per argument types, and ``text_scan`` passes its callees writable parts of its packs.
+        CODE_WORDS = np.array(bytearray(b"".join(k._CODE_WORDS)), np.uint8)
         CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
         PROSE_CODES = np.array(
             sorted(
@@ -84,7 +86,7 @@ def load() -> ModuleType:
             else:
                 first[256 + lit[1]] |= 1 << i
         RAW_ARGS = (
-            np.frombuffer(b"".join(lits), np.uint8),
+            np.array(bytearray(b"".join(lits)), np.uint8),
             np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),
             first,
             PROSE_CODES,
@@ -178,7 +180,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     words = injection._VOCAB_LIST
     index = {w: i for i, w in enumerate(words)}
     vocab = [w.encode("ascii") for w in words]
-    vbytes = np.frombuffer(b"".join(vocab), np.uint8)
+    vbytes = np.array(bytearray(b"".join(vocab)), np.uint8)  # writable: see ``load``
     vstarts = np.cumsum([0] + [len(w) for w in vocab]).astype(np.int64)
     table = k.vocab_table(vocab, 1 << max(10, (4 * len(vocab)).bit_length()))
     vsets = np.zeros(len(words), np.int64)
@@ -239,7 +241,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
         -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
         np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
-        np.frombuffer(bytes(pbytes), np.uint8),
+        np.array(pbytes, np.uint8),
     )  # fmt: skip
 
 

@@ -431,7 +431,7 @@ def _glue_split(
 
 
 @njit(cache=True, nogil=True)
-def gate_view(
+def _gate_view(
     b: np.ndarray,
     table: np.ndarray,
     vocab: np.ndarray,
@@ -798,6 +798,41 @@ def gate_view(
         out[at + k] = occ[ids0 + k]
     at += nids
     return out[:at]
+
+
+@njit(cache=True, nogil=True)
+def gate_view(
+    b: np.ndarray,
+    table: np.ndarray,
+    vocab: np.ndarray,
+    vstarts: np.ndarray,
+    vsets: np.ndarray,
+    nsets: int,
+    vgroups_ptr: np.ndarray,
+    vgroups: np.ndarray,
+    rgroups_ptr: np.ndarray,
+    rgroups: np.ndarray,
+    always: np.ndarray,
+    rleads_ptr: np.ndarray,
+    rleads: np.ndarray,
+    found: int,
+    rlits: np.ndarray,
+    pptr: np.ndarray,
+    pw1: np.ndarray,
+    pw2: np.ndarray,
+    pexact: np.ndarray,
+    pgap: np.ndarray,
+    pbytes: np.ndarray,
+    with_starts: bool,
+) -> np.ndarray:
+    """:func:`_gate_view` of the folded text ``b`` (see there), for callers from Python."""
+    # numba compiles a kernel once per argument types, and a read-only array (``np.frombuffer``)
+    # is another type than a writable one: a writable copy of ``b`` (and writable arrays in
+    # ``_fast.GATE_ARGS``) make this the same compile as ``text_scan``'s call (13 s less cold).
+    return _gate_view(
+        b.copy(), table, vocab, vstarts, vsets, nsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
+        rleads_ptr, rleads, found, rlits, pptr, pw1, pw2, pexact, pgap, pbytes, with_starts,
+    )  # fmt: skip
 
 
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
@@ -1326,7 +1361,8 @@ def raw_scan(
                     stop = q
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
-    dec = payload_scan(b, 10, 8192)
+    # int64, not literal constants: numba would compile payload_scan again for the literals' types.
+    dec = payload_scan(b, np.int64(10), np.int64(8192))
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found | split
     out[1] = marks
@@ -1660,7 +1696,7 @@ def text_scan(
     folded = np.empty(b.shape[0], np.uint8)
     for i in range(b.shape[0]):
         folded[i] = fold_table[b[i]]
-    gate = gate_view(
+    gate = _gate_view(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
