@@ -32,50 +32,68 @@ from midstream_mcp.core.sanitizer._view import (
 # those calls were most of the time of the scans (perf: ``_punct``/``_letter`` in suffix_marks).
 
 
+#: The character classes, one bit each, of every byte: the helpers below read this table rather than
+#: compare ranges, because numba compiles a chain of ``or`` into a branch per term, in every caller it
+#: is inlined into, and those branches were most of the compile time of the kernels.
+_C_WS, _C_PUNCT, _C_UPPER, _C_LOWER, _C_WORD, _C_QUIET, _C_FSYM, _C_STRIP, _C_HEX, _C_B64 = (
+    1 << i for i in range(10)
+)
+_CLASSES = np.array(
+    [
+        (_C_WS if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0)
+        | (_C_PUNCT if 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126 else 0)
+        | (_C_UPPER if 65 <= c <= 90 else 0)
+        | (_C_LOWER if 97 <= c <= 122 else 0)
+        | (_C_WORD if 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95 else 0)
+        | (_C_QUIET if c in b"-*/&.,:;\"'|=+#>" else 0)
+        | (_C_FSYM if c in b"\\][(){}*+!^~`|<>" else 0)
+        | (_C_STRIP if c in b".,;:!?\"'()[]" else 0)
+        | (_C_HEX if 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102 else 0)
+        | (_C_B64 if 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c in b"_+/-" else 0)
+        for c in range(256)
+    ],
+    np.int64,
+)
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _ws(c: int) -> bool:
-    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
+def _ws(c: int) -> bool:  # [\t-\r\x1c-\x1f ]
+    return _CLASSES[c] & _C_WS != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
-    return 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126
+    return _CLASSES[c] & _C_PUNCT != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _upper(c: int) -> bool:
-    return 65 <= c <= 90
+    return _CLASSES[c] & _C_UPPER != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _lower(c: int) -> bool:
-    return 97 <= c <= 122
+    return _CLASSES[c] & _C_LOWER != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _letter(c: int) -> bool:
-    return 65 <= c <= 90 or 97 <= c <= 122
+    return _CLASSES[c] & (_C_UPPER | _C_LOWER) != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _word(c: int) -> bool:  # \w
-    return 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95
+    return _CLASSES[c] & _C_WORD != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
-    return (
-        c == 45 or c == 42 or c == 47 or c == 38 or c == 46 or c == 44 or c == 58 or c == 59
-        or c == 34 or c == 39 or c == 124 or c == 61 or c == 43 or c == 35 or c == 62
-    )  # fmt: skip
+    return _CLASSES[c] & _C_QUIET != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
-    return (
-        c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
-        or c == 43 or c == 33 or c == 94 or c == 126 or c == 96 or c == 124 or c == 60 or c == 62
-    )  # fmt: skip
+    return _CLASSES[c] & _C_FSYM != 0
 
 
 #: ``_BIT_INDEX[(1 << i) % 67] == i`` for i < 63: the powers of two differ modulo 67, so a set bit's
@@ -840,15 +858,12 @@ def gate_view(
 
 @njit(cache=True, nogil=True, inline="always")
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
-    return (
-        c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
-        or c == 40 or c == 41 or c == 91 or c == 93
-    )  # fmt: skip
+    return _CLASSES[c] & _C_STRIP != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _hex_digit(c: int) -> bool:
-    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
+    return _CLASSES[c] & _C_HEX != 0
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1006,7 +1021,7 @@ def _maybe_text(out: np.ndarray, m: int) -> bool:
 
 @njit(cache=True, nogil=True, inline="always")
 def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
-    return _word(c) or c == 43 or c == 47 or c == 45
+    return _CLASSES[c] & _C_B64 != 0
 
 
 @njit(cache=True, nogil=True)
