@@ -58,42 +58,42 @@ _CLASSES = np.array(
 
 @njit(cache=True, nogil=True, inline="always")
 def _ws(c: int) -> bool:  # [\t-\r\x1c-\x1f ]
-    return _CLASSES[c] & _C_WS != 0
+    return bool(_CLASSES[c] & _C_WS)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
-    return _CLASSES[c] & _C_PUNCT != 0
+    return bool(_CLASSES[c] & _C_PUNCT)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _upper(c: int) -> bool:
-    return _CLASSES[c] & _C_UPPER != 0
+    return bool(_CLASSES[c] & _C_UPPER)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _lower(c: int) -> bool:
-    return _CLASSES[c] & _C_LOWER != 0
+    return bool(_CLASSES[c] & _C_LOWER)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _letter(c: int) -> bool:
-    return _CLASSES[c] & (_C_UPPER | _C_LOWER) != 0
+    return bool(_CLASSES[c] & (_C_UPPER | _C_LOWER))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _word(c: int) -> bool:  # \w
-    return _CLASSES[c] & _C_WORD != 0
+    return bool(_CLASSES[c] & _C_WORD)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
-    return _CLASSES[c] & _C_QUIET != 0
+    return bool(_CLASSES[c] & _C_QUIET)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
-    return _CLASSES[c] & _C_FSYM != 0
+    return bool(_CLASSES[c] & _C_FSYM)
 
 
 #: ``_BIT_INDEX[(1 << i) % 67] == i`` for i < 63: the powers of two differ modulo 67, so a set bit's
@@ -858,12 +858,12 @@ def gate_view(
 
 @njit(cache=True, nogil=True, inline="always")
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
-    return _CLASSES[c] & _C_STRIP != 0
+    return bool(_CLASSES[c] & _C_STRIP)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _hex_digit(c: int) -> bool:
-    return _CLASSES[c] & _C_HEX != 0
+    return bool(_CLASSES[c] & _C_HEX)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -1021,7 +1021,7 @@ def _maybe_text(out: np.ndarray, m: int) -> bool:
 
 @njit(cache=True, nogil=True, inline="always")
 def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
-    return _CLASSES[c] & _C_B64 != 0
+    return bool(_CLASSES[c] & _C_B64)
 
 
 @njit(cache=True, nogil=True)
@@ -1377,7 +1377,7 @@ def raw_scan(
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
     # int64, not literal constants: numba would compile payload_scan again for the literals' types.
-    dec = payload_scan(b, np.int64(10), np.int64(8192))
+    dec = payload_scan(b, np.int64(10), np.int64(8192))  # type: ignore[arg-type]
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found | split
     out[1] = marks
