@@ -49,7 +49,11 @@ HELPER_TIMEOUT = 300.0
 
 
 def load() -> ModuleType:
-    """Import the kernels, compile (or load from the cache) each of them, then switch them on."""
+    """Import the kernels, compile (or load from the cache) each of them, then switch them on.
+
+    With an empty cache and two cores, a helper process compiles part of them meanwhile (see
+    :func:`_start_helper`); whatever it did not compile is compiled here.
+    """
     global KERNELS, _PREPARED
     with _LOCK:
         if KERNELS is not None:
@@ -84,8 +88,8 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
     RAW_ARGS = _raw_args(k, injection)
     *_, PROSE_CODES, CODE_WORDS, CODE_STARTS = RAW_ARGS
     sample = np.frombuffer(_SAMPLE, np.uint8)
-    # Only the kernels called from Python are compiled (or loaded) here; the others are parts
-    # of these (tests call them on their own).
+    # Only the kernels called from Python are compiled (or loaded) here, and triage for text_scan;
+    # the others are parts of these (tests call them on their own).
     for with_starts in (True, False):
         k.gate_view(sample, *(*GATE_ARGS, with_starts))
     TRIAGE_ARGS = _triage_args()
