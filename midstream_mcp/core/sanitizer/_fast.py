@@ -8,9 +8,15 @@ caller takes its pure-Python path, which gives exactly the same findings.
 
 from __future__ import annotations
 
+import logging
+import os
+import subprocess
+import sys
 import threading
 from types import ModuleType
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 #: The loaded :mod:`._kernels` module, or None (pure-Python paths).
 KERNELS: ModuleType | None = None
@@ -35,10 +41,19 @@ TRIAGE_ARGS: tuple[Any, ...] = ()
 #: The module once :func:`load` has prepared it: :func:`unload` keeps it, so switching back is free.
 _PREPARED: ModuleType | None = None
 _LOCK = threading.Lock()
+#: The text every kernel is first called on (compiled for, or loaded from numba's cache).
+_SAMPLE = b"x [a ab{c} abcDef !! -- {q}"
+#: How long :func:`load` waits for the helper process (see :func:`_start_helper`) before it compiles
+#: the helper's kernels itself; the helper needs about 20 s on two cores.
+HELPER_TIMEOUT = 300.0
 
 
 def load() -> ModuleType:
-    """Import the kernels, compile (or load from the cache) each of them, then switch them on."""
+    """Import the kernels, compile (or load from the cache) each of them, then switch them on.
+
+    With an empty cache and two cores, a helper process compiles part of them meanwhile (see
+    :func:`_start_helper`); whatever it did not compile is compiled here.
+    """
     global KERNELS, _PREPARED
     with _LOCK:
         if KERNELS is not None:
@@ -46,103 +61,182 @@ def load() -> ModuleType:
         if _PREPARED is not None:  # prepared before an unload(): the arguments are still set
             KERNELS = _PREPARED
             return KERNELS
-        import numpy as np
-
         from midstream_mcp.core.sanitizer import _kernels as k
         from midstream_mcp.core.sanitizer import injection
 
-        global PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS, FOLD_TABLE, TEXT_ARGS
-        # ``_kernels._settled`` reads the word sets' counts in this order.
-        assert injection._WORD_SETS == (
-            injection._COMMON_FOLDED, injection._NATO_FOLDED, injection._ROT13_TRIGGERS,
-            injection._REVERSED_TRIGGERS, injection._CIPHERED_COMMON, injection._LETTERS,
-        )  # fmt: skip
-        GATE_ARGS = _gate_args(k, injection)
-        CODE_WORDS = np.frombuffer(b"".join(k._CODE_WORDS), np.uint8)
-        CODE_STARTS = np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64)
-        PROSE_CODES = np.array(
-            sorted(
-                int.from_bytes(c.encode("ascii"), "little") for c in injection._PROSE_CLUSTERS if len(c) <= 8
-            ),
-            np.int64,
-        )
-        sample = np.frombuffer(b"x [a ab{c} abcDef !! -- {q}", np.uint8)
-        # Only the kernels called from Python are compiled (or loaded) here; the others are parts
-        # of these (tests call them on their own).
-        for with_starts in (True, False):
-            k.gate_view(sample, *(*GATE_ARGS, with_starts))
-        k.payload_scan(sample, 10, 8192)
-        lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
-        assert len(lits) < 63
-        # Per byte, the literals starting with it; then per byte, those it can follow as the second
-        # byte (every one-byte literal can); then the one-byte literals (at the last byte).
-        first = np.zeros(513, np.int64)
-        for i, lit in enumerate(lits):
-            first[lit[0]] |= 1 << i
-            if len(lit) == 1:
-                first[256:] |= 1 << i
-            else:
-                first[256 + lit[1]] |= 1 << i
-        RAW_ARGS = (
-            np.frombuffer(b"".join(lits), np.uint8),
-            np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),
-            first,
-            PROSE_CODES,
-            CODE_WORDS,
-            CODE_STARTS,
-        )
-        k.raw_scan(sample, len(sample), *RAW_ARGS)
-        from midstream_mcp.core.sanitizer._text import fold
+        helper = _start_helper(k)
+        try:
+            return _load(k, injection, helper)
+        finally:
+            if helper is not None and helper.poll() is None:  # only when _load failed
+                helper.kill()
+                helper.wait()
 
-        FOLD_TABLE = np.frombuffer(
-            fold("".join(map(chr, range(128)))).encode("ascii") + bytes(range(128, 256)), np.uint8
-        )
-        lit_bytes, lit_starts, lit_first, prose, code_words, code_starts = RAW_ARGS
-        (
-            table,
-            vocab,
-            vstarts,
-            vsets,
-            nsets,
-            vgroups_ptr,
-            vgroups,
-            rgroups_ptr,
-            rgroups,
-            always,
-            rl_ptr,
-            rl,
-            _found,
-            rlits,
-            pptr,
-            pw1,
-            pw2,
-            pexact,
-            pgap,
-            pbytes,
-        ) = GATE_ARGS
-        global TRIAGE_ARGS
-        TRIAGE_ARGS = _triage_args()
-        hint_bytes, hint_starts, hint_next, nkeys, free_keys, nbirth, discord_min = TRIAGE_ARGS
-        byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
-        ends = np.cumsum([len(a) for a in byte_arrays])
-        where = np.array(
-            [x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64
-        )
-        counts = np.array([nsets, len(injection._FOLDED_RULES)], np.int64)
-        TEXT_ARGS = (
-            k.pack(
-                [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
-                 rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
-                 hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
-                 pw2, pexact, pgap],
-                np.int64,
-            ),
-            np.concatenate(byte_arrays).astype(np.uint8),
+
+def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] | None) -> ModuleType:
+    """:func:`load` with the lock held: set the arguments, compile (or load) each kernel, switch them on."""
+    global KERNELS, _PREPARED, PROSE_CODES, CODE_WORDS, CODE_STARTS, GATE_ARGS, RAW_ARGS, FOLD_TABLE
+    global TEXT_ARGS, TRIAGE_ARGS
+    import numpy as np
+
+    # ``_kernels._settled`` reads the word sets' counts in this order.
+    assert injection._WORD_SETS == (
+        injection._COMMON_FOLDED, injection._NATO_FOLDED, injection._ROT13_TRIGGERS,
+        injection._REVERSED_TRIGGERS, injection._CIPHERED_COMMON, injection._LETTERS,
+    )  # fmt: skip
+    GATE_ARGS = _gate_args(k, injection)
+    RAW_ARGS = _raw_args(k, injection)
+    *_, PROSE_CODES, CODE_WORDS, CODE_STARTS = RAW_ARGS
+    sample = np.frombuffer(_SAMPLE, np.uint8)
+    # Only the kernels called from Python are compiled (or loaded) here, and triage for text_scan;
+    # the others are parts of these (tests call them on their own).
+    for with_starts in (True, False):
+        k.gate_view(sample, *(*GATE_ARGS, with_starts))
+    TRIAGE_ARGS = _triage_args()
+    k.triage(sample, *TRIAGE_ARGS)  # for text_scan, here: the helper has the longer part
+    _wait(helper)  # the kernels it compiled now load from the cache
+    k.payload_scan(sample, 10, 8192)
+    k.raw_scan(sample, len(sample), *RAW_ARGS)
+    from midstream_mcp.core.sanitizer._text import fold
+
+    FOLD_TABLE = np.frombuffer(
+        fold("".join(map(chr, range(128)))).encode("ascii") + bytes(range(128, 256)), np.uint8
+    )
+    lit_bytes, lit_starts, lit_first, prose, code_words, code_starts = RAW_ARGS
+    (
+        table,
+        vocab,
+        vstarts,
+        vsets,
+        nsets,
+        vgroups_ptr,
+        vgroups,
+        rgroups_ptr,
+        rgroups,
+        always,
+        rl_ptr,
+        rl,
+        _found,
+        rlits,
+        pptr,
+        pw1,
+        pw2,
+        pexact,
+        pgap,
+        pbytes,
+    ) = GATE_ARGS
+    hint_bytes, hint_starts, hint_next, nkeys, free_keys, nbirth, discord_min = TRIAGE_ARGS
+    byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
+    ends = np.cumsum([len(a) for a in byte_arrays])
+    where = np.array([x for e, a in zip(ends, byte_arrays, strict=True) for x in (e - len(a), e)], np.int64)
+    counts = np.array([nsets, len(injection._FOLDED_RULES)], np.int64)
+    TEXT_ARGS = (
+        k.pack(
+            [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
+             rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
+             hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
+             pw2, pexact, pgap],
+            np.int64,
+        ),
+        np.concatenate(byte_arrays).astype(np.uint8),
+    )  # fmt: skip
+    for with_starts in (True, False):
+        k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
+    KERNELS = _PREPARED = k
+    return k
+
+
+def _raw_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
+    """The arguments of ``raw_scan`` after the text and the limit: the raw rules' literals (bytes, starts,
+    by first and second byte), :data:`PROSE_CODES`, :data:`CODE_WORDS` and :data:`CODE_STARTS`."""
+    import numpy as np
+
+    lits = [lit.encode("ascii") for lit in injection._ALL_LITERALS]
+    assert len(lits) < 63
+    # Per byte, the literals starting with it; then per byte, those it can follow as the second
+    # byte (every one-byte literal can); then the one-byte literals (at the last byte).
+    first = np.zeros(513, np.int64)
+    for i, lit in enumerate(lits):
+        first[lit[0]] |= 1 << i
+        if len(lit) == 1:
+            first[256:] |= 1 << i
+        else:
+            first[256 + lit[1]] |= 1 << i
+    prose = np.array(
+        sorted(int.from_bytes(c.encode("ascii"), "little") for c in injection._PROSE_CLUSTERS if len(c) <= 8),
+        np.int64,
+    )
+    # Writable arrays (``np.frombuffer`` gives read-only ones) throughout: numba compiles a kernel
+    # once per argument types, and ``text_scan`` passes its callees writable parts of its packs.
+    return (
+        np.array(bytearray(b"".join(lits)), np.uint8),
+        np.cumsum([0] + [len(lit) for lit in lits]).astype(np.int64),
+        first,
+        prose,
+        np.array(bytearray(b"".join(k._CODE_WORDS)), np.uint8),
+        np.cumsum([0] + [len(w) for w in k._CODE_WORDS]).astype(np.int64),
+    )
+
+
+def _start_helper(k: ModuleType) -> subprocess.Popen[bytes] | None:
+    """Start a process that compiles ``raw_scan`` into numba's cache (see :func:`_helper`) while
+    :func:`load` compiles ``gate_view`` and ``triage``: on two cores a cold start takes about half the time.
+
+    None (``load`` compiles everything itself) with one core, when the cache already holds the
+    kernels, or when the process does not start. The process reads and writes nothing of ours:
+    stdout may carry the MCP protocol.
+    """
+    if (os.cpu_count() or 1) < 2 or _cached(k.raw_scan):
+        return None
+    # The same interpreter and import path, so that it compiles this very source file.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    code = "import sys; from midstream_mcp.core.sanitizer import _fast; _fast._helper(sys.argv[1])"
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-c", code, k.__file__ or ""],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
-        for with_starts in (True, False):
-            k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
-        KERNELS = _PREPARED = k
-        return k
+    except Exception:  # no process: compile here, as without a second core
+        logger.warning("kernel compile helper did not start", exc_info=True)
+        return None
+
+
+def _cached(dispatcher: Any) -> bool:
+    """Whether numba's cache holds compiled code of ``dispatcher`` for its current source (True when
+    that cannot be told: then no helper is started)."""
+    try:
+        return bool(dispatcher._cache._cache_file._load_index())  # numba internals: hence the fallback
+    except Exception:
+        return True
+
+
+def _wait(helper: subprocess.Popen[bytes] | None) -> None:
+    """Wait for the helper process; stop it after :data:`HELPER_TIMEOUT` seconds (the caller then
+    compiles what it had not cached yet)."""
+    if helper is None:
+        return
+    try:
+        code = helper.wait(HELPER_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        helper.kill()
+        code = helper.wait()
+    if code != 0:
+        logger.info("kernel compile helper exited with %s; compiling its kernels here", code)
+
+
+def _helper(source: str) -> None:
+    """In the helper process: compile ``raw_scan`` (``payload_scan`` with it) into numba's cache with the
+    argument types :func:`load` and ``text_scan`` call it with, if the kernels imported here are those
+    of ``source`` (the file of the process that started this one)."""
+    import numpy as np
+
+    from midstream_mcp.core.sanitizer import _kernels as k
+    from midstream_mcp.core.sanitizer import injection
+
+    if os.path.realpath(k.__file__ or "") != os.path.realpath(source):
+        sys.exit(3)
+    sample = np.frombuffer(_SAMPLE, np.uint8)
+    k.raw_scan(sample, len(sample), *_raw_args(k, injection))
 
 
 def _triage_args() -> tuple[Any, ...]:
@@ -163,7 +257,7 @@ def _triage_args() -> tuple[Any, ...]:
             table[256 * j + lit[j]] |= 1 << i
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
-        np.frombuffer(b"".join(lits), np.uint8), starts, table, len(secrets._KEY_HINTS),
+        np.array(bytearray(b"".join(lits)), np.uint8), starts, table, len(secrets._KEY_HINTS),
         1 << secrets._KEY_HINTS.index("bearer"), len(secrets._KEY_HINTS) + len(pii._DOB_WORDS),
         secrets._DISCORD_MIN,
     )  # fmt: skip
@@ -178,7 +272,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     words = injection._VOCAB_LIST
     index = {w: i for i, w in enumerate(words)}
     vocab = [w.encode("ascii") for w in words]
-    vbytes = np.frombuffer(b"".join(vocab), np.uint8)
+    vbytes = np.array(bytearray(b"".join(vocab)), np.uint8)  # writable: see ``load``
     vstarts = np.cumsum([0] + [len(w) for w in vocab]).astype(np.int64)
     table = k.vocab_table(vocab, 1 << max(10, (4 * len(vocab)).bit_length()))
     vsets = np.zeros(len(words), np.int64)
@@ -239,7 +333,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
         -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
         np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
-        np.frombuffer(bytes(pbytes), np.uint8),
+        np.array(pbytes, np.uint8),
     )  # fmt: skip
 
 

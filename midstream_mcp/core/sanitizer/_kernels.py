@@ -32,50 +32,68 @@ from midstream_mcp.core.sanitizer._view import (
 # those calls were most of the time of the scans (perf: ``_punct``/``_letter`` in suffix_marks).
 
 
+#: The character classes, one bit each, of every byte: the helpers below read this table rather than
+#: compare ranges, because numba compiles a chain of ``or`` into a branch per term, in every caller it
+#: is inlined into, and those branches were most of the compile time of the kernels.
+_C_WS, _C_PUNCT, _C_UPPER, _C_LOWER, _C_WORD, _C_QUIET, _C_FSYM, _C_STRIP, _C_HEX, _C_B64 = (
+    1 << i for i in range(10)
+)
+_CLASSES = np.array(
+    [
+        (_C_WS if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0)
+        | (_C_PUNCT if 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126 else 0)
+        | (_C_UPPER if 65 <= c <= 90 else 0)
+        | (_C_LOWER if 97 <= c <= 122 else 0)
+        | (_C_WORD if 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95 else 0)
+        | (_C_QUIET if c in b"-*/&.,:;\"'|=+#>" else 0)
+        | (_C_FSYM if c in b"\\][(){}*+!^~`|<>" else 0)
+        | (_C_STRIP if c in b".,;:!?\"'()[]" else 0)
+        | (_C_HEX if 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102 else 0)
+        | (_C_B64 if 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c in b"_+/-" else 0)
+        for c in range(256)
+    ],
+    np.int64,
+)
+
+
 @njit(cache=True, nogil=True, inline="always")
-def _ws(c: int) -> bool:
-    return c == 32 or 9 <= c <= 13 or 28 <= c <= 31
+def _ws(c: int) -> bool:  # [\t-\r\x1c-\x1f ]
+    return bool(_CLASSES[c] & _C_WS)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _punct(c: int) -> bool:  # [!-/:-@\[-`{-~]
-    return 33 <= c <= 47 or 58 <= c <= 64 or 91 <= c <= 96 or 123 <= c <= 126
+    return bool(_CLASSES[c] & _C_PUNCT)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _upper(c: int) -> bool:
-    return 65 <= c <= 90
+    return bool(_CLASSES[c] & _C_UPPER)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _lower(c: int) -> bool:
-    return 97 <= c <= 122
+    return bool(_CLASSES[c] & _C_LOWER)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _letter(c: int) -> bool:
-    return 65 <= c <= 90 or 97 <= c <= 122
+    return bool(_CLASSES[c] & (_C_UPPER | _C_LOWER))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _word(c: int) -> bool:  # \w
-    return 65 <= c <= 90 or 97 <= c <= 122 or 48 <= c <= 57 or c == 95
+    return bool(_CLASSES[c] & _C_WORD)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _quiet(c: int) -> bool:  # [-*/&.,:;"'|=+#>]: punctuation that alone is no punct mark
-    return (
-        c == 45 or c == 42 or c == 47 or c == 38 or c == 46 or c == 44 or c == 58 or c == 59
-        or c == 34 or c == 39 or c == 124 or c == 61 or c == 43 or c == 35 or c == 62
-    )  # fmt: skip
+    return bool(_CLASSES[c] & _C_QUIET)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _fsym(c: int) -> bool:  # [\\\][(){}*+!^~`|<>]: the symbols of a fused word
-    return (
-        c == 92 or c == 93 or c == 91 or c == 40 or c == 41 or c == 123 or c == 125 or c == 42
-        or c == 43 or c == 33 or c == 94 or c == 126 or c == 96 or c == 124 or c == 60 or c == 62
-    )  # fmt: skip
+    return bool(_CLASSES[c] & _C_FSYM)
 
 
 #: ``_BIT_INDEX[(1 << i) % 67] == i`` for i < 63: the powers of two differ modulo 67, so a set bit's
@@ -431,7 +449,7 @@ def _glue_split(
 
 
 @njit(cache=True, nogil=True)
-def gate_view(
+def _gate_view(
     b: np.ndarray,
     table: np.ndarray,
     vocab: np.ndarray,
@@ -800,20 +818,52 @@ def gate_view(
     return out[:at]
 
 
+@njit(cache=True, nogil=True)
+def gate_view(
+    b: np.ndarray,
+    table: np.ndarray,
+    vocab: np.ndarray,
+    vstarts: np.ndarray,
+    vsets: np.ndarray,
+    nsets: int,
+    vgroups_ptr: np.ndarray,
+    vgroups: np.ndarray,
+    rgroups_ptr: np.ndarray,
+    rgroups: np.ndarray,
+    always: np.ndarray,
+    rleads_ptr: np.ndarray,
+    rleads: np.ndarray,
+    found: int,
+    rlits: np.ndarray,
+    pptr: np.ndarray,
+    pw1: np.ndarray,
+    pw2: np.ndarray,
+    pexact: np.ndarray,
+    pgap: np.ndarray,
+    pbytes: np.ndarray,
+    with_starts: bool,
+) -> np.ndarray:
+    """:func:`_gate_view` of the folded text ``b`` (see there), for callers from Python."""
+    # numba compiles a kernel once per argument types, and a read-only array (``np.frombuffer``)
+    # is another type than a writable one: a writable copy of ``b`` (and writable arrays in
+    # ``_fast.GATE_ARGS``) make this the same compile as ``text_scan``'s call (13 s less cold).
+    return _gate_view(
+        b.copy(), table, vocab, vstarts, vsets, nsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
+        rleads_ptr, rleads, found, rlits, pptr, pw1, pw2, pexact, pgap, pbytes, with_starts,
+    )  # fmt: skip
+
+
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _strip_char(c: int) -> bool:  # .,;:!?"'()[]: what find_encoded strips off a token's ends
-    return (
-        c == 46 or c == 44 or c == 59 or c == 58 or c == 33 or c == 63 or c == 34 or c == 39
-        or c == 40 or c == 41 or c == 91 or c == 93
-    )  # fmt: skip
+    return bool(_CLASSES[c] & _C_STRIP)
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _hex_digit(c: int) -> bool:
-    return 48 <= c <= 57 or 65 <= c <= 70 or 97 <= c <= 102
+    return bool(_CLASSES[c] & _C_HEX)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -971,7 +1021,7 @@ def _maybe_text(out: np.ndarray, m: int) -> bool:
 
 @njit(cache=True, nogil=True, inline="always")
 def _b64_char(c: int) -> bool:  # [A-Za-z0-9+/_\-]
-    return _word(c) or c == 43 or c == 47 or c == 45
+    return bool(_CLASSES[c] & _C_B64)
 
 
 @njit(cache=True, nogil=True)
@@ -1327,7 +1377,8 @@ def raw_scan(
                     stop = q
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
-    dec = payload_scan(b, 10, 8192)
+    # int64, not literal constants: numba would compile payload_scan again for the literals' types.
+    dec = payload_scan(b, np.int64(10), np.int64(8192))  # type: ignore[arg-type]
     out = np.empty(9 + dec.shape[0], np.int64)
     out[0] = found | split
     out[1] = marks
@@ -1666,7 +1717,7 @@ def text_scan(
     folded = np.empty(b.shape[0], np.uint8)
     for i in range(b.shape[0]):
         folded[i] = fold_table[b[i]]
-    gate = gate_view(
+    gate = _gate_view(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
