@@ -188,12 +188,13 @@ def _start_helper(k: ModuleType) -> subprocess.Popen[bytes] | None:
     """
     if (os.cpu_count() or 1) < 2 or _cached(k.raw_scan):
         return None
-    # The same interpreter and import path, so that it compiles this very source file.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    # The same interpreter and import path ("" is the current directory), so that it compiles this
+    # very source file; -P below keeps Python from putting anything else first.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p or os.getcwd() for p in sys.path)}
     code = "import sys; from midstream_mcp.core.sanitizer import _fast; _fast._helper(sys.argv[1])"
     try:
         return subprocess.Popen(
-            [sys.executable, "-c", code, k.__file__ or ""],
+            [sys.executable, "-P", "-c", code, k.__file__ or ""],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
     except Exception:  # no process: compile here, as without a second core
