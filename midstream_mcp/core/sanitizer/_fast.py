@@ -91,7 +91,7 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
     # Only the kernels called from Python are compiled (or loaded) here, and triage for text_scan;
     # the others are parts of these (tests call them on their own).
     for with_starts in (True, False):
-        k.gate_view(sample, *(*GATE_ARGS, with_starts))
+        k.gate_view(sample.copy(), *(*GATE_ARGS, with_starts))  # writable, as text_scan's: one compile
     TRIAGE_ARGS = _triage_args()
     k.triage(sample, *TRIAGE_ARGS)  # for text_scan, here: the helper has the longer part
     _wait(helper)  # the kernels it compiled now load from the cache

@@ -449,7 +449,7 @@ def _glue_split(
 
 
 @njit(cache=True, nogil=True)
-def _gate_view(
+def gate_view(
     b: np.ndarray,
     table: np.ndarray,
     vocab: np.ndarray,
@@ -501,7 +501,8 @@ def _gate_view(
     the rules whose gate groups it completes once split and the rules with leads, no place to start
     and a lead that is a part of a glued word.
     (Per word it calls only inline helpers: numba calls a compiled function through a pointer otherwise,
-    and that overhead per word showed in the profile.)
+    and that overhead per word showed in the profile.) Pass a writable ``b``, as ``text_scan`` does:
+    numba compiles a kernel once per argument types, and a read-only array is another type.
     """
     n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
@@ -816,41 +817,6 @@ def _gate_view(
         out[at + k] = occ[ids0 + k]
     at += nids
     return out[:at]
-
-
-@njit(cache=True, nogil=True)
-def gate_view(
-    b: np.ndarray,
-    table: np.ndarray,
-    vocab: np.ndarray,
-    vstarts: np.ndarray,
-    vsets: np.ndarray,
-    nsets: int,
-    vgroups_ptr: np.ndarray,
-    vgroups: np.ndarray,
-    rgroups_ptr: np.ndarray,
-    rgroups: np.ndarray,
-    always: np.ndarray,
-    rleads_ptr: np.ndarray,
-    rleads: np.ndarray,
-    found: int,
-    rlits: np.ndarray,
-    pptr: np.ndarray,
-    pw1: np.ndarray,
-    pw2: np.ndarray,
-    pexact: np.ndarray,
-    pgap: np.ndarray,
-    pbytes: np.ndarray,
-    with_starts: bool,
-) -> np.ndarray:
-    """:func:`_gate_view` of the folded text ``b`` (see there), for callers from Python."""
-    # numba compiles a kernel once per argument types, and a read-only array (``np.frombuffer``)
-    # is another type than a writable one: a writable copy of ``b`` (and writable arrays in
-    # ``_fast.GATE_ARGS``) make this the same compile as ``text_scan``'s call (13 s less cold).
-    return _gate_view(
-        b.copy(), table, vocab, vstarts, vsets, nsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
-        rleads_ptr, rleads, found, rlits, pptr, pw1, pw2, pexact, pgap, pbytes, with_starts,
-    )  # fmt: skip
 
 
 # -- encoded-payload candidates (``_decode.find_encoded``) ----------------------------------------
@@ -1717,7 +1683,7 @@ def text_scan(
     folded = np.empty(b.shape[0], np.uint8)
     for i in range(b.shape[0]):
         folded[i] = fold_table[b[i]]
-    gate = _gate_view(
+    gate = gate_view(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),

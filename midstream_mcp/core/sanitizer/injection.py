@@ -562,7 +562,9 @@ def _gates(text: Prepared) -> _Gates:
             text.raw_view = out[at : at + out[TRIAGE]]
             view = _parse_gates(out, at + out[TRIAGE], short, text)
         else:
-            data = np.frombuffer(text.folded.encode("ascii", "replace"), np.uint8)
+            # Writable (a bytearray's buffer): text_scan calls gate_view so, and numba compiles a kernel
+            # once per argument types.
+            data = np.frombuffer(bytearray(text.folded.encode("ascii", "replace")), np.uint8)
             short = len(data) <= _LONG
             view = _parse_gates(kernels.gate_view(data, *_fast.GATE_ARGS, short).tolist(), 0, short, text)
     else:
