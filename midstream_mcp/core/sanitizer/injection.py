@@ -223,8 +223,8 @@ class InjectionDetector:
             view = text_view(text)
             if view is not None and view[0] & INJECTION_SETTLED:
                 # Most chunks: the kernel settled every signal but the raw rules it lets through.
-                first = TRIAGE + view[TRIAGE] + 4 + _NSETS  # see _parse_gates
-                passing = [r - _NFOLDED for r in view[first : first + view[first - 1]]]
+                first, end = _passing(view, TRIAGE + 1 + view[TRIAGE])
+                passing = [r - _NFOLDED for r in view[first:end]]
                 self._raw_rules(text, view[TRIAGE + 1], passing, context, carrier, out)
                 return
         gates = _gates(text)
@@ -573,10 +573,16 @@ def _gates(text: Prepared) -> _Gates:
     return view
 
 
+def _passing(out: list[int], at: int) -> tuple[int, int]:
+    """Where in ``out`` the rules passing lie (by number: the folded rules first, then the raw ones),
+    for the answer of ``_kernels.gate_view`` that starts at ``out[at]``: ``out[first:end]``."""
+    first = at + 3 + _NSETS
+    return first, first + out[first - 1]
+
+
 def _parse_gates(out: list[int], at: int, short: bool, text: Prepared) -> _Gates:
     """:class:`_Gates` of ``text`` from what ``_kernels.gate_view`` returned, from ``out[at]`` on."""
-    first = at + 3 + _NSETS  # the rules passing, by number: the folded rules first, then the raw ones
-    end = first + out[first - 1]
+    first, end = _passing(out, at)
     counts = out[at + 1 : first - 2]
     folded: list[int] = []
     starts: Mapping[int, list[int]] = _NO_STARTS
