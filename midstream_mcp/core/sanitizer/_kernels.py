@@ -1669,11 +1669,12 @@ def text_scan(
     other detectors: one kernel call per text for all of them). ``ints`` and ``bytes_`` are the
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
-    rleads_ptr, rleads, [nsets], where each byte array lies in ``bytes_``, the triage literals'
-    starts and first-bytes table, [their nkeys], rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are
-    lit_bytes, code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one),
-    the triage literals and pbytes. The raw rules are
-    gated by the literals ``raw_scan`` found.
+    rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
+    the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
+    rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are lit_bytes, code_words, vocab, the fold
+    table (``_text.fold`` of each ASCII byte, one to one), the triage literals and pbytes. The raw
+    rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
+    :func:`_settled`.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
