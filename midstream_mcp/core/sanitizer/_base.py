@@ -114,6 +114,10 @@ class Detector(Protocol):
     ``detect`` returns findings with offsets into ``text.text``. It may raise:
     the engine catches every exception and fails closed (or open, if the
     policy says so). Long loops should call ``budget.check()``.
+
+    A detector may also have an int ``quiet_flag``: a bit of the kernel's flags (``_view``) that,
+    when the text's flags have it, promises that ``detect`` returns no finding, so the engine does
+    not call it (most chunks of a stream, for the built-in detectors).
     """
 
     name: str

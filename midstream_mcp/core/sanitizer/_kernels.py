@@ -15,14 +15,20 @@ from numba import njit
 
 from midstream_mcp.core.sanitizer._glue import GLUE_MIN, GLUED_MIN
 from midstream_mcp.core.sanitizer._view import (
+    ASCII_TEXT,
     AT_SIGN,
     DIGIT_PAIR,
     DOTTED_DIGITS,
+    INJECTION_QUIET,
     INJECTION_SETTLED,
+    KEY_BLOCK,
     LONG_PIECE,
+    PII_QUIET,
+    SECRETS_QUIET,
     SPLIT_LETTERS,
     TOKEN_HINT,
     TRIAGE,
+    URL_MARK,
 )
 
 # -- character classes (ASCII; Python's ``str.isspace`` and ``re``'s ``\s`` agree on them) -------
@@ -1389,6 +1395,8 @@ def _triage_classes() -> np.ndarray:
 
 
 _TRIAGE_CLASSES = _triage_classes()
+#: What every private key block of ``secrets`` holds (case and all).
+_KEY_BLOCK = np.frombuffer(b"PRIVATE KEY", np.uint8).copy()
 #: ASCII lower case of each byte (other bytes unchanged).
 _LOWER = np.array([c + 32 if 65 <= c <= 90 else c for c in range(256)], np.uint8)
 
@@ -1459,7 +1467,9 @@ def triage(
     says that byte 0, 1 and 2 of literal ``i`` is ``c``, so three lookups and no branch rule out
     almost every place. The literals from ``nbirth`` on, or a piece of ``discord_min`` characters
     or more with two dots, set :data:`TOKEN_HINT` in ``flags`` (when it has :data:`LONG_PIECE`).
-    Positions are -1 when absent.
+    ``flags`` also has :data:`KEY_BLOCK` and :data:`URL_MARK` when the text holds ``PRIVATE KEY`` or
+    ``://``, and :data:`PII_QUIET` and :data:`SECRETS_QUIET` when the gates say that those detectors
+    find nothing. Positions are -1 when absent.
     """
     classes = _TRIAGE_CLASSES
     lower = _LOWER
@@ -1529,12 +1539,15 @@ def triage(
         if k & _T_MARK:
             if c == 64:
                 flags |= AT_SIGN
-            elif ipv6 < 0:
-                q = p + 1
-                while q < n and q - p <= 5 and _hex_digit(b[q]):
-                    q += 1
-                if q < n and q - p <= 5 and b[q] == 58:
-                    ipv6 = p
+            else:
+                if p + 2 < n and b[p + 1] == 47 and b[p + 2] == 47:
+                    flags |= URL_MARK
+                if ipv6 < 0:
+                    q = p + 1
+                    while q < n and q - p <= 5 and _hex_digit(b[q]):
+                        q += 1
+                    if q < n and q - p <= 5 and b[q] == 58:
+                        ipv6 = p
         elif (
             k & _T_UPPER
             and iban < 0
@@ -1544,6 +1557,14 @@ def triage(
             and classes[b[p + 3]] & _T_DIGIT
         ):
             iban = p
+        if c == 80 and p + 11 <= n and not flags & KEY_BLOCK:  # "P"
+            same = True
+            for j in range(1, 11):
+                if b[p + j] != _KEY_BLOCK[j]:
+                    same = False
+                    break
+            if same:
+                flags |= KEY_BLOCK
         cand = lit_next[l0] & lit_next[256 + l1] & lit_next[512 + l2] & ~found
         while cand:
             bit = cand & -cand
@@ -1565,13 +1586,26 @@ def triage(
                     token = True
                 elif i >= nkeys and birth < 0:
                     birth = p
+    if token and flags & LONG_PIECE:
+        flags |= TOKEN_HINT
+    keys = found & ((1 << nkeys) - 1)
+    # What ``pii._triaged`` and the start of ``secrets.SecretsDetector.detect`` read: nothing to do.
+    if (
+        not flags & (AT_SIGN | DOTTED_DIGITS)
+        and ipv6 < 0
+        and (not flags & DIGIT_PAIR or (numbers < 0 and iban < 0 and birth < 0 and street < 0))
+    ):
+        flags |= PII_QUIET
+    url_user = flags & (URL_MARK | AT_SIGN) == URL_MARK | AT_SIGN  # a password may stand in a URL
+    if not flags & (TOKEN_HINT | KEY_BLOCK) and keys == 0 and not url_user:
+        flags |= SECRETS_QUIET
     out = np.empty(TRIAGE, np.int64)
-    out[0] = flags | TOKEN_HINT if token and flags & LONG_PIECE else flags
+    out[0] = flags
     out[1] = iban
     out[2] = street
     out[3] = birth
     out[4] = ipv6
-    out[5] = found & ((1 << nkeys) - 1)
+    out[5] = keys
     out[6] = numbers
     return out
 
@@ -1674,7 +1708,8 @@ def text_scan(
     rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are lit_bytes, code_words, vocab, the fold
     table (``_text.fold`` of each ASCII byte, one to one), the triage literals and pbytes. The raw
     rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
-    :func:`_settled`.
+    :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing at all. The flags
+    always have :data:`ASCII_TEXT`.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1694,8 +1729,10 @@ def text_scan(
     first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), t[0], t[1], t[2], t[3])
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
-    if _settled(b, raw, gate, _part(ints, 14)[0], _part(ints, 14)[1]):
-        out[0] |= INJECTION_SETTLED
+    out[0] |= ASCII_TEXT
+    nsets = _part(ints, 14)[0]
+    if _settled(b, raw, gate, nsets, _part(ints, 14)[1]):
+        out[0] |= INJECTION_SETTLED if gate[2 + nsets] != 0 else INJECTION_SETTLED | INJECTION_QUIET
     out[TRIAGE] = raw.shape[0]
     at = TRIAGE + 1
     out[at : at + raw.shape[0]] = raw

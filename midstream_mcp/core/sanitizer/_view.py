@@ -23,13 +23,22 @@ TRIAGE = 7
 AT_SIGN = 1  # an "@"
 DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
+KEY_BLOCK = 8  # "PRIVATE KEY" (the secrets detector's key blocks all have it)
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)
 #: A long piece and a place where a token format can start (``secrets._TOKEN_PREFIXES``, case
 #: blind), or a piece that can hold a Discord token: without it no token format matches.
 TOKEN_HINT = 32
+URL_MARK = 64  # "://"
+#: The text is ASCII (every text the kernel scans is): no invisible character in it.
+ASCII_TEXT = 128
 #: The injection detector need search nothing but the raw rules the view lets through: no folded
 #: rule passes, no glued word, no suffix or payload to weigh (``_kernels.text_scan`` says when).
 INJECTION_SETTLED = 256
+#: The detectors that can tell from the kernel's view alone that they find nothing in a text say so
+#: with these bits (a detector's ``quiet_flag``): the engine then does not call them.
+PII_QUIET = 512  # none of the personal-data gates opens (see ``pii._triaged``)
+SECRETS_QUIET = 1024  # no token can start, no key word, no key block, no URL with a user
+INJECTION_QUIET = 2048  # settled, and no raw rule passes its gates either
 #: The bit of the raw view's literal mask (``_kernels.raw_scan``) that says single letters stand
 #: split apart somewhere (``_decode.find_split_letters`` may find a run).
 SPLIT_LETTERS = 1 << 62
@@ -51,6 +60,17 @@ def text_view(text: Prepared) -> list[int] | None:
         view = kernels.text_scan(data, min(n, 20_000), *_fast.TEXT_ARGS, n <= LONG).tolist()
         text.kernel_view = view
     return view  # type: ignore[no-any-return]
+
+
+def quiet_flags(text: Prepared, policy: Policy) -> int:
+    """The kernel's flags of ``text`` (0 when there is no view): the engine reads the ``*_QUIET`` bits.
+
+    Only when the kernel call is made anyway, as for :func:`triage`.
+    """
+    if text.kernel_view is None and not policy.injection:
+        return 0
+    view = text_view(text)
+    return 0 if view is None else view[0]
 
 
 def triage(text: Prepared, policy: Policy) -> list[int] | None:

@@ -20,6 +20,7 @@ from midstream_mcp.core.sanitizer._model import (
     _new_verdict,
 )
 from midstream_mcp.core.sanitizer._text import INVISIBLE_RE
+from midstream_mcp.core.sanitizer._view import quiet_flags
 from midstream_mcp.core.sanitizer.injection import InjectionDetector
 from midstream_mcp.core.sanitizer.invisible import InvisibleDetector
 from midstream_mcp.core.sanitizer.pii import PIIDetector
@@ -180,12 +181,16 @@ class DefaultSanitizer:
         prepared = Prepared(text, memo)
         # Hidden characters must not split a card number or a key into pieces nobody matches:
         # sensitive-data detectors read the text with them removed, and offsets map back.
+        # Detectors whose quiet bit the kernel set would find nothing: most chunks skip most of them.
+        quiet = quiet_flags(prepared, policy)
         visible = None if prepared.is_ascii else _visible_view(text)
         if visible is not None:
             visible_text = Prepared(visible[0])
         findings: list[Finding] = []
         errors: list[str] = []
         for det in self._active(policy) if active is None else active:
+            if quiet & getattr(det, "quiet_flag", 0):
+                continue
             try:
                 if visible is not None and det.kind == "sensitive":
                     got = _remap(list(det.detect(visible_text, policy, context, budget)), visible[1])

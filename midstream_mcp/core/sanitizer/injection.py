@@ -44,7 +44,14 @@ from midstream_mcp.core.sanitizer._leads import Leads, after_newline, lead_posit
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
 from midstream_mcp.core.sanitizer._rules import RULES, Rule
 from midstream_mcp.core.sanitizer._text import fold, pattern
-from midstream_mcp.core.sanitizer._view import INJECTION_SETTLED, LONG, SPLIT_LETTERS, TRIAGE, text_view
+from midstream_mcp.core.sanitizer._view import (
+    INJECTION_QUIET,
+    INJECTION_SETTLED,
+    LONG,
+    SPLIT_LETTERS,
+    TRIAGE,
+    text_view,
+)
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: Words whose presence makes a rot13 or reversed reading worth trying.
@@ -197,6 +204,7 @@ class InjectionDetector:
 
     name = "injection"
     kind: Kind = "manipulation"
+    quiet_flag = INJECTION_QUIET
 
     def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
         """Every signal in ``text``, offsets into the original text, score = signal weight."""

@@ -13,6 +13,7 @@ import unicodedata
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext
 from midstream_mcp.core.sanitizer._text import INVISIBLE_RE
+from midstream_mcp.core.sanitizer._view import ASCII_TEXT
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMOJI_GLUE = frozenset("\u200d\ufe0e\ufe0f")
@@ -36,6 +37,7 @@ class InvisibleDetector:
 
     name = "invisible"
     kind: Kind = "notice"
+    quiet_flag = ASCII_TEXT
 
     def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
         """One finding per run of invisible characters that is not part of an emoji sequence."""

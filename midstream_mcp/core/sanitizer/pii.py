@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
-from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, triage
+from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, PII_QUIET, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMAIL = re.compile(
@@ -155,6 +155,7 @@ class PIIDetector:
 
     name = "pii"
     kind: Kind = "sensitive"
+    quiet_flag = PII_QUIET
 
     def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
         """Validated personal-data spans, resolved so that no two overlap."""

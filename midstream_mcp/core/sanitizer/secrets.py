@@ -21,7 +21,7 @@ import re
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import char_classes, shannon_entropy
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
-from midstream_mcp.core.sanitizer._view import TOKEN_HINT, triage
+from midstream_mcp.core.sanitizer._view import SECRETS_QUIET, TOKEN_HINT, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 #: (name, regex, public prefix length kept in the evidence). Order: most specific first.
@@ -205,18 +205,13 @@ class SecretsDetector:
 
     name = "secrets"
     kind: Kind = "sensitive"
+    quiet_flag = SECRETS_QUIET
 
     def detect(self, text: Prepared, policy: Policy, context: ScanContext, budget: Budget) -> list[Finding]:
         """Credential spans; each finding's evidence shows the token type, a public prefix and the length."""
         raw = text.text
         view = triage(text, policy)  # the kernel's first look, or None
-        if (
-            view is not None
-            and not view[0] & TOKEN_HINT
-            and not view[5]
-            and "PRIVATE KEY" not in raw
-            and ("://" not in raw or "@" not in raw)
-        ):
+        if view is not None and view[0] & SECRETS_QUIET:
             return []  # most chunks: no token can start, no key word, no key block or URL
         out: list[Finding] = []
         taken: list[tuple[int, int]] = []
