@@ -18,7 +18,7 @@ from midstream_mcp.core.sanitizer._view import (
     ASCII_TEXT,
     AT_SIGN,
     DIGIT_PAIR,
-    DOTTED_DIGITS,
+    DOTTED_QUAD,
     INJECTION_QUIET,
     INJECTION_SETTLED,
     KEY_BLOCK,
@@ -1441,6 +1441,21 @@ def _key_follows(b: np.ndarray, q: int, lower: np.ndarray) -> bool:
     return bool(_ws(b[q + k]))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _dotted_quad(b: np.ndarray, q: int) -> bool:
+    """``\\.\\d{1,3}\\.\\d{1,3}\\.\\d`` matches at ``b[q]`` (a dot)."""
+    n = b.shape[0]
+    for _ in range(2):
+        q += 1
+        digits = 0
+        while q < n and 48 <= b[q] <= 57 and digits < 4:
+            q += 1
+            digits += 1
+        if digits == 0 or digits > 3 or q >= n or b[q] != 46:
+            return False
+    return q + 1 < n and 48 <= b[q + 1] <= 57
+
+
 @njit(cache=True, nogil=True)
 def triage(
     b: np.ndarray,
@@ -1519,8 +1534,8 @@ def triage(
                 kd = classes[d]
                 if kd & _T_DIGIT:
                     flags |= DIGIT_PAIR
-                elif d == 46 and p + 2 < n and classes[b[p + 2]] & _T_DIGIT:
-                    flags |= DOTTED_DIGITS
+                elif d == 46 and not flags & DOTTED_QUAD and _dotted_quad(b, p + 1):
+                    flags |= DOTTED_QUAD
                 if street < 0 and (
                     (d == 32 and p + 2 < n and classes[b[p + 2]] & _T_UPPER)
                     or (
@@ -1591,7 +1606,7 @@ def triage(
     keys = found & ((1 << nkeys) - 1)
     # What ``pii._triaged`` and the start of ``secrets.SecretsDetector.detect`` read: nothing to do.
     if (
-        not flags & (AT_SIGN | DOTTED_DIGITS)
+        not flags & (AT_SIGN | DOTTED_QUAD)
         and ipv6 < 0
         and (not flags & DIGIT_PAIR or (numbers < 0 and iban < 0 and birth < 0 and street < 0))
     ):

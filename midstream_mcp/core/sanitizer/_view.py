@@ -21,7 +21,7 @@ LONG = 1024
 TRIAGE = 7
 #: Bits of the triage flags.
 AT_SIGN = 1  # an "@"
-DOTTED_DIGITS = 2  # digit "." digit (an IPv4 address has it)
+DOTTED_QUAD = 2  # r"\d\.\d{1,3}\.\d{1,3}\.\d" (every IPv4 address has it)
 DIGIT_PAIR = 4  # two digits in a row
 KEY_BLOCK = 8  # "PRIVATE KEY" (the secrets detector's key blocks all have it)
 LONG_PIECE = 16  # fifteen characters or more without white space (every token format has it)

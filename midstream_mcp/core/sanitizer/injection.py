@@ -73,7 +73,8 @@ _RAW_AFTER_NEWLINE = tuple(None if r.anchored else after_newline(r.regex) for r 
 #: All raw-rule literals in one list (the kernel reports which occur as a bit mask), and per raw rule
 #: the mask of its own.
 _ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
-_RAW_LITERAL_MASKS = tuple(sum(1 << _ALL_LITERALS.index(lit) for lit in set(r.literals)) for r in _RAW_RULES)
+_LITERAL_BIT = {lit: 1 << i for i, lit in enumerate(_ALL_LITERALS)}
+_RAW_LITERAL_MASKS = tuple(sum(_LITERAL_BIT[lit] for lit in set(r.literals)) for r in _RAW_RULES)
 #: Per raw rule, the number of the earlier raw rule it lies within (see ``Rule.within``), or -1.
 _RAW_WITHIN = tuple(
     next(j for j, other in enumerate(_RAW_RULES[:i]) if other.name == r.within) if r.within else -1
@@ -314,7 +315,7 @@ class InjectionDetector:
                 if not _needs_met(rule.needs, lower):
                     continue
             if rule.anchored:
-                m = _anchored_search(rule, raw)
+                m = _anchored_search(rule, raw, literals_seen)
             elif line is not None:
                 m = _line_search(rule.regex, line, raw)
             else:
@@ -488,10 +489,13 @@ def _needs_met(needs: tuple[tuple[str, ...], ...], lower: str) -> bool:
     return True
 
 
-def _anchored_search(rule: Rule, raw: str) -> re.Match[str] | None:
-    """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals."""
+def _anchored_search(rule: Rule, raw: str, seen: int | None = None) -> re.Match[str] | None:
+    """``rule.regex.search(raw)`` for a rule whose matches all start with one of its literals
+    (``seen``: the kernel's mask of the literals in ``raw``, if it has one; the others are not looked for)."""
     starts: set[int] = set()
     for lit in rule.literals:
+        if seen is not None and not seen & _LITERAL_BIT[lit]:
+            continue
         i = raw.find(lit)
         while i >= 0:
             starts.add(i)

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from midstream_mcp.core.sanitizer._base import Budget, Kind, Prepared
 from midstream_mcp.core.sanitizer._checks import IBAN_LENGTHS, card_brand, iban_ok, luhn_ok, mask, ssn_ok
 from midstream_mcp.core.sanitizer._model import Finding, ScanContext, _new_finding
-from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_DIGITS, PII_QUIET, triage
+from midstream_mcp.core.sanitizer._view import AT_SIGN, DIGIT_PAIR, DOTTED_QUAD, PII_QUIET, triage
 from midstream_mcp.core.sanitizer.policy import Policy
 
 _EMAIL = re.compile(
@@ -92,6 +92,8 @@ _STREET_AFTER = re.compile(r"\s(?:[A-Z][\w'\-]*\s){1,3}" + _STREET_TYPES + r"\b"
 _IBAN = re.compile(r"[A-Z](?<![\w][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,32}")
 _IPV4 = re.compile(r"\d(?<![\w.]\d)(?:(?<=[1-9])\d{1,2})?\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\w]|\.\d)")
 _IPV4_CORE = re.compile(r"\.\d{1,3}\.\d{1,3}\.\d")
+#: ``_IPV4_CORE`` after a digit, in the ``_SHAPE`` of a text: the gate of :func:`_ipv4`.
+_DOTTED_QUAD = re.compile(rb"0\.0{1,3}\.0{1,3}\.0")
 _IPV6_GATE = re.compile(r":[0-9A-Fa-f]{0,4}:")
 _IPV6 = re.compile(
     r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{0,4})(?![\w:]|\.\d)"
@@ -185,8 +187,8 @@ def _triage_py(raw: str, is_ascii: bool) -> list[int]:
     flags = AT_SIGN if "@" in raw else 0
     data = raw.encode("utf-8", "surrogatepass")
     shape = data.translate(_SHAPE)
-    if b"0.0" in shape:
-        flags |= DOTTED_DIGITS
+    if b"0.0" in shape and _DOTTED_QUAD.search(shape):
+        flags |= DOTTED_QUAD
     gate = _IPV6_GATE.search(raw) if ":" in raw else None
     ipv6 = -1 if gate is None else gate.start()
     if b"00" not in shape:
@@ -211,7 +213,7 @@ def _triaged(raw: str, view: list[int], out: list[_Candidate]) -> None:
     flags, iban_at, street_at, birth_at, ipv6_at, _keys, numbers_at = view
     if flags & AT_SIGN:
         _emails(raw, out)
-    if flags & DOTTED_DIGITS:
+    if flags & DOTTED_QUAD:
         _ipv4(raw, out)
     if not flags & DIGIT_PAIR:  # no two adjacent digits: no card, phone, SSN, IBAN, date or address
         if ipv6_at >= 0:

@@ -131,6 +131,9 @@ def test_anchored_raw_rule_equals_search() -> None:
         want = rule.regex.search(text)
         got = inj._anchored_search(rule, text)
         assert (want and want.span()) == (got and got.span()), text
+        seen = sum(bit for lit, bit in inj._LITERAL_BIT.items() if lit in text)  # as the kernel has it
+        got = inj._anchored_search(rule, text, seen)
+        assert (want and want.span()) == (got and got.span()), text
         hits += want is not None
     assert hits > 50
 

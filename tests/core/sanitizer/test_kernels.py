@@ -687,7 +687,7 @@ def _python_triage(text: str) -> list[int]:
     )
     flags = (
         _view.AT_SIGN * ("@" in text)
-        | _view.DOTTED_DIGITS * (b"0.0" in shape)
+        | _view.DOTTED_QUAD * bool(re.search(r"\d\.\d{1,3}\.\d{1,3}\.\d", text))
         | _view.DIGIT_PAIR * (b"00" in shape)
         | _view.LONG_PIECE * long_piece
         | _view.TOKEN_HINT * (long_piece and token)
@@ -714,7 +714,7 @@ def _python_triage(text: str) -> list[int]:
     view[0] |= _view.KEY_BLOCK * ("PRIVATE KEY" in text) | _view.URL_MARK * ("://" in text)
     # The quiet bits: nothing opens the gates that pii._triaged and the secrets detector read.
     digits_open = flags & _view.DIGIT_PAIR and max(view[1], view[2], view[3], view[6]) >= 0
-    if not flags & (_view.AT_SIGN | _view.DOTTED_DIGITS) and ipv6 < 0 and not digits_open:
+    if not flags & (_view.AT_SIGN | _view.DOTTED_QUAD) and ipv6 < 0 and not digits_open:
         view[0] |= _view.PII_QUIET
     url_user = "://" in text and "@" in text
     if not view[0] & (_view.TOKEN_HINT | _view.KEY_BLOCK) and not keys and not url_user:
@@ -747,7 +747,7 @@ def test_pii_python_gates_answer_what_the_kernel_does(kernels: object, text: str
 
     got = pii._triage_py(text, True)
     want = kernels.triage(_ascii(text), *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
-    always = _view.AT_SIGN | _view.DOTTED_DIGITS | _view.DIGIT_PAIR
+    always = _view.AT_SIGN | _view.DOTTED_QUAD | _view.DIGIT_PAIR
     assert (got[0] & always, got[4]) == (want[0] & always, want[4])
     if want[0] & _view.DIGIT_PAIR:
         assert got[1:4] == want[1:4]
