@@ -1453,7 +1453,7 @@ def _dotted_quad(b: np.ndarray, q: int) -> bool:
             digits += 1
         if digits == 0 or digits > 3 or q >= n or b[q] != 46:
             return False
-    return q + 1 < n and 48 <= b[q + 1] <= 57
+    return bool(q + 1 < n and 48 <= b[q + 1] <= 57)
 
 
 @njit(cache=True, nogil=True)
