@@ -849,62 +849,64 @@ def _hex_unit(b: np.ndarray, p: int, n: int) -> int:
 
 
 #: Byte classes of :func:`decode_scan`: capitals and digits (bit 1, counted), white space as
-#: ``_ws``, and where a hex unit can start (``0`` of ``0x``, ``\\`` of ``\\x``, ``2`` to ``7``).
-_D_UPPER_DIGIT, _D_SPACE, _D_HEX_START = 1, 2, 4
+#: ``_ws``, where a hex unit can start (``0`` of ``0x``, ``\\`` of ``\\x``, ``2`` to ``7``), and
+#: ``2`` to ``7`` (bit 8, counted: every hex unit holds one, so fewer than six rule a hex run out).
+_D_UPPER_DIGIT, _D_SPACE, _D_HEX_START, _D_HEX_LEAD = 1, 2, 4, 8
 _DECODE_CLASSES = np.array(
     [
         (_D_UPPER_DIGIT if 65 <= c <= 90 or 48 <= c <= 57 else 0)
         | (_D_SPACE if c == 32 or 9 <= c <= 13 or 28 <= c <= 31 else 0)
         | (_D_HEX_START if 50 <= c <= 55 or c == 48 or c == 92 else 0)
+        | (_D_HEX_LEAD if 50 <= c <= 55 else 0)
         for c in range(256)
     ],
     np.uint8,
 )
 
 
-@njit(cache=True, nogil=True)
-def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
-    """What ``find_encoded`` looks at in the ASCII text ``b``, in one array.
+@njit(cache=True, nogil=True, inline="always")
+def _ordinary(b: np.ndarray, s: int, e: int) -> bool:
+    """``b[s:e]`` is an ordinary word: letters, all lower case or capitalised, in stripped punctuation."""
+    lo, hi = s, e
+    while lo < hi and _strip_char(b[lo]):
+        lo += 1
+    while hi > lo and _strip_char(b[hi - 1]):
+        hi -= 1
+    for k in range(lo + 1, hi):
+        if not _lower(b[k]):
+            return False
+    return hi > lo and (_lower(b[lo]) or _upper(b[lo]))
 
-    ``[capitals and digits, tokens, *token (start, end), *hex (start, end)]``: the
-    whitespace-delimited tokens of at least ``min_token`` characters that are not an ordinary
-    word (letters, all lower case or capitalised, between stripped punctuation), and the
-    matches of ``_decode._HEX_RE.finditer``.
-    """
+
+@njit(cache=True, nogil=True)
+def _decode_into(b: np.ndarray, min_token: int, head: int) -> tuple[np.ndarray, int]:
+    """:func:`decode_scan` after ``head`` unset slots of its array (for the caller's fields), and its end."""
     n = b.shape[0]
-    out = np.empty(2 + 2 * n + 2, np.int64)
+    out = np.empty(head + 2 + 2 * n + 2, np.int64)
     upper = 0  # capitals and digits, counted on the way (white space is neither)
-    m = 2
-    p = 0
-    while p < n:
-        if _DECODE_CLASSES[b[p]] & _D_SPACE:
-            p += 1
-            continue
-        s = p
-        while p < n:
-            k = _DECODE_CLASSES[b[p]]
-            if k & _D_SPACE:
-                break
-            upper += k & _D_UPPER_DIGIT
-            p += 1
-        if p - s < min_token:
-            continue
-        lo, hi = s, p
-        while lo < hi and _strip_char(b[lo]):
-            lo += 1
-        while hi > lo and _strip_char(b[hi - 1]):
-            hi -= 1
-        ordinary = hi > lo and (_lower(b[lo]) or _upper(b[lo]))
-        for k in range(lo + 1, hi):
-            if not _lower(b[k]):
-                ordinary = False
-                break
-        if not ordinary:
+    leads = 0  # bytes 2 to 7
+    m = head + 2
+    least = max(min_token, 1)  # a token is never empty
+    s = 0  # where the current token starts (after the last white space)
+    for p in range(n):
+        k = _DECODE_CLASSES[b[p]]
+        upper += k & _D_UPPER_DIGIT
+        leads += k >> 3
+        # No branch per white space (every few bytes, unpredictable): only long tokens branch.
+        space = (k >> 1) & 1
+        if space & (p - s >= least) and not _ordinary(b, s, p):
             out[m] = s
             out[m + 1] = p
             m += 2
-    out[0] = upper
-    out[1] = (m - 2) // 2
+        s += space * (p + 1 - s)
+    if n - s >= least and not _ordinary(b, s, n):
+        out[m] = s
+        out[m + 1] = n
+        m += 2
+    out[head] = upper
+    out[head + 1] = (m - head - 2) // 2
+    if leads < 6:  # a hex run is six units or more
+        return out, m
     p = 0
     while p < n:
         end = _hex_unit(b, p, n) if _DECODE_CLASSES[b[p]] & _D_HEX_START else -1
@@ -928,6 +930,19 @@ def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
             p = end
         else:
             p += 1
+    return out, m
+
+
+@njit(cache=True, nogil=True)
+def decode_scan(b: np.ndarray, min_token: int) -> np.ndarray:
+    """What ``find_encoded`` looks at in the ASCII text ``b``, in one array.
+
+    ``[capitals and digits, tokens, *token (start, end), *hex (start, end)]``: the
+    whitespace-delimited tokens of at least ``min_token`` characters that are not an ordinary
+    word (letters, all lower case or capitalised, between stripped punctuation), and the
+    matches of ``_decode._HEX_RE.finditer``.
+    """
+    out, m = _decode_into(b, min_token, 0)
     return out[:m]
 
 
@@ -1173,6 +1188,64 @@ def _b85_possible(b: np.ndarray, s: int, e: int, lo: int, hi: int, out: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def _payload_into(b: np.ndarray, min_token: int, max_span: int, head: int) -> np.ndarray:
+    """:func:`payload_scan` after ``head`` unset slots of its array (``raw_scan`` fills them: no copy)."""
+    scan, m = _decode_into(b, min_token, head)
+    ntok = scan[head + 1]
+    scratch = np.empty(0, np.uint8)  # allocated when a token gets to decoding (most texts have none)
+    kept = 0
+    for t in range(ntok):
+        at = head + 2 + 2 * t
+        s = scan[at]
+        e = scan[at + 1]
+        if e - s > max_span:
+            continue
+        keep = _b32_possible(b, s, e)
+        if not keep:
+            if scratch.shape[0] == 0:
+                scratch = np.empty(4 * b.shape[0] + 16, np.uint8)  # Ascii85 z: four bytes per character
+            keep = _b64_possible(b, s, e, scratch)
+        if not keep:
+            lo, hi = s, e
+            while lo < hi and _strip_char(b[lo]):
+                lo += 1
+            while hi > lo and _strip_char(b[hi - 1]):
+                hi -= 1
+            keep = _b85_possible(b, s, e, lo, hi, scratch)
+        if keep:
+            scan[at] = ~s  # marked in place, numbered below
+            kept += 1
+    hexes = head + 2 + 2 * ntok
+    rest = m - hexes
+    if kept == 0:  # the usual case: the hex matches move down in place
+        scan[head + 1] = 0
+        for i in range(rest):
+            scan[head + 2 + i] = scan[hexes + i]
+        return scan[: head + 2 + rest]
+    out = np.empty(head + 2 + 3 * kept + rest, np.int64)
+    out[head] = scan[head]
+    out[head + 1] = kept
+    j = head + 2
+    number = 0
+    for t in range(ntok):
+        at = head + 2 + 2 * t
+        s = scan[at]
+        e = scan[at + 1]
+        if s < 0:
+            s = ~s
+        if e - s > max_span:
+            continue
+        number += 1
+        if scan[at] < 0:
+            out[j] = s
+            out[j + 1] = e
+            out[j + 2] = number
+            j += 3
+    out[j : j + rest] = scan[hexes:m]
+    return out
+
+
+@njit(cache=True, nogil=True)
 def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
     """:func:`decode_scan` with the tokens ``find_encoded`` could decode only, numbered.
 
@@ -1182,37 +1255,7 @@ def payload_scan(b: np.ndarray, min_token: int, max_span: int) -> np.ndarray:
     is left out when no decoder of ``_decode._decode_token`` can get text out of it (base32: no run
     of twelve; base64 and base85: nothing printable comes out, see :func:`_maybe_text`).
     """
-    scan = decode_scan(b, min_token)
-    ntok = scan[1]
-    out = np.empty(2 + 3 * ntok + (scan.shape[0] - 2 - 2 * ntok), np.int64)
-    scratch = np.empty(4 * b.shape[0] + 16, np.uint8)  # Ascii85 z: four bytes per character
-    out[0] = scan[0]
-    m = 2
-    number = 0
-    for t in range(ntok):
-        s = scan[2 + 2 * t]
-        e = scan[3 + 2 * t]
-        if e - s > max_span:
-            continue
-        number += 1
-        lo, hi = s, e
-        while lo < hi and _strip_char(b[lo]):
-            lo += 1
-        while hi > lo and _strip_char(b[hi - 1]):
-            hi -= 1
-        if (
-            _b32_possible(b, s, e)
-            or _b64_possible(b, s, e, scratch)
-            or _b85_possible(b, s, e, lo, hi, scratch)
-        ):
-            out[m] = s
-            out[m + 1] = e
-            out[m + 2] = number
-            m += 3
-    out[1] = (m - 2) // 3
-    rest = scan.shape[0] - 2 - 2 * ntok
-    out[m : m + rest] = scan[2 + 2 * ntok :]
-    return out[: m + rest]
+    return _payload_into(b, min_token, max_span, 0)
 
 
 # -- everything the injection detector reads from the raw (ASCII) text, in one call ---------------
@@ -1349,9 +1392,8 @@ def raw_scan(
                     stop = q
                     break
             code = 1 if code_hits(b, line_start, stop, code_words, code_starts) >= 2 else 0
-    # int64, not literal constants: numba would compile payload_scan again for the literals' types.
-    dec = payload_scan(b, np.int64(10), np.int64(8192))  # type: ignore[arg-type]
-    out = np.empty(9 + dec.shape[0], np.int64)
+    # int64, not literal constants: numba would compile _payload_into again for the literals' types.
+    out = _payload_into(b, np.int64(10), np.int64(8192), np.int64(9))  # type: ignore[arg-type]
     out[0] = found | split
     out[1] = marks
     out[2] = best
@@ -1361,7 +1403,6 @@ def raw_scan(
     out[6] = code
     out[7] = uu
     out[8] = morse
-    out[9:] = dec
     return out
 
 
