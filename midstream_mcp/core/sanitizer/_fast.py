@@ -124,6 +124,10 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
         pexact,
         pgap,
         pbytes,
+        vrec,
+        rmasks,
+        glue5,
+        fbits,
     ) = GATE_ARGS
     hint_bytes, hint_starts, hint_next, nkeys, free_keys, nbirth, discord_min = TRIAGE_ARGS
     byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
@@ -135,7 +139,7 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
             [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
              rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
              hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
-             pw2, pexact, pgap],
+             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64)],
             np.int64,
         ),
         np.concatenate(byte_arrays).astype(np.uint8),
@@ -268,6 +272,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     """The injection detector's vocabulary, word sets and rule gates as the arrays ``gate_view`` takes."""
     import numpy as np
 
+    from midstream_mcp.core.sanitizer._glue import GLUE_MIN
     from midstream_mcp.core.sanitizer._leads import lead_pairs
 
     words = injection._VOCAB_LIST
@@ -328,13 +333,41 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         injection._RAW_LITERAL_MASKS[i] if lits is not None else 0
         for i, lits in enumerate(injection._RAW_LITERAL_CHECK)
     ]
+    # Per vocabulary word, one record: the word sets' counts it adds (fbits bits per set), then the mask
+    # of its gate groups; per rule, the mask of its gate groups (one or per word, one and per rule).
+    nsets = len(injection._WORD_SETS)
+    fbits = max(len(s) for s in injection._WORD_SETS).bit_length()  # a count is at most the set's size
+    assert fbits * nsets <= 63
+    nw = max(1, (group + 63) // 64)
+    vrec = np.zeros((len(words), 1 + nw), np.uint64)
+    for v in range(len(words)):
+        vrec[v, 0] = sum(1 << (fbits * bit) for bit in range(nsets) if (vsets[v] >> bit) & 1)
+        for g in by_word[v]:
+            vrec[v, 1 + g // 64] |= np.uint64(1 << (g % 64))
+    rmasks = np.zeros((len(rules), nw), np.uint64)
+    for r in range(len(rules)):
+        for g in range(rgroups_ptr[r], rgroups_ptr[r + 1]):
+            rmasks[r, g // 64] |= np.uint64(1 << (g % 64))
+    # The glue words by their first (last) GLUE_MIN letters: the bit set of their lengths, so that
+    # gate_view looks up only the prefixes (suffixes) of a long word that can be glue words.
+    half = 1024
+    glue5 = np.zeros(2 * half, np.int64)
+    for w in injection._GLUE_WORDS:
+        if len(w) >= GLUE_MIN:
+            assert len(w) < 63
+            for at, part in ((0, w[:GLUE_MIN]), (half, w[-GLUE_MIN:])):
+                h = 0
+                for c in part.encode("ascii"):
+                    h = (h * 31 + c) & 0xFFFFFFFF
+                glue5[at + (h & (half - 1))] |= 1 << len(w)
     return (
         table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
         np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
         -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
         np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
-        np.array(pbytes, np.uint8),
+        np.array(pbytes, np.uint8), vrec.reshape(-1).view(np.int64), rmasks.reshape(-1).view(np.int64),
+        glue5, fbits,
     )  # fmt: skip
 
 

@@ -422,21 +422,24 @@ def _glue_split(
     vstarts: np.ndarray,
     vsets: np.ndarray,
     glue_bit: int,
+    prefixes: int,
+    suffixes: int,
 ) -> tuple[int, int]:
     """``_glue.split_points`` of the word ``b[s:e]``: (after the longest glue-word prefix, before the
     longest glue-word suffix not overlapping it), offsets from ``s``, -1 where there is none. A glue
     word is a vocabulary word with ``glue_bit`` set in ``vsets``; what is left over is three letters
-    or more, or a two-letter vocabulary word.
+    or more, or a two-letter vocabulary word. Only the lengths with their bit set in ``prefixes``
+    (``suffixes``) are looked up: the others are known to be no glue word (see ``gate_view``).
     (Prefix and suffix hashes grow a letter at a time: one pass each.)"""
     n = e - s
     first = -1
     h = 0
     for length in range(1, n - 1):
         h = (h * 31 + b[s + length - 1]) & 0xFFFFFFFF
-        if length >= GLUE_MIN:
+        if GLUE_MIN <= length < 63 and (prefixes >> length) & 1:
             t = _probe(h, b, s, length, table, vocab, vstarts)
-            left = n - length > 2 or _vocab_at(b, s + length, e, table, vocab, vstarts) >= 0
-            if t >= 0 and (vsets[t] >> glue_bit) & 1 and left:
+            glue = t >= 0 and (vsets[t] >> glue_bit) & 1 != 0
+            if glue and (n - length > 2 or _vocab_at(b, s + length, e, table, vocab, vstarts) >= 0):
                 first = length
     second = -1
     h = 0
@@ -444,10 +447,10 @@ def _glue_split(
     for length in range(1, n - 1):
         h = (h + b[e - length] * power) & 0xFFFFFFFF
         power = (power * 31) & 0xFFFFFFFF
-        if length >= GLUE_MIN:
+        if GLUE_MIN <= length < 63 and (suffixes >> length) & 1:
             t = _probe(h, b, e - length, length, table, vocab, vstarts)
-            left = n - length > 2 or _vocab_at(b, s, e - length, table, vocab, vstarts) >= 0
-            if t >= 0 and (vsets[t] >> glue_bit) & 1 and left:
+            glue = t >= 0 and (vsets[t] >> glue_bit) & 1 != 0
+            if glue and (n - length > 2 or _vocab_at(b, s, e - length, table, vocab, vstarts) >= 0):
                 second = n - length
     if second < first:
         second = -1  # overlapping the prefix
@@ -477,6 +480,10 @@ def gate_view(
     pexact: np.ndarray,
     pgap: np.ndarray,
     pbytes: np.ndarray,
+    vrec: np.ndarray,
+    rmasks: np.ndarray,
+    glue5: np.ndarray,
+    fbits: int,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
@@ -506,6 +513,11 @@ def gate_view(
     see ``_glue``) is glued: its first occurrence and split points are reported, and so are apart
     the rules whose gate groups it completes once split and the rules with leads, no place to start
     and a lead that is a part of a glued word.
+    Precomputed from these (see ``_fast._gate_args``): ``vrec``, per vocabulary word, the word sets'
+    counts it adds, ``fbits`` bits per set, then the bit mask of its gate groups (``nw`` int64 words);
+    ``rmasks`` the mask of each rule's gate groups; ``glue5`` (two halves: prefixes, suffixes) by the
+    hash of the first (last) ``GLUE_MIN`` letters, the bit set of the lengths of the glue words that
+    begin (end) with them, collisions or-ed together.
     (Per word it calls only inline helpers: numba calls a compiled function through a pointer otherwise,
     and that overhead per word showed in the profile.) Pass a writable ``b``, as ``text_scan`` does:
     numba compiles a kernel once per argument types, and a read-only array is another type.
@@ -520,11 +532,10 @@ def gate_view(
         size *= 2
     smask = size - 1
     # One allocation for the int32 scratch and one for the int64 (an allocation costs more than the
-    # work on a short text): slots, then occ, chains and hit (below).
+    # work on a short text): slots, then occ and chains (below).
     cap = n // 2 + 1
-    ngroups = rgroups.shape[0]
     nl = n // (GLUED_MIN + 1) + 1  # at most this many words of GLUED_MIN letters or more
-    work = np.empty(3 * size + 4 * cap + 2 * nvocab + 2 * ngroups + 9 * nl, np.int32)
+    work = np.empty(3 * size + 4 * cap + 2 * nvocab + 9 * nl, np.int32)
     slots = work[: 3 * size]
     for i in range(size):
         slots[3 * i] = -1
@@ -538,23 +549,24 @@ def gate_view(
     at += 4 * cap
     chains = work[at : at + 2 * nvocab]  # first_occ, then last_occ
     at += 2 * nvocab
-    hit = work[at : at + ngroups]  # per gate group: a word of it is in the text
-    hit[:] = 0
-    at += ngroups
     # Glued words (see ``_glue``): the gate groups their parts hit, the distinct long words outside
     # the vocabulary (start, end), the glued ones (start, end, split, split) and their parts'
     # vocabulary indices.
-    glue_hit = work[at : at + ngroups]
-    glue_hit[:] = 0
-    at += ngroups
     longs = work[at : at + 2 * nl]
     glued = work[at + 2 * nl : at + 6 * nl]
     part_ids = work[at + 6 * nl : at + 9 * nl]
     nlong = 0
     nocc = 0
     head = 3 + nsets
-    wide = np.zeros(nsets + 2 * nrules, np.int64)
-    counts = wide[:nsets]
+    # Gate groups hit as bit masks: a rule passes when its mask is all hit (a word's groups: one or).
+    nw = rmasks.shape[0] // nrules if nrules > 0 else 0
+    stride = 1 + nw
+    wide = np.empty(2 * nw + 2 * nrules, np.int64)
+    hitm = wide[:nw]
+    gluem = wide[nw : 2 * nw]
+    for k in range(2 * nw):
+        wide[k] = 0
+    packed = 0  # the word sets' counts, fbits bits each
     nids = 0
     distinct = 0
     p = 0
@@ -599,13 +611,10 @@ def gate_view(
             if v >= 0:
                 occ[ids0 + nids] = v
                 nids += 1
-                bits = vsets[v]
-                for k in range(nsets):
-                    if (bits >> k) & 1:
-                        counts[k] += 1
-                for g in range(vgroups_ptr[v], vgroups_ptr[v + 1]):
-                    hit[vgroups[g]] = 1
-        if v >= 0:
+                packed += vrec[stride * v]
+                for k in range(nw):
+                    hitm[k] |= vrec[stride * v + 1 + k]
+        if v >= 0 and with_starts:  # (the occurrences serve only the lead positions)
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
                 occ[pos0 + nocc] = s
@@ -624,7 +633,20 @@ def gate_view(
     for k in range(nlong):
         s = longs[2 * k]
         e = longs[2 * k + 1]
-        first, second = _glue_split(b, s, e, table, vocab, vstarts, vsets, nsets)
+        # The lengths of the glue words that start (end) with the word's first (last) GLUE_MIN
+        # letters, and are short enough to leave two letters: only those can be split off.
+        gmask = glue5.shape[0] // 2 - 1  # a power of two less one
+        keep = (1 << (e - s - 1)) - 1 if e - s - 1 < 63 else -1
+        hp = 0
+        hs = 0
+        for q in range(GLUE_MIN):
+            hp = (hp * 31 + b[s + q]) & 0xFFFFFFFF
+            hs = (hs * 31 + b[e - GLUE_MIN + q]) & 0xFFFFFFFF
+        lp = glue5[hp & gmask] & keep
+        ls = glue5[gmask + 1 + (hs & gmask)] & keep
+        if lp == 0 and ls == 0:
+            continue
+        first, second = _glue_split(b, s, e, table, vocab, vstarts, vsets, nsets, lp, ls)
         if first < 0 and second < 0:
             continue
         glued[4 * nglued] = s
@@ -644,14 +666,14 @@ def gate_view(
             if t >= 0:
                 part_ids[nparts] = t
                 nparts += 1
-                for g in range(vgroups_ptr[t], vgroups_ptr[t + 1]):
-                    glue_hit[vgroups[g]] = 1
-    passing = wide[nsets : nsets + nrules]
+                for g in range(nw):
+                    gluem[g] |= vrec[stride * t + 1 + g]
+    passing = wide[2 * nw : 2 * nw + nrules]
     npass = 0
     nlead = 0  # passing rules with lead positions
     # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
     pos_buf = np.empty(64, np.int64)
-    pos_cnt = wide[nsets + nrules :]
+    pos_cnt = wide[2 * nw + nrules :]
     npos = 0
     nglue_rules = 0  # rules passing only with glued words split: from the end of ``passing``
     for r in range(nrules):
@@ -659,14 +681,14 @@ def gate_view(
         if not ok:
             lo, hi = rgroups_ptr[r], rgroups_ptr[r + 1]
             ok = hi > lo
-            for g in range(lo, hi):
-                if hit[rgroups[g]] == 0:
+            for g in range(nw):
+                if rmasks[nw * r + g] & ~hitm[g]:
                     ok = False
                     break
             if not ok and nglued > 0 and hi > lo:
                 glue_ok = True
-                for g in range(lo, hi):
-                    if hit[rgroups[g]] == 0 and glue_hit[rgroups[g]] == 0:
+                for g in range(nw):
+                    if rmasks[nw * r + g] & ~(hitm[g] | gluem[g]):
                         glue_ok = False
                         break
                 if glue_ok and (rlits[r] == 0 or (rlits[r] & found) != 0):
@@ -676,6 +698,7 @@ def gate_view(
             ok = False
         if not ok:
             continue
+        pos_cnt[r] = 0  # (not cleared with the rest of ``wide``: set for every rule passing)
         if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
             paired = pptr[r + 1] > pptr[r]
             m = 0
@@ -790,8 +813,9 @@ def gate_view(
         npass += 1
     out = np.empty(head + nids + npass + nlead + npos + 2 + nglue_rules + 4 * nglued, np.int64)
     out[0] = distinct
+    fmask = (1 << fbits) - 1
     for k in range(nsets):
-        out[1 + k] = counts[k]
+        out[1 + k] = (packed >> (fbits * k)) & fmask
     out[1 + nsets] = nids
     out[2 + nsets] = npass
     at = head
@@ -1761,8 +1785,9 @@ def text_scan(
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
     the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
-    rlits, pptr, pw1, pw2, pexact, pgap; the byte arrays are lit_bytes, code_words, vocab, the fold
-    table (``_text.fold`` of each ASCII byte, one to one), the triage literals and pbytes. The raw
+    rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits]; the byte arrays are lit_bytes,
+    code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one), the triage
+    literals and pbytes. The raw
     rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
     :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing at all. The flags
     always have :data:`ASCII_TEXT`.
@@ -1779,7 +1804,8 @@ def text_scan(
         folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
-        _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), with_starts,
+        _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), _part(ints, 25), _part(ints, 26),
+        _part(ints, 27), _part(ints, 28)[0], with_starts,
     )  # fmt: skip
     t = _part(ints, 18)  # nkeys, free_keys, nbirth, discord_min
     first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), t[0], t[1], t[2], t[3])

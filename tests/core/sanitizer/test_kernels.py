@@ -180,7 +180,9 @@ def _vocab_texts(n: int, seed: int) -> list[str]:
 @cache
 def _ref_pairs() -> list[list[tuple[str, str, bool, int]] | None]:
     """Per folded rule, the pair leads the kernel got (read back from its arguments)."""
-    *_, pptr, pw1, pw2, pexact, pgap, pbytes = _fast.GATE_ARGS
+    # By position: ``gate_view``'s parameters rlits..pbytes (GATE_ARGS[13:20]); more follow them.
+    pptr, pw1, pw2, pexact, pgap, pbytes = _fast.GATE_ARGS[14:20]
+    assert pbytes.dtype == np.uint8 and len(pptr) == len(inj._FOLDED_RULES) + 1
     out: list[list[tuple[str, str, bool, int]] | None] = []
     for r in range(len(inj._FOLDED_RULES)):
         pairs = [
