@@ -139,7 +139,7 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
             [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
              rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
              hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
-             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64)],
+             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64), *_head_args(injection)],
             np.int64,
         ),
         np.concatenate(byte_arrays).astype(np.uint8),
@@ -148,6 +148,24 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
         k.text_scan(sample, len(sample), *TEXT_ARGS, with_starts)
     KERNELS = _PREPARED = k
     return k
+
+
+def _head_args(injection: ModuleType) -> list[Any]:
+    """For ``_kernels.line_heads_open``, per rule (folded rules first, then raw ones): whether it is one of
+    ``injection._LINE_HEAD_RULES``, and the vocabulary indices of its first gate's words (CSR)."""
+    import numpy as np
+
+    index = {w: i for i, w in enumerate(injection._VOCAB_LIST)}
+    head = np.zeros(len(injection._FOLDED_RULES) + len(injection._RAW_RULES), np.int64)
+    ptr = [0]
+    words: list[int] = []
+    for r, rule in enumerate((*injection._FOLDED_RULES, *injection._RAW_RULES)):
+        i = r - len(injection._FOLDED_RULES)
+        if i in injection._LINE_HEAD_RULES and rule.gates and all(w in index for w in rule.gates[0]):
+            head[r] = 1
+            words.extend(sorted(index[w] for w in rule.gates[0]))
+        ptr.append(len(words))
+    return [head, np.array(ptr, np.int64), np.array(words, np.int64)]
 
 
 def _raw_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:

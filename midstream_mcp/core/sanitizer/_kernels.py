@@ -1773,6 +1773,60 @@ def _settled(b: np.ndarray, raw: np.ndarray, gate: np.ndarray, nsets: int, nfold
     return units < 3
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _head_skip(c: int) -> bool:  # [\s>#*=\-\[(]: what may stand before the word heading a line
+    return (
+        bool(_CLASSES[c] & _C_WS) or c == 62 or c == 35 or c == 42 or c == 61 or c == 45 or c == 91 or c == 40
+    )
+
+
+@njit(cache=True, nogil=True)
+def line_heads_open(
+    b: np.ndarray,
+    gate: np.ndarray,
+    nsets: int,
+    head_rule: np.ndarray,
+    head_ptr: np.ndarray,
+    head_words: np.ndarray,
+    table: np.ndarray,
+    vocab: np.ndarray,
+    vstarts: np.ndarray,
+) -> bool:
+    r"""Whether a rule passing in ``gate`` (:func:`gate_view` of the folded text ``b``) can still match.
+
+    False only when every rule passing is a line-head rule (``head_rule``; ``injection._LINE_HEAD_RULES``)
+    and none of its first gate's words (``head_ptr`` CSR over ``head_words``, vocabulary indices) heads
+    a line of ``b``: stands at the text's start or after a newline, behind nothing but ``[\s>#*=\-\[(]``,
+    as a whole ``[a-z]+`` word. (A match of such a rule's raw pattern folds to exactly that.)
+    """
+    first = 3 + nsets
+    npass = gate[first - 1]
+    for k in range(npass):
+        if head_rule[gate[first + k]] == 0:
+            return True
+    n = b.shape[0]
+    p = 0
+    while p < n:  # p: where a line starts
+        q = p
+        while q < n and _head_skip(b[q]):
+            q += 1
+        e = q
+        while e < n and 97 <= b[e] <= 122:
+            e += 1
+        if e > q:
+            v = _vocab_at(b, q, e, table, vocab, vstarts)
+            if v >= 0:
+                for k in range(npass):
+                    r = gate[first + k]
+                    for w in range(head_ptr[r], head_ptr[r + 1]):
+                        if head_words[w] == v:
+                            return True
+        while e < n and b[e] != 10:
+            e += 1
+        p = e + 1
+    return False
+
+
 @njit(cache=True, nogil=True)
 def text_scan(
     b: np.ndarray, limit: int, ints: np.ndarray, bytes_: np.ndarray, with_starts: bool
@@ -1785,12 +1839,13 @@ def text_scan(
     prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
     rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
     the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
-    rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits]; the byte arrays are lit_bytes,
+    rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits], and the line-head rules (see
+    :func:`line_heads_open`: head_rule, head_ptr, head_words); the byte arrays are lit_bytes,
     code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one), the triage
     literals and pbytes. The raw
     rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
-    :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing at all. The flags
-    always have :data:`ASCII_TEXT`.
+    :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing or all those passing
+    closed by :func:`line_heads_open`. The flags always have :data:`ASCII_TEXT`.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1814,7 +1869,12 @@ def text_scan(
     out[0] |= ASCII_TEXT
     nsets = _part(ints, 14)[0]
     if _settled(b, raw, gate, nsets, _part(ints, 14)[1]):
-        out[0] |= INJECTION_SETTLED if gate[2 + nsets] != 0 else INJECTION_SETTLED | INJECTION_QUIET
+        out[0] |= INJECTION_SETTLED
+        if gate[2 + nsets] == 0 or not line_heads_open(
+            folded, gate, nsets, _part(ints, 29), _part(ints, 30), _part(ints, 31), _part(ints, 4),
+            _bpart(ints, bytes_, 2), _part(ints, 5),
+        ):  # fmt: skip
+            out[0] |= INJECTION_QUIET
     out[TRIAGE] = raw.shape[0]
     at = TRIAGE + 1
     out[at : at + raw.shape[0]] = raw

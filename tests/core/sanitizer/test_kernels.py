@@ -813,8 +813,45 @@ def test_quiet_bits_are_set_on_plain_text_and_not_where_there_is_something(kerne
         assert flags[1] & det.quiet_flag, det.name  # type: ignore[attr-defined]
     assert [bool(f & _view.PII_QUIET) for f in flags] == [True, True, True, False, True, True, False]
     assert [bool(f & _view.SECRETS_QUIET) for f in flags] == [True, True, True, True, False, True, False]
-    # "model" opens the gate of a raw rule (a line starting "model:"); keys and URLs are tokens to decode.
-    assert [bool(f & _view.INJECTION_QUIET) for f in flags] == [False, True, True, True, False, False, False]
+    # "model" and "admin" inside a line head none (see test_line_head_rules_*); keys are tokens to decode.
+    assert [bool(f & _view.INJECTION_QUIET) for f in flags] == [True, True, True, True, False, False, True]
+
+
+#: The words the line-head rules' patterns start with, and a few that are not.
+_HEAD_WORDS = (
+    "system sys admin administrator developer root operator supervisor assistant ai bot chatgpt gpt model"
+)
+_HEAD_WORDS += " user human the models ai2"
+_HEAD_LINES = st.lists(
+    st.tuples(
+        st.sampled_from(["", " ", "  ", "> ", "# ", "**", "[", "(", "=-", "\t", "x ", "1. ", "\n", ">\n "]),
+        st.sampled_from(_HEAD_WORDS.split()).flatmap(lambda w: st.sampled_from([w, w.upper(), w.title()])),
+        st.sampled_from(["", " ", "_prompt", " message", "s", "1", "l"]),
+        st.sampled_from([":", "]", " :", ")", "::", " -", " says", ""]),
+        st.sampled_from([" hello there", " ignore this", "", " the rest of the line is prose, long enough"]),
+    ).map("".join),
+    min_size=2,
+    max_size=12,
+).map("\n".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_HEAD_LINES)
+def test_line_head_rules_settle_only_when_no_line_can_match(kernels: object, text: str) -> None:
+    """INJECTION_QUIET with line-head rules passing: none of their patterns matches (nor anything else)."""
+    flags = _assert_quiet_detectors_find_nothing(text)
+    if flags & _view.INJECTION_QUIET:
+        assert not any(inj._RAW_RULES[i].regex.search(text) for i in inj._LINE_HEAD_RULES), text
+
+
+def test_line_head_rules_settle_prose_that_only_mentions_them(kernels: object) -> None:
+    mention = (
+        "The model returns a list of results, and the assistant can then filter them by date or status.\n"
+    )
+    heading = mention + "Model: here is the summary of the results, filtered by date and by status."
+    assert _view.quiet_flags(Prepared(mention * 2), SCAN) & _view.INJECTION_QUIET
+    assert not _view.quiet_flags(Prepared(heading), SCAN) & _view.INJECTION_QUIET
+    assert inj.InjectionDetector().detect(Prepared(heading), SCAN, ScanContext(), Budget(10.0))
 
 
 @settings(max_examples=200, deadline=None)
