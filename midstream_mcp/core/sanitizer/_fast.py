@@ -151,19 +151,20 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
 
 
 def _head_args(injection: ModuleType) -> list[Any]:
-    """For ``_kernels.line_heads_open``, per rule (folded rules first, then raw ones): whether it is one of
-    ``injection._LINE_HEAD_RULES``, and the vocabulary indices of its first gate's words (CSR)."""
+    """For ``_kernels.heads_open``, per rule (folded rules first, then raw ones): its head (0 none, 1
+    "line", 2 "marker"; see ``Rule.head``), and the vocabulary indices of its head words (CSR)."""
     import numpy as np
 
     index = {w: i for i, w in enumerate(injection._VOCAB_LIST)}
-    head = np.zeros(len(injection._FOLDED_RULES) + len(injection._RAW_RULES), np.int64)
+    kinds = {"": 0, "line": 1, "marker": 2}
+    rules = (*injection._FOLDED_RULES, *injection._RAW_RULES)
+    head = np.zeros(len(rules), np.int64)
     ptr = [0]
     words: list[int] = []
-    for r, rule in enumerate((*injection._FOLDED_RULES, *injection._RAW_RULES)):
-        i = r - len(injection._FOLDED_RULES)
-        if i in injection._LINE_HEAD_RULES and rule.gates and all(w in index for w in rule.gates[0]):
-            head[r] = 1
-            words.extend(sorted(index[w] for w in rule.gates[0]))
+    for r, rule in enumerate(rules):
+        if rule.head and rule.view == "raw" and all(w in index for w in rule.head_words):
+            head[r] = kinds[rule.head]
+            words.extend(sorted(index[w] for w in rule.head_words))
         ptr.append(len(words))
     return [head, np.array(ptr, np.int64), np.array(words, np.int64)]
 

@@ -1775,55 +1775,84 @@ def _settled(b: np.ndarray, raw: np.ndarray, gate: np.ndarray, nsets: int, nfold
 
 @njit(cache=True, nogil=True, inline="always")
 def _head_skip(c: int) -> bool:  # [\s>#*=\-\[(]: what may stand before the word heading a line
-    return (
-        bool(_CLASSES[c] & _C_WS) or c == 62 or c == 35 or c == 42 or c == 61 or c == 45 or c == 91 or c == 40
-    )
+    return bool(_CLASSES[c] & _C_WS) or c in (62, 35, 42, 61, 45, 91, 40)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _head_word(
+    b: np.ndarray, folded: np.ndarray, q: int, table: np.ndarray, vocab: np.ndarray, vstarts: np.ndarray
+) -> int:
+    """The vocabulary index of the folded run of ASCII letters of ``b`` starting at ``q``, or -1."""
+    e = q
+    while e < b.shape[0] and _CLASSES[b[e]] & (_C_UPPER | _C_LOWER):
+        e += 1
+    return _vocab_at(folded, q, e, table, vocab, vstarts) if e > q else -1
 
 
 @njit(cache=True, nogil=True)
-def line_heads_open(
+def heads_open(
     b: np.ndarray,
+    folded: np.ndarray,
     gate: np.ndarray,
     nsets: int,
-    head_rule: np.ndarray,
+    head_kind: np.ndarray,
     head_ptr: np.ndarray,
     head_words: np.ndarray,
     table: np.ndarray,
     vocab: np.ndarray,
     vstarts: np.ndarray,
 ) -> bool:
-    r"""Whether a rule passing in ``gate`` (:func:`gate_view` of the folded text ``b``) can still match.
+    r"""Whether a rule passing in ``gate`` (:func:`gate_view` of ``folded``, ``b`` folded) can still match.
 
-    False only when every rule passing is a line-head rule (``head_rule``; ``injection._LINE_HEAD_RULES``)
-    and none of its first gate's words (``head_ptr`` CSR over ``head_words``, vocabulary indices) heads
-    a line of ``b``: stands at the text's start or after a newline, behind nothing but ``[\s>#*=\-\[(]``,
-    as a whole ``[a-z]+`` word. (A match of such a rule's raw pattern folds to exactly that.)
+    False only when every rule passing has a head (``head_kind``: 1 "line", 2 "marker", 0 none; see
+    ``Rule.head``) and none of its head words (``head_ptr`` CSR over ``head_words``, vocabulary indices)
+    stands at such a head in ``b``: at a line head, first on a line (at the text's start or after a
+    newline) behind nothing but ``[\s>#*=\-\[(]``; at a marker head, right after a run of three or
+    more of one of ``-=#*`` and white space. The word is the whole run of ASCII letters there, folded.
     """
     first = 3 + nsets
     npass = gate[first - 1]
+    kinds = 0
     for k in range(npass):
-        if head_rule[gate[first + k]] == 0:
+        kind = head_kind[gate[first + k]]
+        if kind == 0:
             return True
+        kinds |= kind
     n = b.shape[0]
-    p = 0
-    while p < n:  # p: where a line starts
-        q = p
-        while q < n and _head_skip(b[q]):
-            q += 1
-        e = q
-        while e < n and 97 <= b[e] <= 122:
-            e += 1
-        if e > q:
-            v = _vocab_at(b, q, e, table, vocab, vstarts)
-            if v >= 0:
-                for k in range(npass):
-                    r = gate[first + k]
-                    for w in range(head_ptr[r], head_ptr[r + 1]):
-                        if head_words[w] == v:
-                            return True
-        while e < n and b[e] != 10:
-            e += 1
-        p = e + 1
+    for kind in (1, 2):
+        if not kinds & kind:
+            continue
+        p = 0
+        while p < n:
+            q = -1  # where a head word may start
+            if kind == 1:  # p starts a line
+                q = p
+                while q < n and _head_skip(b[q]):
+                    q += 1
+                nxt = q
+                while nxt < n and b[nxt] != 10:
+                    nxt += 1
+                nxt += 1
+            else:  # a run of one of -=#* from p
+                c = b[p]
+                nxt = p + 1
+                if c == 45 or c == 61 or c == 35 or c == 42:
+                    while nxt < n and b[nxt] == c:
+                        nxt += 1
+                    if nxt - p >= 3:
+                        q = nxt
+                        while q < n and _CLASSES[b[q]] & _C_WS:
+                            q += 1
+            if q >= 0 and q < n:
+                v = _head_word(b, folded, q, table, vocab, vstarts)
+                if v >= 0:
+                    for k in range(npass):
+                        r = gate[first + k]
+                        if head_kind[r] == kind:
+                            for w in range(head_ptr[r], head_ptr[r + 1]):
+                                if head_words[w] == v:
+                                    return True
+            p = nxt
     return False
 
 
@@ -1840,12 +1869,12 @@ def text_scan(
     rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
     the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
     rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits], and the line-head rules (see
-    :func:`line_heads_open`: head_rule, head_ptr, head_words); the byte arrays are lit_bytes,
+    :func:`heads_open`: head_kind, head_ptr, head_words); the byte arrays are lit_bytes,
     code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one), the triage
     literals and pbytes. The raw
     rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
     :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing or all those passing
-    closed by :func:`line_heads_open`. The flags always have :data:`ASCII_TEXT`.
+    closed by :func:`heads_open`. The flags always have :data:`ASCII_TEXT`.
     """
     raw = raw_scan(
         b, limit, _bpart(ints, bytes_, 0), _part(ints, 0), _part(ints, 1), _part(ints, 2),
@@ -1870,8 +1899,8 @@ def text_scan(
     nsets = _part(ints, 14)[0]
     if _settled(b, raw, gate, nsets, _part(ints, 14)[1]):
         out[0] |= INJECTION_SETTLED
-        if gate[2 + nsets] == 0 or not line_heads_open(
-            folded, gate, nsets, _part(ints, 29), _part(ints, 30), _part(ints, 31), _part(ints, 4),
+        if gate[2 + nsets] == 0 or not heads_open(
+            b, folded, gate, nsets, _part(ints, 29), _part(ints, 30), _part(ints, 31), _part(ints, 4),
             _bpart(ints, bytes_, 2), _part(ints, 5),
         ):  # fmt: skip
             out[0] |= INJECTION_QUIET

@@ -57,6 +57,12 @@ class Rule:
     #: Raw rules: the name of an earlier raw rule that matches wherever this one does (this pattern
     #: starts with a stricter form of that one): when that one matches nowhere, this one is not tried.
     within: str = ""
+    #: Raw rules: where every match has one of ``head_words`` (folded), as a whole word of ASCII letters in
+    #: any case: "line", first on a line behind nothing but ``[\s>#*=\-\[(]``; "marker", right after a
+    #: run of three or more of one of ``-=#*`` and white space. The kernel settles the rule on a text
+    #: where no such word stands so (``_kernels.heads_open``; ``test_kernels`` checks the promise).
+    head: Literal["", "line", "marker"] = ""
+    head_words: frozenset[str] = frozenset()
 
 
 def _alt(words: str) -> str:
@@ -87,6 +93,8 @@ def _rule(
     anchored: bool = False,
     needs: tuple[str, ...] = (),
     within: str = "",
+    head: Literal["", "line", "marker"] = "",
+    head_words: str = "",
 ) -> Rule:
     groups = (gates,) if isinstance(gates, str) else gates
     regex = re.compile(pattern(src)) if view == "folded" else re.compile(src, re.IGNORECASE | re.MULTILINE)
@@ -94,7 +102,22 @@ def _rule(
     gate = tuple(frozenset(w for w in (fold(x) for x in g.split()) if w.isalpha()) for g in groups if g)
     need = tuple(tuple(g.split()) for g in needs)
     name = name or category
-    return Rule(category, weight, gate, regex, view, agentic_weight, name, literals, anchored, need, within)
+    heads = frozenset(fold(w) for w in head_words.split())
+    return Rule(
+        category,
+        weight,
+        gate,
+        regex,
+        view,
+        agentic_weight,
+        name,
+        literals,
+        anchored,
+        need,
+        within,
+        head,
+        heads,
+    )
 
 
 # -- vocabularies ------------------------------------------------------------------------------------
@@ -597,6 +620,8 @@ RULES: tuple[Rule, ...] = (
         r"^[\s>#*=\-\[(]*+system(?:[ \t]+[a-z][\w-]*){1,8}[ \t]*:",
         view="raw",
         name="system_heading",
+        head="line",
+        head_words="system",
     ),
     # --- harmful content solicitation hidden in a task (latent jailbreak) -------------------
     _rule(
@@ -938,6 +963,8 @@ RULES: tuple[Rule, ...] = (
         r"\s*(?:[\]):]|::)",
         view="raw",
         name="role_line",
+        head="line",
+        head_words="system sys admin administrator developer root operator supervisor",
     ),
     _rule(
         "delimiter_injection",
@@ -955,6 +982,8 @@ RULES: tuple[Rule, ...] = (
         r"^[\s>#*\[]*+(?:assistant|ai|bot|chatgpt|gpt|model)\s*[\]:]",
         view="raw",
         name="assistant_line",
+        head="line",
+        head_words="assistant ai bot chatgpt gpt model",
     ),
     _rule(
         "delimiter_injection",
@@ -965,6 +994,8 @@ RULES: tuple[Rule, ...] = (
         view="raw",
         name="fake_turns",
         within="assistant_line",
+        head="line",
+        head_words="assistant ai bot chatgpt gpt model",
     ),
     _rule(
         "delimiter_injection",
@@ -989,6 +1020,8 @@ RULES: tuple[Rule, ...] = (
             "prompt input instruction message context document data session conversation rules text",
         ),
         name="section_marker",
+        head="marker",
+        head_words="end begin start new system admin",
     ),
     _rule(
         "delimiter_injection",

@@ -70,10 +70,9 @@ _RAW_RULES = tuple(r for r in RULES if r.view == "raw")
 _RAW_LITERAL_CHECK: tuple[tuple[str, ...] | None, ...] = tuple(r.literals or None for r in _RAW_RULES)
 #: Per raw rule anchored at line starts (``^...``), the same pattern after a newline (see ``_line_search``).
 _RAW_AFTER_NEWLINE = tuple(None if r.anchored else after_newline(r.regex) for r in _RAW_RULES)
-#: The raw rules anchored at line starts whose every match begins a line with ``[\s>#*=\-\[(]*``, then
-#: a word of the rule's first gate (folded), then no letter: the kernel settles them when no such word
-#: heads a line (see ``_kernels.line_heads_open``; ``test_kernels`` checks the promise on every one).
-_LINE_HEAD_RULES = tuple(i for i, line in enumerate(_RAW_AFTER_NEWLINE) if line is not None)
+#: The raw rules with a head (see ``Rule.head``): the kernel settles them where none of their head words
+#: stands at such a head.
+_HEAD_RULES = tuple(i for i, r in enumerate(_RAW_RULES) if r.head)
 #: All raw-rule literals in one list (the kernel reports which occur as a bit mask), and per raw rule
 #: the mask of its own.
 _ALL_LITERALS = tuple(sorted({lit for r in _RAW_RULES for lit in r.literals}))
