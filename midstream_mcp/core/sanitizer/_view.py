@@ -38,7 +38,7 @@ INJECTION_SETTLED = 256
 #: with these bits (a detector's ``quiet_flag``): the engine then does not call them.
 PII_QUIET = 512  # none of the personal-data gates opens (see ``pii._triaged``)
 SECRETS_QUIET = 1024  # no token can start, no key word, no key block, no URL with a user
-INJECTION_QUIET = 2048  # settled, and no raw rule passes its gates either
+INJECTION_QUIET = 2048  # settled, and no raw rule can match (see ``_kernels.heads_open``)
 #: The bit of the raw view's literal mask (``_kernels.raw_scan``) that says single letters stand
 #: split apart somewhere (``_decode.find_split_letters`` may find a run).
 SPLIT_LETTERS = 1 << 62

@@ -179,10 +179,10 @@ class DefaultSanitizer:
             budget.seconds = seconds
             budget.deadline = t0 + seconds
         prepared = Prepared(text, memo)
-        # Hidden characters must not split a card number or a key into pieces nobody matches:
-        # sensitive-data detectors read the text with them removed, and offsets map back.
         # Detectors whose quiet bit the kernel set would find nothing: most chunks skip most of them.
         quiet = quiet_flags(prepared, policy)
+        # Hidden characters must not split a card number or a key into pieces nobody matches:
+        # sensitive-data detectors read the text with them removed, and offsets map back.
         visible = None if prepared.is_ascii else _visible_view(text)
         if visible is not None:
             visible_text = Prepared(visible[0])
