@@ -197,13 +197,12 @@ def _suffix_word(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
 #: Where a mark can start, found by pairs of bytes: the bits of a byte as the one before (low nibble)
 #: meet its bits as the byte itself (high nibble). ``_T_SPACE_PUNCT``: punctuation after white space
 #: or at the start (punct, bracket), the quiet kind left out, as alone it starts no mark and with
-#: more punctuation after it ``_T_PUNCT_PUNCT`` fires; ``_T_PUNCT_PUNCT``: the start of a run of two
-#: or more (cluster); ``_T_LOWER_UPPER`` and ``_T_LETTER_SYM``: a case change (glue) or letters
-#: before a fused symbol (fused), the mark then starting with the word. Most bytes trigger nothing,
-#: and the scan costs a table read and a branch that is rarely taken per byte (one per word and per
-#: punctuation had the scan mispredicting at every word's end). Bit 9 (``_T_PUNCT_PUNCT << 8``):
-#: punctuation after which ``_T_PUNCT_PUNCT`` does not fire, as the run was tried at its start;
-#: not ``"``, ``'`` and ``_``, where a fused or bracket mark can end inside a run.
+#: more punctuation after it ``_T_PUNCT_PUNCT`` fires; ``_T_PUNCT_PUNCT``: two punctuation in a row,
+#: a cluster at the first (every pair of a run fires; the ones inside a mark or tried are skipped,
+#: cheaper than keeping the scan from firing); ``_T_LOWER_UPPER`` and ``_T_LETTER_SYM``: a case
+#: change (glue) or letters before a fused symbol (fused), the mark then starting with the word.
+#: Most bytes trigger nothing, and the scan costs a table read and a branch that is rarely taken per
+#: byte (one per word and per punctuation had the scan mispredicting at every word's end).
 _T_SPACE_PUNCT, _T_PUNCT_PUNCT, _T_LOWER_UPPER, _T_LETTER_SYM = 1, 2, 4, 8
 _TRIGGER = np.array(
     [
@@ -215,8 +214,7 @@ _TRIGGER = np.array(
         | (_T_PUNCT_PUNCT << 4 if k & _C_PUNCT else 0)
         | (_T_LOWER_UPPER << 4 if k & _C_UPPER else 0)
         | (_T_LETTER_SYM << 4 if k & _C_FSYM else 0)
-        | (_T_PUNCT_PUNCT << 8 if k & _C_PUNCT and c not in b"\"'_" else 0)
-        for c, k in enumerate(_CLASSES.tolist())
+        for k in _CLASSES.tolist()
     ],
     np.int64,
 )
@@ -235,12 +233,10 @@ def _marks_packed(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, int]:
     done = 0  # the end of the last match: finditer goes on from there
     tried = -1
     prev = _T_SPACE_PUNCT  # the text's start counts as white space
-    last = 0
     for p in range(n):
         t = _TRIGGER[b[p]]
         hit = prev & (t >> 4)
-        prev = t & ~last & 15  # (only the bits as the byte before)
-        last = (t >> 8) & _T_PUNCT_PUNCT
+        prev = t
         if hit == 0:
             continue
         if hit & _T_SPACE_PUNCT:
