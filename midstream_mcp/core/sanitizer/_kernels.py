@@ -194,6 +194,85 @@ def _suffix_word(b: np.ndarray, p: int, n: int) -> tuple[int, int]:
     return -1, r
 
 
+#: Where a mark can start, found by pairs of bytes: the bits of a byte as the one before (low nibble)
+#: meet its bits as the byte itself (high nibble). ``_T_SPACE_PUNCT``: punctuation after white space
+#: or at the start (punct, bracket), the quiet kind left out, as alone it starts no mark and with
+#: more punctuation after it ``_T_PUNCT_PUNCT`` fires; ``_T_PUNCT_PUNCT``: two punctuation in a row,
+#: a cluster at the first (every pair of a run fires; the ones inside a mark or tried are skipped,
+#: cheaper than keeping the scan from firing); ``_T_LOWER_UPPER`` and ``_T_LETTER_SYM``: a case
+#: change (glue) or letters before a fused symbol (fused), the mark then starting with the word.
+#: Most bytes trigger nothing, and the scan costs a table read and a branch that is rarely taken per
+#: byte (one per word and per punctuation had the scan mispredicting at every word's end).
+_T_SPACE_PUNCT, _T_PUNCT_PUNCT, _T_LOWER_UPPER, _T_LETTER_SYM = 1, 2, 4, 8
+_TRIGGER = np.array(
+    [
+        (_T_SPACE_PUNCT if k & _C_WS else 0)
+        | (_T_PUNCT_PUNCT if k & _C_PUNCT else 0)
+        | (_T_LOWER_UPPER if k & _C_LOWER else 0)
+        | (_T_LETTER_SYM if k & (_C_LOWER | _C_UPPER) else 0)
+        | (_T_SPACE_PUNCT << 4 if k & _C_PUNCT and not k & _C_QUIET else 0)
+        | (_T_PUNCT_PUNCT << 4 if k & _C_PUNCT else 0)
+        | (_T_LOWER_UPPER << 4 if k & _C_UPPER else 0)
+        | (_T_LETTER_SYM << 4 if k & _C_FSYM else 0)
+        for k in _CLASSES.tolist()
+    ],
+    np.int64,
+)
+
+
+@njit(cache=True, nogil=True)
+def _marks_packed(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, int]:
+    """The marks of :func:`suffix_marks`, each ``position << 3 | kind``, and how many.
+
+    The array starts small and grows (a few marks per text are usual; the allocation of an array as
+    long as the text was a tenth of the time).
+    """
+    n = b.shape[0]
+    out = np.empty(16, np.int64)
+    m = 0
+    done = 0  # the end of the last match: finditer goes on from there
+    tried = -1
+    prev = _T_SPACE_PUNCT  # the text's start counts as white space
+    for p in range(n):
+        t = _TRIGGER[b[p]]
+        hit = prev & (t >> 4)
+        prev = t
+        if hit == 0:
+            continue
+        if hit & _T_SPACE_PUNCT:
+            at = p
+        elif hit & _T_PUNCT_PUNCT:
+            at = p - 1
+        else:  # the start of the word
+            at = p - 1
+            while at > 0 and _CLASSES[b[at - 1]] & (_C_UPPER | _C_LOWER):
+                at -= 1
+        if at < done or at <= tried:
+            continue
+        tried = at
+        if hit & (_T_SPACE_PUNCT | _T_PUNCT_PUNCT):
+            kind, end = _suffix_punct(b, at, n)
+        else:
+            kind, end = _suffix_word(b, at, n)
+        if kind < 0:
+            continue
+        done = end
+        if kind == 3 and end - at <= 8:
+            code = 0
+            for k in range(end - 1, at - 1, -1):
+                code = (code << 8) | b[k]
+            i = np.searchsorted(prose, code)
+            if i < prose.shape[0] and prose[i] == code:
+                continue
+        if m == out.shape[0]:
+            grown = np.empty(2 * m, np.int64)
+            grown[:m] = out
+            out = grown
+        out[m] = at << 3 | kind
+        m += 1
+    return out, m
+
+
 @njit(cache=True, nogil=True)
 def suffix_marks(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
     """Every mark of ``_SUFFIX_RE.finditer`` over ``b``: positions, kinds and how many.
@@ -202,48 +281,22 @@ def suffix_marks(b: np.ndarray, prose: np.ndarray) -> tuple[np.ndarray, np.ndarr
     sorted array ``prose`` are left out, as ``injection._PROSE_CLUSTERS`` are.
     """
     n = b.shape[0]
+    packed, m = _marks_packed(b, prose)
     pos = np.empty(n, np.int64)
     kinds = np.empty(n, np.int64)
-    m = 0
-    p = 0
-    while p < n:
-        c = b[p]
-        # A mark starts at punctuation or at a letter that no letter precedes.
-        if _punct(c):
-            kind, end = _suffix_punct(b, p, n)
-            if kind < 0:
-                p += 1
-                continue
-        elif _letter(c) and (p == 0 or not _letter(b[p - 1])):
-            kind, end = _suffix_word(b, p, n)
-            if kind < 0:
-                p = end  # past the word's letters
-                continue
-        else:
-            p += 1
-            continue
-        keep = True
-        if kind == 3 and end - p <= 8:
-            code = 0
-            for k in range(end - 1, p - 1, -1):
-                code = (code << 8) | b[k]
-            i = np.searchsorted(prose, code)
-            keep = not (i < prose.shape[0] and prose[i] == code)
-        if keep:
-            pos[m] = p
-            kinds[m] = kind
-            m += 1
-        p = end
+    for i in range(m):
+        pos[i] = packed[i] >> 3
+        kinds[i] = packed[i] & 7
     return pos, kinds, m
 
 
 @njit(cache=True, nogil=True)
 def suffix_window(b: np.ndarray, prose: np.ndarray, span: int) -> tuple[int, int, int, int, int]:
     """:func:`suffix_marks` then :func:`densest`: (marks, count, kinds, first, last), no arrays boxed."""
-    pos, kinds, m = suffix_marks(b, prose)
+    packed, m = _marks_packed(b, prose)
     if m == 0:
         return 0, 0, 0, 0, 0
-    best, nkinds, first, last = densest(pos, kinds, m, span)
+    best, nkinds, first, last = _densest_packed(packed, m, span)
     return m, best, nkinds, first, last
 
 
@@ -253,23 +306,29 @@ def densest(pos: np.ndarray, kinds: np.ndarray, m: int, span: int) -> tuple[int,
 
     The first such run wins ties, as in ``injection._suffix_signal``.
     """
+    return _densest_packed(pos[:m] << 3 | kinds[:m], m, span)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _densest_packed(packed: np.ndarray, m: int, span: int) -> tuple[int, int, int, int]:
+    """:func:`densest` of the marks of :func:`_marks_packed`."""
     best = 0
     best_i = 0
     j = 0
     for i in range(m):
-        while pos[i] - pos[j] > span:
+        while (packed[i] >> 3) - (packed[j] >> 3) > span:
             j += 1
         if i - j + 1 > best:
             best = i - j + 1
             best_i = i
     seen = 0
     for k in range(best_i - best + 1, best_i + 1):
-        seen |= 1 << kinds[k]
+        seen |= 1 << (packed[k] & 7)
     nkinds = 0
     while seen:
         nkinds += seen & 1
         seen >>= 1
-    return best, nkinds, pos[best_i - best + 1], pos[best_i]
+    return best, nkinds, packed[best_i - best + 1] >> 3, packed[best_i] >> 3
 
 
 _CODE_WORDS = (
