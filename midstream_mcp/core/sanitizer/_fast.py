@@ -266,7 +266,7 @@ def _helper(source: str) -> None:
 def _triage_args() -> tuple[Any, ...]:
     """The arguments of ``_kernels.triage`` after the text: the literals it looks for (the secrets
     detector's key hints, the birth words, then the token prefixes), the literals by their first,
-    second and third byte, how many key hints come first, the mask of those that count anywhere
+    second and third byte (either case), how many key hints come first, the mask of those that count anywhere
     (``bearer`` starts no key/value pair: its own pattern follows it), where the birth words end,
     and the shortest Discord token."""
     import numpy as np
@@ -277,8 +277,9 @@ def _triage_args() -> tuple[Any, ...]:
     assert len(lits) < 63 and all(w == w.lower() and len(w) >= 3 for w in lits)
     table = np.zeros(3 * 256, np.int64)
     for i, lit in enumerate(lits):
-        for j in range(3):
-            table[256 * j + lit[j]] |= 1 << i
+        for j in range(3):  # in either case: the kernel reads the text's bytes as they are
+            for c in {lit[j], ord(chr(lit[j]).upper())}:
+                table[256 * j + c] |= 1 << i
     starts = np.cumsum([0] + [len(w) for w in lits]).astype(np.int64)
     return (
         np.array(bytearray(b"".join(lits)), np.uint8), starts, table, len(secrets._KEY_HINTS),

@@ -1603,9 +1603,10 @@ def triage(
     the first run of six digits with at most two of `` .-()/`` between neighbours. The literals
     (``lit_bytes``/``lit_starts``, three bytes or more, lower case) are matched against the
     lower-cased text; bit ``i`` of ``lit_next[c]``, ``lit_next[256 + c]`` and ``lit_next[512 + c]``
-    says that byte 0, 1 and 2 of literal ``i`` is ``c``, so three lookups and no branch rule out
-    almost every place. The literals from ``nbirth`` on, or a piece of ``discord_min`` characters
-    or more with two dots, set :data:`TOKEN_HINT` in ``flags`` (when it has :data:`LONG_PIECE`).
+    says that byte 0, 1 and 2 of literal ``i`` is ``c`` in either case, so three lookups of the text's
+    bytes and no branch rule out almost every place. The literals from ``nbirth`` on, or a piece of
+    ``discord_min`` characters or more with two dots, set :data:`TOKEN_HINT` in ``flags`` (when it
+    has :data:`LONG_PIECE`).
     ``flags`` also has :data:`KEY_BLOCK` and :data:`URL_MARK` when the text holds ``PRIVATE KEY`` or
     ``://``, and :data:`PII_QUIET` and :data:`SECRETS_QUIET` when the gates say that those detectors
     find nothing. Positions are -1 when absent.
@@ -1626,14 +1627,14 @@ def triage(
     piece = 0  # characters since the last white space
     dots = 0  # dots since the last white space
     token = False  # a token prefix or a piece that can hold a Discord token
-    l1 = lower[b[0]] if n > 0 else 0
-    l2 = lower[b[1]] if n > 1 else 0
+    l1 = b[0] if n > 0 else 0
+    l2 = b[1] if n > 1 else 0
     for p in range(n):
         c = b[p]
         k = classes[c]
         l0 = l1
         l1 = l2
-        l2 = lower[b[p + 2]] if p + 2 < n else 0
+        l2 = b[p + 2] if p + 2 < n else 0
         if k & _T_SPACE:
             piece = 0
             dots = 0
