@@ -180,7 +180,10 @@ class DefaultSanitizer:
             budget.deadline = t0 + seconds
         prepared = Prepared(text, memo)
         # Detectors whose quiet bit the kernel set would find nothing: most chunks skip most of them.
-        quiet = quiet_flags(prepared, policy)
+        try:
+            quiet = quiet_flags(prepared, policy)
+        except Exception:  # the detectors make the same call below, where a failure fails closed
+            quiet = 0
         # Hidden characters must not split a card number or a key into pieces nobody matches:
         # sensitive-data detectors read the text with them removed, and offsets map back.
         visible = None if prepared.is_ascii else _visible_view(text)

@@ -875,6 +875,22 @@ def test_head_rules_settle_prose_that_only_mentions_them(kernels: object) -> Non
     assert inj.InjectionDetector().detect(Prepared(marker), SCAN, ScanContext(), Budget(10.0))
 
 
+def test_a_failing_kernel_call_fails_closed(kernels: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine reads the quiet bits before any detector runs; a failure there is the detectors' failure."""
+
+    def broken(*args: object) -> None:
+        raise MemoryError
+
+    monkeypatch.setattr(kernels, "text_scan", broken)
+    text = "The model returns a list of results; the assistant can then filter them by date or status."
+    verdict = DEFAULT_SANITIZER.scan(text)
+    assert verdict.action.value == "block" and "failed (MemoryError)" in verdict.reason
+    stream = StreamScanner()
+    assert stream.feed(text).verdict.action.value == "block"
+    monkeypatch.undo()
+    assert stream.feed(text).verdict.action.value == "allow"  # and the stream goes on
+
+
 @settings(max_examples=200, deadline=None)
 @given(_QUIET_TEXTS)
 def test_engine_skipping_quiet_detectors_changes_nothing(kernels: object, text: str) -> None:
