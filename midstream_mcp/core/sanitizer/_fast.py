@@ -128,6 +128,8 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
         rmasks,
         glue5,
         fbits,
+        vlptr,
+        vlead,
     ) = GATE_ARGS
     hint_bytes, hint_starts, hint_next, nkeys, free_keys, nbirth, discord_min = TRIAGE_ARGS
     byte_arrays = [lit_bytes, code_words, vocab, FOLD_TABLE, hint_bytes, pbytes]
@@ -139,7 +141,8 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
             [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
              rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
              hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
-             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64), *_head_args(injection)],
+             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64), *_head_args(injection),
+             vlptr, vlead],
             np.int64,
         ),
         np.concatenate(byte_arrays).astype(np.uint8),
@@ -370,7 +373,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
             rmasks[r, g // 64] |= np.uint64(1 << (g % 64))
     # The glue words by their first (last) GLUE_MIN letters: the bit set of their lengths, so that
     # gate_view looks up only the prefixes (suffixes) of a long word that can be glue words.
-    half = 1024
+    half = 4096  # (1024 let through twice as many words to split as this)
     glue5 = np.zeros(2 * half, np.int64)
     for w in injection._GLUE_WORDS:
         if len(w) >= GLUE_MIN:
@@ -380,6 +383,26 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
                 for c in part.encode("ascii"):
                     h = (h * 31 + c) & 0xFFFFFFFF
                 glue5[at + (h & (half - 1))] |= 1 << len(w)
+    # Per vocabulary word, the rules it leads (in rule order), five numbers each: the rule, its pairs
+    # with that first word (lo, hi: a run of pw1), the most filler words any of them allows (-1: one
+    # allows any next word, or the rule has no pairs or none for this word: every place is kept),
+    # and the first bytes of their next words as a bit set (by the low five bits: a quick filter).
+    by_lead: list[list[int]] = [[] for _ in words]
+    for r in range(len(rules)):
+        for v in rleads[rleads_ptr[r] : rleads_ptr[r + 1]]:
+            js = [j for j in range(pptr[r], pptr[r + 1]) if pw1[j] == v] if r + 1 < len(pptr) else []
+            lo, hi, most, first = (js[0], js[-1] + 1, 0, 0) if js else (0, 0, -1, 0)
+            assert hi - lo == len(js)  # pairs sorted by first word
+            for j in js:
+                if pw2[j + 1] == pw2[j]:
+                    most = -1
+                else:
+                    first |= 1 << (pbytes[pw2[j]] & 31)
+                    if most >= 0:
+                        most = max(most, pgap[j])
+            by_lead[v] += [r, lo, hi, most, first]
+    vlptr = np.cumsum([0] + [len(e) // 5 for e in by_lead]).astype(np.int64)
+    vlead = np.array([x for e in by_lead for x in e], np.int64)
     return (
         table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
         np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
@@ -387,7 +410,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
         np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
         np.array(pbytes, np.uint8), vrec.reshape(-1).view(np.int64), rmasks.reshape(-1).view(np.int64),
-        glue5, fbits,
+        glue5, fbits, vlptr, vlead,
     )  # fmt: skip
 
 

@@ -471,7 +471,8 @@ def _vocab_at(
     return _probe(h, b, s, e - s, table, vocab, vstarts)
 
 
-@njit(cache=True, nogil=True)
+# Inline: gate_view calls it in its loop over the long words, where the call itself showed in timings.
+@njit(cache=True, nogil=True, inline="always")
 def _glue_split(
     b: np.ndarray,
     s: int,
@@ -543,6 +544,8 @@ def gate_view(
     rmasks: np.ndarray,
     glue5: np.ndarray,
     fbits: int,
+    vlptr: np.ndarray,
+    vlead: np.ndarray,
     with_starts: bool,
 ) -> np.ndarray:
     """Everything the injection detector's word gates ask of the folded text ``b``, in one array.
@@ -576,38 +579,33 @@ def gate_view(
     counts it adds, ``fbits`` bits per set, then the bit mask of its gate groups (``nw`` int64 words);
     ``rmasks`` the mask of each rule's gate groups; ``glue5`` (two halves: prefixes, suffixes) by the
     hash of the first (last) ``GLUE_MIN`` letters, the bit set of the lengths of the glue words that
-    begin (end) with them, collisions or-ed together.
+    begin (end) with them, collisions or-ed together; ``vlptr``/``vlead`` (CSR), per vocabulary word,
+    the rules it leads (see ``_fast._gate_args``: the rule, its run of pairs with that first word, the
+    most filler words they allow, the first bytes of their next words).
     (Per word it calls only inline helpers: numba calls a compiled function through a pointer otherwise,
     and that overhead per word showed in the profile.) Pass a writable ``b``, as ``text_scan`` does:
     numba compiles a kernel once per argument types, and a read-only array is another type.
     """
     n = b.shape[0]
     nrules = rgroups_ptr.shape[0] - 1
-    nvocab = vstarts.shape[0] - 1
-    # Distinct words seen, open addressing, (start, end, vocabulary index or -1) per slot: there are
-    # at most n // 2 + 1 words, so this many slots always leave one free (and little to clear).
+    # Distinct words seen, open addressing, starts then ends then vocabulary indices (or -1): there
+    # are at most n // 2 + 1 words, so this many slots always leave one free (and little to clear).
     size = 16
     while size < n // 2 + 2:
         size *= 2
     smask = size - 1
     # One allocation for the int32 scratch and one for the int64 (an allocation costs more than the
-    # work on a short text): slots, then occ and chains (below).
+    # work on a short text): slots, then occ (below).
     cap = n // 2 + 1
     nl = n // (GLUED_MIN + 1) + 1  # at most this many words of GLUED_MIN letters or more
-    work = np.empty(3 * size + 4 * cap + 2 * nvocab + 9 * nl, np.int32)
+    work = np.empty(3 * size + 3 * cap + 9 * nl, np.int32)
     slots = work[: 3 * size]
-    for i in range(size):
-        slots[3 * i] = -1
-    # Vocabulary words at word starts, in order, one chain per vocabulary word: first_occ[v], then
-    # occ_next[o] until -1 (last_occ[v]: where the chain ends). first_occ is not cleared: it holds
-    # o only when occ_word[o] == v (a sparse set; clearing all the vocabulary cost more per call,
-    # and so did a bit set of the words present).
+    slots[:size] = -1  # (a run of starts: one fill; the ends and vocabulary indices after it)
+    # Lead words at word starts, in text order: where the rules' matches can start.
     at = 3 * size
-    occ = work[at : at + 4 * cap]  # occ_pos, occ_next, occ_word, then ids (vocabulary hits)
-    pos0, next0, word0, ids0 = 0, cap, 2 * cap, 3 * cap
-    at += 4 * cap
-    chains = work[at : at + 2 * nvocab]  # first_occ, then last_occ
-    at += 2 * nvocab
+    occ = work[at : at + 3 * cap]  # occ_pos, occ_word, then ids (vocabulary hits)
+    pos0, word0, ids0 = 0, cap, 2 * cap
+    at += 3 * cap
     # Glued words (see ``_glue``): the gate groups their parts hit, the distinct long words outside
     # the vocabulary (start, end), the glued ones (start, end, split, split) and their parts'
     # vocabulary indices.
@@ -620,7 +618,7 @@ def gate_view(
     # Gate groups hit as bit masks: a rule passes when its mask is all hit (a word's groups: one or).
     nw = rmasks.shape[0] // nrules if nrules > 0 else 0
     stride = 1 + nw
-    wide = np.empty(2 * nw + 2 * nrules, np.int64)
+    wide = np.empty(2 * nw + 4 * nrules, np.int64)
     hitm = wide[:nw]
     gluem = wide[nw : 2 * nw]
     for k in range(2 * nw):
@@ -645,23 +643,23 @@ def gate_view(
         length = p - s
         i = h & smask
         v = -2  # not looked up yet
-        while slots[3 * i] >= 0:
-            ss = slots[3 * i]
-            if slots[3 * i + 1] - ss == length:
+        while slots[i] >= 0:
+            ss = slots[i]
+            if slots[size + i] - ss == length:
                 same = True
                 for k in range(length):  # (inline: a helper call here costs reference counting)
                     if b[ss + k] != b[s + k]:
                         same = False
                         break
                 if same:
-                    v = slots[3 * i + 2]
+                    v = slots[2 * size + i]
                     break
             i = (i + 1) & smask
         if v == -2:
             v = _probe(h, b, s, length, table, vocab, vstarts)
-            slots[3 * i] = s
-            slots[3 * i + 1] = p
-            slots[3 * i + 2] = v
+            slots[i] = s
+            slots[size + i] = p
+            slots[2 * size + i] = v
             distinct += 1
             if v < 0 and length >= GLUED_MIN:  # looked at after the loop (it is rare and slower)
                 longs[2 * nlong] = s
@@ -673,18 +671,11 @@ def gate_view(
                 packed += vrec[stride * v]
                 for k in range(nw):
                     hitm[k] |= vrec[stride * v + 1 + k]
-        if v >= 0 and with_starts:  # (the occurrences serve only the lead positions)
+        if v >= 0 and with_starts and vlptr[v + 1] > vlptr[v]:  # (they serve only the lead positions)
             c = b[s - 1] if s > 0 else 32
             if not (97 <= c <= 122 or 65 <= c <= 90 or 48 <= c <= 57 or c == 95):
                 occ[pos0 + nocc] = s
-                occ[next0 + nocc] = -1
                 occ[word0 + nocc] = v
-                o = chains[v]
-                if 0 <= o < nocc and occ[word0 + o] == v:
-                    occ[next0 + chains[nvocab + v]] = nocc
-                else:
-                    chains[v] = nocc
-                chains[nvocab + v] = nocc
                 nocc += 1
     # Glued words among the long words outside the vocabulary, and the gate groups of their parts.
     nglued = 0
@@ -728,134 +719,117 @@ def gate_view(
                 for g in range(nw):
                     gluem[g] |= vrec[stride * t + 1 + g]
     passing = wide[2 * nw : 2 * nw + nrules]
+    # Per rule: 0 fails, 1 passes its gates (and literals), 2 passes only with glued words split;
+    # then how many lead positions it has, then where they go in ``out``.
+    state = wide[2 * nw + nrules : 2 * nw + 2 * nrules]
+    pos_cnt = wide[2 * nw + 2 * nrules : 2 * nw + 3 * nrules]
+    pos_at = wide[2 * nw + 3 * nrules :]
+    ncand = 0  # rules passing, either way, in order: from the start of ``pos_at``
+    for r in range(nrules):
+        miss = 0  # the gate groups of the rule not hit
+        for g in range(nw):
+            miss |= rmasks[nw * r + g] & ~hitm[g]
+        st = 1 if always[r] != 0 or (miss == 0 and rgroups_ptr[r + 1] > rgroups_ptr[r]) else 0
+        if st == 0 and nglued > 0 and rgroups_ptr[r + 1] > rgroups_ptr[r]:
+            st = 2
+            for g in range(nw):
+                if rmasks[nw * r + g] & ~(hitm[g] | gluem[g]):
+                    st = 0
+                    break
+        if st == 0 or (rlits[r] != 0 and (rlits[r] & found) == 0):
+            state[r] = 0
+            continue
+        state[r] = st
+        pos_cnt[r] = 0
+        pos_at[ncand] = r
+        ncand += 1
+    # Lead positions: one pass over the vocabulary words at word starts, in text order (so each rule's
+    # positions come in order); per word, its entries in ``vlead`` (rule, pairs lo, pairs hi, most
+    # filler words or -1: any place, the next words' first letters as a bit set).
+    nfit = 0
+    total = 0
+    if with_starts:
+        for o in range(nocc):
+            v = occ[word0 + o]
+            total += vlptr[v + 1] - vlptr[v]
+    fits = np.empty(2 * total, np.int64)  # (rule, position) per place a lead fits, in text order
+    for o in range(nocc if with_starts else 0):
+        s = occ[pos0 + o]
+        v = occ[word0 + o]
+        for ent in range(vlptr[v], vlptr[v + 1]):
+            r = vlead[5 * ent]
+            if state[r] != 1:
+                continue
+            most = vlead[5 * ent + 3]
+            if most >= 0:
+                plo = vlead[5 * ent + 1]
+                phi = vlead[5 * ent + 2]
+                fmask = vlead[5 * ent + 4]
+                start = s + vstarts[v + 1] - vstarts[v]
+                fits_here = False
+                runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
+                in_run = False
+                counted = False
+                q = start
+                while q < n:
+                    x = b[q]
+                    alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
+                    if alnum and q > start and (fmask >> (x & 31)) & 1:
+                        y = b[q - 1]
+                        if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
+                            for j in range(plo, phi):
+                                if pgap[j] < runs:
+                                    continue
+                                ws, we = pw2[j], pw2[j + 1]
+                                e = q + we - ws
+                                if e > n:
+                                    continue
+                                same = True
+                                for k in range(we - ws):
+                                    if pbytes[ws + k] != b[q + k]:
+                                        same = False
+                                        break
+                                if not same:
+                                    continue
+                                if pexact[j] and e < n:
+                                    z = b[e]
+                                    if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
+                                        continue
+                                fits_here = True
+                                break
+                            if fits_here:
+                                break
+                    if alnum or x == 95 or x == 63:
+                        if not in_run:
+                            in_run = True
+                            counted = False
+                        if alnum and not counted:
+                            counted = True
+                            runs += 1
+                            if runs > most:
+                                break
+                    else:
+                        in_run = False
+                    q += 1
+                if not fits_here:
+                    continue
+            fits[2 * nfit] = r
+            fits[2 * nfit + 1] = s
+            nfit += 1
+            pos_cnt[r] += 1
     npass = 0
     nlead = 0  # passing rules with lead positions
-    # Lead positions of the passing rules, rule after rule (pos_cnt: how many each).
-    pos_buf = np.empty(64, np.int64)
-    pos_cnt = wide[2 * nw + nrules :]
     npos = 0
     nglue_rules = 0  # rules passing only with glued words split: from the end of ``passing``
-    for r in range(nrules):
-        ok = always[r] != 0
-        if not ok:
-            lo, hi = rgroups_ptr[r], rgroups_ptr[r + 1]
-            ok = hi > lo
-            for g in range(nw):
-                if rmasks[nw * r + g] & ~hitm[g]:
-                    ok = False
-                    break
-            if not ok and nglued > 0 and hi > lo:
-                glue_ok = True
-                for g in range(nw):
-                    if rmasks[nw * r + g] & ~(hitm[g] | gluem[g]):
-                        glue_ok = False
-                        break
-                if glue_ok and (rlits[r] == 0 or (rlits[r] & found) != 0):
-                    nglue_rules += 1
-                    passing[nrules - nglue_rules] = r
-        if ok and rlits[r] != 0 and (rlits[r] & found) == 0:
-            ok = False
-        if not ok:
+    for c in range(ncand):
+        r = pos_at[c]
+        st = state[r]
+        if st == 2:
+            nglue_rules += 1
+            passing[nrules - nglue_rules] = r
             continue
-        pos_cnt[r] = 0  # (not cleared with the rest of ``wide``: set for every rule passing)
         if with_starts and rleads_ptr[r + 1] > rleads_ptr[r]:
-            paired = pptr[r + 1] > pptr[r]
-            m = 0
-            for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
-                v = rleads[g]
-                o = chains[v]
-                if o < 0 or o >= nocc or occ[word0 + o] != v:
-                    continue  # the lead is not in the text
-                # The rule's pairs with first word v: a run of its pairs (sorted by first word), and
-                # the most filler words any of them allows (-1: one allows any next word, or none).
-                plo = pptr[r]
-                phi = pptr[r + 1]
-                most = -1
-                if paired:
-                    while plo < phi:
-                        mid = (plo + phi) >> 1
-                        if pw1[mid] < v:
-                            plo = mid + 1
-                        else:
-                            phi = mid
-                    phi = plo
-                    most = 0
-                    while phi < pptr[r + 1] and pw1[phi] == v:
-                        if pw2[phi + 1] == pw2[phi]:
-                            most = -1
-                        elif most >= 0 and pgap[phi] > most:
-                            most = pgap[phi]
-                        phi += 1
-                    if phi == plo:
-                        most = -1  # (every lead has pairs; were it not so, keep its places)
-                while o >= 0:
-                    s = occ[pos0 + o]
-                    o = occ[next0 + o]
-                    if most >= 0:
-                        start = s + vstarts[v + 1] - vstarts[v]
-                        fits = False
-                        runs = 0  # runs of word bytes holding a letter or digit in b[start:q]
-                        in_run = False
-                        counted = False
-                        q = start
-                        while q < n:
-                            x = b[q]
-                            alnum = 97 <= x <= 122 or 65 <= x <= 90 or 48 <= x <= 57
-                            if alnum and q > start:
-                                y = b[q - 1]
-                                if not (97 <= y <= 122 or 65 <= y <= 90 or 48 <= y <= 57):
-                                    for j in range(plo, phi):
-                                        if pgap[j] < runs:
-                                            continue
-                                        ws, we = pw2[j], pw2[j + 1]
-                                        e = q + we - ws
-                                        if e > n:
-                                            continue
-                                        same = True
-                                        for k in range(we - ws):
-                                            if pbytes[ws + k] != b[q + k]:
-                                                same = False
-                                                break
-                                        if not same:
-                                            continue
-                                        if pexact[j] and e < n:
-                                            z = b[e]
-                                            if 97 <= z <= 122 or 65 <= z <= 90 or 48 <= z <= 57:
-                                                continue
-                                        fits = True
-                                        break
-                                    if fits:
-                                        break
-                            if alnum or x == 95 or x == 63:
-                                if not in_run:
-                                    in_run = True
-                                    counted = False
-                                if alnum and not counted:
-                                    counted = True
-                                    runs += 1
-                                    if runs > most:
-                                        break
-                            else:
-                                in_run = False
-                            q += 1
-                        if not fits:
-                            continue
-                    if npos == pos_buf.shape[0]:
-                        grown = np.empty(2 * npos, np.int64)
-                        grown[:npos] = pos_buf
-                        pos_buf = grown
-                    pos_buf[npos] = s
-                    npos += 1
-                    m += 1
-            # The leads' places came lead by lead: in text order for the caller (insertion sort).
-            for a in range(npos - m + 1, npos):
-                here = pos_buf[a]
-                back = a - 1
-                while back >= npos - m and pos_buf[back] > here:
-                    pos_buf[back + 1] = pos_buf[back]
-                    back -= 1
-                pos_buf[back + 1] = here
-            if m == 0:
+            if pos_cnt[r] == 0:
                 # No place where a match could start, unless a lead is glued to a word ("andignore").
                 glued_lead = False
                 for g in range(rleads_ptr[r], rleads_ptr[r + 1]):
@@ -866,8 +840,8 @@ def gate_view(
                     nglue_rules += 1
                     passing[nrules - nglue_rules] = r
                 continue
-            pos_cnt[r] = m
             nlead += 1
+            npos += pos_cnt[r]
         passing[npass] = r
         npass += 1
     out = np.empty(head + nids + npass + nlead + npos + 2 + nglue_rules + 4 * nglued, np.int64)
@@ -881,17 +855,18 @@ def gate_view(
     for k in range(npass):
         out[at + k] = passing[k]
     at += npass
-    src = 0
     for k in range(npass):
-        m = pos_cnt[passing[k]]
+        r = passing[k]
+        m = pos_cnt[r]
         if m == 0:
             continue
         out[at] = m
-        at += 1
-        for o in range(m):
-            out[at + o] = pos_buf[src + o]
-        at += m
-        src += m
+        pos_at[r] = at + 1
+        at += 1 + m
+    for k in range(nfit):  # each rule's in text order
+        r = fits[2 * k]
+        out[pos_at[r]] = fits[2 * k + 1]
+        pos_at[r] += 1
     out[at] = nglue_rules
     at += 1
     for k in range(nglue_rules):  # in rule order
@@ -1949,7 +1924,7 @@ def text_scan(
         _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
         _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
         _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), _part(ints, 25), _part(ints, 26),
-        _part(ints, 27), _part(ints, 28)[0], with_starts,
+        _part(ints, 27), _part(ints, 28)[0], _part(ints, 32), _part(ints, 33), with_starts,
     )  # fmt: skip
     t = _part(ints, 18)  # nkeys, free_keys, nbirth, discord_min
     first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), t[0], t[1], t[2], t[3])
