@@ -1904,7 +1904,7 @@ def text_scan(
     rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
     the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
     rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits], and the line-head rules (see
-    :func:`heads_open`: head_kind, head_ptr, head_words); the byte arrays are lit_bytes,
+    :func:`heads_open`: head_kind, head_ptr, head_words), vlptr, vlead; the byte arrays are lit_bytes,
     code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one), the triage
     literals and pbytes. The raw
     rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
