@@ -62,24 +62,22 @@ def text_view(text: Prepared) -> list[int] | None:
     return view  # type: ignore[no-any-return]
 
 
-def quiet_flags(text: Prepared, policy: Policy) -> int:
-    """The kernel's flags of ``text`` (0 when there is no view): the engine reads the ``*_QUIET`` bits.
-
-    Only when the kernel call is made anyway, as for :func:`triage`.
-    """
+def _view_made_anyway(text: Prepared, policy: Policy) -> list[int] | None:
+    """:func:`text_view` of ``text`` when the kernel call is made anyway (the injection detector is on,
+    or it has been made), else None: on its own the call costs more than the gates it replaces."""
     if text.kernel_view is None and not policy.injection:
-        return 0
-    view = text_view(text)
+        return None
+    return text_view(text)
+
+
+def quiet_flags(text: Prepared, policy: Policy) -> int:
+    """The kernel's flags of ``text`` (0 without a view, see above): the engine reads the ``*_QUIET`` bits."""
+    view = _view_made_anyway(text, policy)
     return 0 if view is None else view[0]
 
 
 def triage(text: Prepared, policy: Policy) -> list[int] | None:
-    """The kernel's first look at ``text`` for the PII and secrets detectors, or None: use your own gates.
-
-    Only when the kernel call is made anyway (the injection detector is on, or it has been made):
-    on its own the call costs more than the gates it replaces.
-    """
-    if text.kernel_view is None and not policy.injection:
-        return None
-    view = text_view(text)
+    """The kernel's first look at ``text`` for the PII and secrets detectors, or None (no view, see above):
+    use your own gates."""
+    view = _view_made_anyway(text, policy)
     return None if view is None else view[:TRIAGE]
