@@ -109,17 +109,12 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
         vstarts,
         vsets,
         nsets,
-        vgroups_ptr,
-        vgroups,
         rgroups_ptr,
-        rgroups,
         always,
         rl_ptr,
         rl,
         _found,
         rlits,
-        pptr,
-        pw1,
         pw2,
         pexact,
         pgap,
@@ -138,11 +133,10 @@ def _load(k: ModuleType, injection: ModuleType, helper: subprocess.Popen[bytes] 
     counts = np.array([nsets, len(injection._FOLDED_RULES)], np.int64)
     TEXT_ARGS = (
         k.pack(
-            [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups,
-             rgroups_ptr, rgroups, always, rl_ptr, rl, counts, where, hint_starts,
-             hint_next, np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pptr, pw1,
-             pw2, pexact, pgap, vrec, rmasks, glue5, np.array([fbits], np.int64), *_head_args(injection),
-             vlptr, vlead],
+            [lit_starts, lit_first, prose, code_starts, table, vstarts, vsets, rgroups_ptr, always, rl_ptr,
+             rl, counts, where, hint_starts, hint_next,
+             np.array([nkeys, free_keys, nbirth, discord_min], np.int64), rlits, pw2, pexact, pgap, vrec,
+             rmasks, glue5, np.array([fbits], np.int64), *_head_args(injection), vlptr, vlead],
             np.int64,
         ),
         np.concatenate(byte_arrays).astype(np.uint8),
@@ -291,12 +285,39 @@ def _triage_args() -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+def pair_leads(
+    injection: ModuleType,
+) -> tuple[list[int], list[int], list[int], list[int], list[int], bytearray]:
+    """The pair leads (first word, start of the next one) of the folded rules whose leads the kernel
+    finds, grouped by the first word: per rule a run (``pptr`` CSR) of pairs, each the first word's
+    vocabulary index (``pw1``), where its next word ends in ``pbytes`` (``pw2``, CSR), whether that is
+    the whole next word (``pexact``) and how many filler words may come first (``pgap``).
+
+    Derived here rather than at import: only the kernel reads them, and deriving takes a while.
+    """
+    from midstream_mcp.core.sanitizer._leads import lead_pairs
+
+    index = {w: i for i, w in enumerate(injection._VOCAB_LIST)}
+    pptr, pw1, pw2, pexact, pgap = [0], [], [0], [], []
+    pbytes = bytearray()
+    for i in range(len(injection._FOLDED_RULES)):
+        pairs = lead_pairs(injection._FOLDED_RULES[i].regex) if injection._KERNEL_LEADS[i] else None
+        if pairs is not None and {w1 for w1, _, _, _ in pairs} == injection._LEAD_SETS[i][0]:
+            for w1, w2, whole, gap in sorted(pairs, key=lambda p: (index[p[0]], p[1], p[3])):
+                pw1.append(index[w1])
+                pbytes += w2.encode("ascii")
+                pw2.append(len(pbytes))
+                pexact.append(int(whole))
+                pgap.append(gap)
+        pptr.append(len(pw1))
+    return pptr, pw1, pw2, pexact, pgap, pbytes
+
+
 def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     """The injection detector's vocabulary, word sets and rule gates as the arrays ``gate_view`` takes."""
     import numpy as np
 
     from midstream_mcp.core.sanitizer._glue import GLUE_MIN
-    from midstream_mcp.core.sanitizer._leads import lead_pairs
 
     words = injection._VOCAB_LIST
     index = {w: i for i, w in enumerate(words)}
@@ -323,8 +344,6 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
                     by_word[index[w]].append(group)
             group += 1
         rgroups_ptr.append(group)
-    vgroups_ptr = np.cumsum([0] + [len(g) for g in by_word]).astype(np.int64)
-    vgroups = np.array([g for gs in by_word for g in gs], np.int64)
     always = np.array(
         [0] * len(injection._FOLDED_RULES) + [0 if r.gates else 1 for r in injection._RAW_RULES], np.int64
     )
@@ -337,20 +356,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
             rleads.extend(sorted(index[w] for w in injection._LEAD_SETS[i][0]))
         rleads_ptr.append(len(rleads))
     rleads_ptr += [len(rleads)] * len(injection._RAW_RULES)  # raw rules: no leads
-    # Pair leads (first word, start of the next one) of the same rules, grouped by the first word;
-    # derived here rather than at import: only the kernel reads them, and deriving takes a while.
-    pptr, pw1, pw2, pexact, pgap = [0], [], [0], [], []
-    pbytes = bytearray()
-    for i in range(len(injection._FOLDED_RULES)):
-        pairs = lead_pairs(injection._FOLDED_RULES[i].regex) if injection._KERNEL_LEADS[i] else None
-        if pairs is not None and {w1 for w1, _, _, _ in pairs} == injection._LEAD_SETS[i][0]:
-            for w1, w2, whole, gap in sorted(pairs, key=lambda p: (index[p[0]], p[1], p[3])):
-                pw1.append(index[w1])
-                pbytes += w2.encode("ascii")
-                pw2.append(len(pbytes))
-                pexact.append(int(whole))
-                pgap.append(gap)
-        pptr.append(len(pw1))
+    pptr, pw1, pw2, pexact, pgap, pbytes = pair_leads(injection)
     # Raw rules with literals: the mask of the literal bits of ``raw_scan`` (one must be found).
     rlits = [0] * len(injection._FOLDED_RULES) + [
         injection._RAW_LITERAL_MASKS[i] if lits is not None else 0
@@ -404,10 +410,8 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
     vlptr = np.cumsum([0] + [len(e) // 5 for e in by_lead]).astype(np.int64)
     vlead = np.array([x for e in by_lead for x in e], np.int64)
     return (
-        table, vbytes, vstarts, vsets, len(injection._WORD_SETS), vgroups_ptr, vgroups,
-        np.array(rgroups_ptr, np.int64), np.arange(group, dtype=np.int64), always,
-        np.array(rleads_ptr, np.int64), np.array(rleads, np.int64),
-        -1, np.array(rlits, np.int64), np.array(pptr, np.int64), np.array(pw1, np.int64),
+        table, vbytes, vstarts, vsets, len(injection._WORD_SETS), np.array(rgroups_ptr, np.int64), always,
+        np.array(rleads_ptr, np.int64), np.array(rleads, np.int64), -1, np.array(rlits, np.int64),
         np.array(pw2, np.int64), np.array(pexact, np.int64), np.array(pgap, np.int64),
         np.array(pbytes, np.uint8), vrec.reshape(-1).view(np.int64), rmasks.reshape(-1).view(np.int64),
         glue5, fbits, vlptr, vlead,

@@ -525,17 +525,12 @@ def gate_view(
     vstarts: np.ndarray,
     vsets: np.ndarray,
     nsets: int,
-    vgroups_ptr: np.ndarray,
-    vgroups: np.ndarray,
     rgroups_ptr: np.ndarray,
-    rgroups: np.ndarray,
     always: np.ndarray,
     rleads_ptr: np.ndarray,
     rleads: np.ndarray,
     found: int,
     rlits: np.ndarray,
-    pptr: np.ndarray,
-    pw1: np.ndarray,
     pw2: np.ndarray,
     pexact: np.ndarray,
     pgap: np.ndarray,
@@ -558,14 +553,14 @@ def gate_view(
     The words are the ``[a-z]+`` runs of ``b``; the vocabulary is ``vocab``/``vstarts``
     (concatenated, word starts plus the end) with ``table`` its :func:`vocab_table`. A word set
     ``s`` is the vocabulary words with bit ``s`` of ``vsets``; a rule passes when each of its gate
-    groups (``rgroups`` CSR) holds a word of the text (``vgroups`` CSR: the groups of each
-    vocabulary word), or when ``always`` says so. With ``with_starts``, a rule with leads (``rleads``
-    CSR, vocabulary indices; empty: the caller finds its own) gets the positions, in order, where
-    one of its leads is a whole word at a word start: the only places its match can start.
-    A rule with pair leads (``pptr`` CSR over ``pw1`` the first word's vocabulary index, ``pw2``
-    CSR into ``pbytes`` the start of the next word, ``pexact`` whether that is the whole next word;
-    grouped by ``pw1``; ``pgap`` how many filler words may come first; see ``_leads.lead_pairs``)
-    keeps only the positions where a word after the lead fits one of its pairs: a word starting after
+    groups (``rgroups_ptr``: how many each rule has, numbered in rule order) holds a word of the
+    text, or when ``always`` says so. With ``with_starts``, a rule with leads (``rleads`` CSR,
+    vocabulary indices; empty: the caller finds its own) gets the positions, in order, where one of
+    its leads is a whole word at a word start: the only places its match can start.
+    A rule with pair leads (``_fast.pair_leads``: per pair, ``pw2`` CSR into ``pbytes`` the start of
+    the next word, ``pexact`` whether that is the whole next word, ``pgap`` how many filler words may
+    come first; see ``_leads.lead_pairs``; ``vlead`` below says which pairs each lead has) keeps only
+    the positions where a word after the lead fits one of its pairs: a word starting after
     a byte that is no ASCII letter or digit, with at most ``pgap`` runs of word bytes holding a letter
     or digit between the lead and it (a run: bytes that are letters, digits, ``_`` or ``?``, which
     stands for any non-ASCII character of a folded text). A rule with
@@ -1748,7 +1743,7 @@ def _part(packed: np.ndarray, i: int) -> np.ndarray:
 
 @njit(cache=True, nogil=True, inline="always")
 def _bpart(ints: np.ndarray, bytes_: np.ndarray, i: int) -> np.ndarray:
-    where = _part(ints, 15)  # byte arrays: (start, end) each, in the int pack
+    where = _part(ints, 12)  # byte arrays: (start, end) each, in the int pack
     return bytes_[where[2 * i] : where[2 * i + 1]]
 
 
@@ -1900,14 +1895,13 @@ def text_scan(
     ``[*triage, len of the raw_scan part, *raw_scan, *gate_view]`` (:func:`triage` too, for the
     other detectors: one kernel call per text for all of them). ``ints`` and ``bytes_`` are the
     other arguments, packed (see ``_fast``): ints (:func:`pack`) are lit_starts, lit_first,
-    prose, code_starts, table, vstarts, vsets, vgroups_ptr, vgroups, rgroups_ptr, rgroups, always,
-    rleads_ptr, rleads, [nsets, number of folded rules], where each byte array lies in ``bytes_``,
-    the triage literals' starts and first-bytes table, [nkeys, free_keys, nbirth, discord_min],
-    rlits, pptr, pw1, pw2, pexact, pgap, vrec, rmasks, glue5, [fbits], and the line-head rules (see
-    :func:`heads_open`: head_kind, head_ptr, head_words), vlptr, vlead; the byte arrays are lit_bytes,
-    code_words, vocab, the fold table (``_text.fold`` of each ASCII byte, one to one), the triage
-    literals and pbytes. The raw
-    rules are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
+    prose, code_starts, table, vstarts, vsets, rgroups_ptr, always, rleads_ptr, rleads, [nsets,
+    number of folded rules], where each byte array lies in ``bytes_``, the triage literals' starts
+    and first-bytes table, [nkeys, free_keys, nbirth, discord_min], rlits, pw2, pexact, pgap, vrec,
+    rmasks, glue5, [fbits], the rules' heads (see :func:`heads_open`: head_kind, head_ptr,
+    head_words), vlptr, vlead; the byte arrays are lit_bytes, code_words, vocab, the fold table
+    (``_text.fold`` of each ASCII byte, one to one), the triage literals and pbytes. The raw rules
+    are gated by the literals ``raw_scan`` found; :data:`INJECTION_SETTLED` in the flags is
     :func:`_settled`, and :data:`INJECTION_QUIET` is that with no rule passing or all those passing
     closed by :func:`heads_open`. The flags always have :data:`ASCII_TEXT`.
     """
@@ -1920,22 +1914,21 @@ def text_scan(
     for i in range(b.shape[0]):
         folded[i] = fold_table[b[i]]
     gate = gate_view(
-        folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 14)[0],
-        _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), _part(ints, 11), _part(ints, 12),
-        _part(ints, 13), raw[0], _part(ints, 19), _part(ints, 20), _part(ints, 21), _part(ints, 22),
-        _part(ints, 23), _part(ints, 24), _bpart(ints, bytes_, 5), _part(ints, 25), _part(ints, 26),
-        _part(ints, 27), _part(ints, 28)[0], _part(ints, 32), _part(ints, 33), with_starts,
+        folded, _part(ints, 4), _bpart(ints, bytes_, 2), _part(ints, 5), _part(ints, 6), _part(ints, 11)[0],
+        _part(ints, 7), _part(ints, 8), _part(ints, 9), _part(ints, 10), raw[0], _part(ints, 16),
+        _part(ints, 17), _part(ints, 18), _part(ints, 19), _bpart(ints, bytes_, 5), _part(ints, 20),
+        _part(ints, 21), _part(ints, 22), _part(ints, 23)[0], _part(ints, 27), _part(ints, 28), with_starts,
     )  # fmt: skip
-    t = _part(ints, 18)  # nkeys, free_keys, nbirth, discord_min
-    first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 16), _part(ints, 17), t[0], t[1], t[2], t[3])
+    t = _part(ints, 15)  # nkeys, free_keys, nbirth, discord_min
+    first = triage(b, _bpart(ints, bytes_, 4), _part(ints, 13), _part(ints, 14), t[0], t[1], t[2], t[3])
     out = np.empty(TRIAGE + 1 + raw.shape[0] + gate.shape[0], np.int64)
     out[:TRIAGE] = first
     out[0] |= ASCII_TEXT
-    nsets = _part(ints, 14)[0]
-    if _settled(b, raw, gate, nsets, _part(ints, 14)[1]):
+    nsets = _part(ints, 11)[0]
+    if _settled(b, raw, gate, nsets, _part(ints, 11)[1]):
         out[0] |= INJECTION_SETTLED
         if gate[2 + nsets] == 0 or not heads_open(
-            b, folded, gate, nsets, _part(ints, 29), _part(ints, 30), _part(ints, 31), _part(ints, 4),
+            b, folded, gate, nsets, _part(ints, 24), _part(ints, 25), _part(ints, 26), _part(ints, 4),
             _bpart(ints, bytes_, 2), _part(ints, 5),
         ):  # fmt: skip
             out[0] |= INJECTION_QUIET

@@ -180,10 +180,9 @@ def _vocab_texts(n: int, seed: int) -> list[str]:
 
 @cache
 def _ref_pairs() -> list[list[tuple[str, str, bool, int]] | None]:
-    """Per folded rule, the pair leads the kernel got (read back from its arguments)."""
-    # By position: ``gate_view``'s parameters rlits..pbytes (GATE_ARGS[13:20]); more follow them.
-    pptr, pw1, pw2, pexact, pgap, pbytes = _fast.GATE_ARGS[14:20]
-    assert pbytes.dtype == np.uint8 and len(pptr) == len(inj._FOLDED_RULES) + 1
+    """Per folded rule, the pair leads the kernel got (``_fast.pair_leads``, read back)."""
+    pptr, pw1, pw2, pexact, pgap, pbytes = _fast.pair_leads(inj)
+    assert len(pptr) == len(inj._FOLDED_RULES) + 1
     out: list[list[tuple[str, str, bool, int]] | None] = []
     for r in range(len(inj._FOLDED_RULES)):
         pairs = [
@@ -534,7 +533,7 @@ def test_text_scan_is_its_parts(kernels: object, pieces: list[str], with_starts:
     got = kernels.text_scan(b, limit, *_fast.TEXT_ARGS, with_starts).tolist()  # type: ignore[attr-defined]
     raw = kernels.raw_scan(b, limit, *_fast.RAW_ARGS).tolist()  # type: ignore[attr-defined]
     gate_args = list(_fast.GATE_ARGS)
-    gate_args[12] = raw[0]  # ``found``: the raw rules are gated by the literals raw_scan found
+    gate_args[9] = raw[0]  # ``found``: the raw rules are gated by the literals raw_scan found
     folded = np.ascontiguousarray(_fast.FOLD_TABLE[b])
     gate = kernels.gate_view(folded, *gate_args, with_starts).tolist()  # type: ignore[attr-defined]
     first = kernels.triage(b, *_fast.TRIAGE_ARGS).tolist()  # type: ignore[attr-defined]
