@@ -385,10 +385,7 @@ def _gate_args(k: ModuleType, injection: ModuleType) -> tuple[Any, ...]:
         if len(w) >= GLUE_MIN:
             assert len(w) < 63
             for at, part in ((0, w[:GLUE_MIN]), (half, w[-GLUE_MIN:])):
-                h = 0
-                for c in part.encode("ascii"):
-                    h = (h * 31 + c) & 0xFFFFFFFF
-                glue5[at + (h & (half - 1))] |= 1 << len(w)
+                glue5[at + (k.word_hash(part.encode("ascii")) & (half - 1))] |= 1 << len(w)
     # Per vocabulary word, the rules it leads (in rule order), five numbers each: the rule, its pairs
     # with that first word (lo, hi: a run of pw1), the most filler words any of them allows (-1: one
     # allows any next word, or the rule has no pairs or none for this word: every place is kept),

@@ -430,14 +430,19 @@ def code_hits(b: np.ndarray, lo: int, hi: int, words: np.ndarray, starts: np.nda
 # -- the words of a folded text ------------------------------------------------------------------
 
 
+def word_hash(word: bytes) -> int:
+    """The hash of a word as the kernels compute it, a byte at a time (for the tables built in Python)."""
+    h = 0
+    for c in word:
+        h = (h * 31 + c) & 0xFFFFFFFF
+    return h
+
+
 def vocab_table(words: list[bytes], size: int) -> np.ndarray:
     """Open-addressing table (``size`` a power of two) of ``words``: slot -> word index + 1, 0 empty."""
     table = np.zeros(size, np.int64)
     for i, w in enumerate(words):
-        h = 0
-        for c in w:
-            h = (h * 31 + c) & 0xFFFFFFFF
-        j = h & (size - 1)
+        j = word_hash(w) & (size - 1)
         while table[j]:
             j = (j + 1) & (size - 1)
         table[j] = i + 1
