@@ -57,10 +57,11 @@ class Rule:
     #: Raw rules: the name of an earlier raw rule that matches wherever this one does (this pattern
     #: starts with a stricter form of that one): when that one matches nowhere, this one is not tried.
     within: str = ""
-    #: Raw rules: where every match has one of ``head_words`` (folded), as a whole word of ASCII letters in
-    #: any case: "line", first on a line behind nothing but ``[\s>#*=\-\[(]``; "marker", right after a
-    #: run of three or more of one of ``-=#*`` and white space. The kernel settles the rule on a text
-    #: where no such word stands so (``_kernels.heads_open``; ``test_kernels`` checks the promise).
+    #: Raw rules: where every match has one of ``head_words`` (folded; unless given, the first gate's
+    #: words), as a whole word of ASCII letters in any case: "line", first on a line behind nothing
+    #: but ``[\s>#*=\-\[(]``; "marker", right after a run of three or more of one of ``-=#*`` and white
+    #: space. The kernel settles the rule on a text where no such word stands so
+    #: (``_kernels.heads_open``; ``test_kernels`` checks the promise).
     head: Literal["", "line", "marker"] = ""
     head_words: frozenset[str] = frozenset()
 
@@ -102,7 +103,7 @@ def _rule(
     gate = tuple(frozenset(w for w in (fold(x) for x in g.split()) if w.isalpha()) for g in groups if g)
     need = tuple(tuple(g.split()) for g in needs)
     name = name or category
-    heads = frozenset(fold(w) for w in head_words.split())
+    heads = frozenset(fold(w) for w in head_words.split()) if head_words else gate[0] if head else frozenset()
     return Rule(
         category,
         weight,
@@ -621,7 +622,6 @@ RULES: tuple[Rule, ...] = (
         view="raw",
         name="system_heading",
         head="line",
-        head_words="system",
     ),
     # --- harmful content solicitation hidden in a task (latent jailbreak) -------------------
     _rule(
@@ -964,7 +964,6 @@ RULES: tuple[Rule, ...] = (
         view="raw",
         name="role_line",
         head="line",
-        head_words="system sys admin administrator developer root operator supervisor",
     ),
     _rule(
         "delimiter_injection",
@@ -983,7 +982,6 @@ RULES: tuple[Rule, ...] = (
         view="raw",
         name="assistant_line",
         head="line",
-        head_words="assistant ai bot chatgpt gpt model",
     ),
     _rule(
         "delimiter_injection",
@@ -995,7 +993,6 @@ RULES: tuple[Rule, ...] = (
         name="fake_turns",
         within="assistant_line",
         head="line",
-        head_words="assistant ai bot chatgpt gpt model",
     ),
     _rule(
         "delimiter_injection",
