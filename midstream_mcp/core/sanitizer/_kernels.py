@@ -923,13 +923,20 @@ _DECODE_CLASSES = np.array(
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _ordinary(b: np.ndarray, s: int, e: int) -> bool:
-    """``b[s:e]`` is an ordinary word: letters, all lower case or capitalised, in stripped punctuation."""
+def _stripped(b: np.ndarray, s: int, e: int) -> tuple[int, int]:
+    """The token ``b[s:e]`` without the punctuation ``find_encoded`` strips off its ends: (lo, hi)."""
     lo, hi = s, e
     while lo < hi and _strip_char(b[lo]):
         lo += 1
     while hi > lo and _strip_char(b[hi - 1]):
         hi -= 1
+    return lo, hi
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _ordinary(b: np.ndarray, s: int, e: int) -> bool:
+    """``b[s:e]`` is an ordinary word: letters, all lower case or capitalised, in stripped punctuation."""
+    lo, hi = _stripped(b, s, e)
     for k in range(lo + 1, hi):
         if not _lower(b[k]):
             return False
@@ -1264,11 +1271,7 @@ def _payload_into(b: np.ndarray, min_token: int, max_span: int, head: int) -> np
                 scratch = np.empty(4 * b.shape[0] + 16, np.uint8)  # Ascii85 z: four bytes per character
             keep = _b64_possible(b, s, e, scratch)
         if not keep:
-            lo, hi = s, e
-            while lo < hi and _strip_char(b[lo]):
-                lo += 1
-            while hi > lo and _strip_char(b[hi - 1]):
-                hi -= 1
+            lo, hi = _stripped(b, s, e)
             keep = _b85_possible(b, s, e, lo, hi, scratch)
         if keep:
             scan[at] = ~s  # marked in place, numbered below
